@@ -1,0 +1,57 @@
+#include "hikeshi/common/crypto.hpp"
+
+#include <sodium.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace hikeshi::common {
+
+void InitCrypto() {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  std::string hex(crypto_hash_sha256_BYTES * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
+  hex.pop_back();
+  return hex;
+}
+
+std::string RandomToken(std::size_t n) {
+  std::vector<unsigned char> bytes(n);
+  randombytes_buf(bytes.data(), bytes.size());
+  std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+PasswordCost PasswordCost::Interactive() {
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+
+Result<std::string> HashPassword(std::string_view password, PasswordCost cost) {
+  char out[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.ops, cost.mem_bytes,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Fail(Error::Internal("argon2id: out of memory while hashing a password"));
+  }
+  return std::string(out);
+}
+
+bool VerifyPassword(std::string_view encoded, std::string_view password) {
+  if (encoded.empty() || encoded.size() >= crypto_pwhash_STRBYTES) return false;
+  std::string terminated(encoded);
+  return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
+}
+
+}  // namespace hikeshi::common

@@ -1,0 +1,47 @@
+#include "hikeshi/common/crypto.hpp"
+
+#include <gtest/gtest.h>
+
+namespace hikeshi::common {
+namespace {
+
+class CryptoTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { InitCrypto(); }
+};
+
+TEST_F(CryptoTest, Sha256MatchesPublishedVectors) {
+  // FIPS 180-2 test vectors.
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_F(CryptoTest, RandomTokensAreUrlSafeAndDistinct) {
+  const auto a = RandomToken(32);
+  const auto b = RandomToken(32);
+  EXPECT_EQ(a.size(), 43u);  // 32 bytes in unpadded base64
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), std::string::npos);
+}
+
+TEST_F(CryptoTest, PasswordsHashWithArgon2idAndVerify) {
+  const PasswordCost cheap{1, 8 * 1024 * 1024};
+  const auto hash = HashPassword("correct horse battery", cheap);
+  ASSERT_TRUE(hash.has_value());
+  EXPECT_TRUE(hash->starts_with("$argon2id$"));
+  EXPECT_TRUE(VerifyPassword(*hash, "correct horse battery"));
+  EXPECT_FALSE(VerifyPassword(*hash, "correct horse batterY"));
+  EXPECT_FALSE(VerifyPassword("", "anything"));
+  EXPECT_FALSE(VerifyPassword("$argon2id$garbage", "anything"));
+  // Salted: the same password never hashes the same way twice.
+  EXPECT_NE(*hash, *HashPassword("correct horse battery", cheap));
+}
+
+TEST_F(CryptoTest, ConstantTimeEqualsComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
+}
+
+}  // namespace
+}  // namespace hikeshi::common
