@@ -1,0 +1,124 @@
+#include "hikeshi/core/audit_verify.hpp"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <utility>
+
+#include "hikeshi/common/crypto.hpp"
+#include "hikeshi/core/snapshot.hpp"
+
+namespace hikeshi::core {
+
+namespace {
+constexpr int kBatch = 1000;
+
+struct LastState {
+  std::int64_t seq = 0;
+  std::string after_sha256;  // empty when the last entry deleted the object
+};
+using Key = std::pair<std::string, std::string>;  // object_type, object_id
+
+// Compares one stored object with what the journal last recorded for it.
+void CheckObject(const std::map<Key, LastState>& last, std::map<Key, bool>& seen, const std::string& type,
+                 const std::string& id, const std::string& snapshot, AuditVerdict& verdict) {
+  ++verdict.objects_checked;
+  const Key key{type, id};
+  seen[key] = true;
+  if (!verdict.ok()) return;
+  const auto it = last.find(key);
+  if (it == last.end()) {
+    verdict.first_bad_seq = 0;
+    verdict.problem = fmt::format("{} {} is in the store but no audit entry records it (added behind Hikeshi's back)",
+                                  type, id);
+    return;
+  }
+  if (it->second.after_sha256 != common::Sha256Hex(snapshot)) {
+    verdict.first_bad_seq = it->second.seq;
+    verdict.problem = fmt::format("{} {} differs from what audit entry #{} recorded (changed behind Hikeshi's back)",
+                                  type, id, it->second.seq);
+  }
+}
+}  // namespace
+
+Result<AuditVerdict> VerifyAudit(Store& store) {
+  AuditVerdict verdict;
+  std::map<Key, LastState> last;
+  HIKESHI_CHECK(store.Read([&](StoreReader& r) -> Result<void> {
+    // 1. The chain: consecutive sequence numbers, each prev_hash the hash before, each hash right.
+    std::string prev_hash(kGenesisHash);
+    std::int64_t expected_seq = 1;
+    for (;;) {
+      HIKESHI_TRY(const auto batch, r.ListAudit(expected_seq - 1, kBatch));
+      for (const auto& e : batch) {
+        ++verdict.entries_checked;
+        std::string problem;
+        if (e.seq != expected_seq) {
+          problem = fmt::format("entry #{} follows #{}: entries are missing", e.seq, expected_seq - 1);
+        } else if (e.prev_hash != prev_hash) {
+          problem = fmt::format("entry #{} does not chain to the entry before it", e.seq);
+        } else if (AuditHash(e) != e.hash) {
+          problem = fmt::format("entry #{} ({} {} {}) was altered: its hash does not match its content", e.seq,
+                                e.action, e.object_type, e.object_id);
+        }
+        if (!problem.empty()) {
+          verdict.first_bad_seq = e.seq;
+          verdict.problem = std::move(problem);
+          return {};
+        }
+        prev_hash = e.hash;
+        ++expected_seq;
+        if (e.object_type != "session") {
+          last[{e.object_type, e.object_id}] = {e.seq, e.after.empty() ? "" : common::Sha256Hex(e.after)};
+        }
+      }
+      if (static_cast<int>(batch.size()) < kBatch) break;
+    }
+
+    // 2. The data: every object is exactly what its last journal entry says it became.
+    std::map<Key, bool> seen;
+    const auto all = Scope::All();
+    for (std::optional<std::int64_t> before;;) {
+      IncidentQuery q;
+      q.limit = 500;
+      q.before_id = before;
+      HIKESHI_TRY(const auto page, r.ListIncidents(all, q));
+      for (const auto& i : page.items) CheckObject(last, seen, "incident", i.human_id, Snapshot(i), verdict);
+      if (!page.next_before_id) break;
+      before = page.next_before_id;
+    }
+    for (std::optional<std::int64_t> before;;) {
+      ReportQuery q;
+      q.limit = 500;
+      q.before_id = before;
+      HIKESHI_TRY(const auto page, r.ListReports(all, q));
+      for (const auto& x : page.items) CheckObject(last, seen, "report", x.human_id, Snapshot(x), verdict);
+      if (!page.next_before_id) break;
+      before = page.next_before_id;
+    }
+    HIKESHI_TRY(const auto constituencies, r.ListConstituencies());
+    for (const auto& c : constituencies) CheckObject(last, seen, "constituency", c.name, Snapshot(c), verdict);
+    HIKESHI_TRY(const auto contacts, r.ListContacts());
+    for (const auto& c : contacts) CheckObject(last, seen, "contact", std::to_string(c.id), Snapshot(c), verdict);
+    HIKESHI_TRY(const auto users, r.ListUsers());
+    for (const auto& u : users) CheckObject(last, seen, "user", u.username, Snapshot(u), verdict);
+    HIKESHI_TRY(const auto tokens, r.ListApiTokens());
+    for (const auto& t : tokens) CheckObject(last, seen, "api_token", std::to_string(t.id), Snapshot(t), verdict);
+
+    // 3. Nothing the journal says exists may be missing.
+    if (verdict.ok()) {
+      for (const auto& [key, state] : last) {
+        if (!state.after_sha256.empty() && !seen.contains(key)) {
+          verdict.first_bad_seq = state.seq;
+          verdict.problem = fmt::format("{} {} recorded by audit entry #{} is missing (deleted behind Hikeshi's back)",
+                                        key.first, key.second, state.seq);
+          break;
+        }
+      }
+    }
+    return {};
+  }));
+  return verdict;
+}
+
+}  // namespace hikeshi::core

@@ -1,0 +1,298 @@
+#include "hikeshi/core/incidents.hpp"
+
+#include <algorithm>
+
+#include "detail/resolve.hpp"
+#include "detail/validate.hpp"
+#include "hikeshi/core/priority.hpp"
+#include "hikeshi/core/snapshot.hpp"
+
+namespace hikeshi::core {
+
+namespace {
+constexpr std::size_t kMaxTitle = 500;
+constexpr std::size_t kMaxDescription = 256 * 1024;
+
+Result<void> RequireHandler(const Principal& actor, std::string_view what) {
+  if (actor.role != Role::kAdmin && actor.role != Role::kHandler) {
+    return Fail(Error::PermissionDenied("a " + std::string(RoleName(actor.role)) + " may not " + std::string(what)));
+  }
+  return {};
+}
+
+Result<ParsedCategory> ParseCategoryField(std::string_view text) {
+  auto parsed = ParseCategory(text);
+  if (!parsed) {
+    return Fail(Error::InvalidArgument(
+        "'" + std::string(text) + "' is not an RSIT class/type (such as fraud/phishing) or one of the guide's categories",
+        "/category"));
+  }
+  return *parsed;
+}
+
+Result<void> CheckLevel(int level, const std::string& field) {
+  if (!IsValidLevel(level)) return Fail(Error::InvalidArgument("must be between 1 (highest) and 4 (lowest)", field));
+  return {};
+}
+
+Result<Tlp> ParseTlpField(std::string_view text) {
+  auto tlp = ParseTlp(text);
+  if (!tlp) {
+    return Fail(Error::InvalidArgument(
+        "'" + std::string(text) + "' is not a TLP 2.0 label (TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED)",
+        "/tlp"));
+  }
+  return *tlp;
+}
+
+// An owner must be a handler or admin who can see the incident's constituency.
+Result<std::int64_t> ResolveOwner(StoreReader& reader, const Principal& actor, const std::string& username,
+                                  std::optional<std::int64_t> constituency_id) {
+  HIKESHI_TRY(const auto user, reader.FindUser(username));
+  if (!user) return Fail(Error{ErrorCode::kNotFound, "user '" + username + "' not found", "/owner"});
+  if (!actor.scope.all) {
+    // A scoped handler may only hand work to people who share the incident's constituency.
+    const Principal owner = Principal::ForUser(*user);
+    if (!owner.scope.Allows(constituency_id)) {
+      return Fail(Error{ErrorCode::kNotFound, "user '" + username + "' not found", "/owner"});
+    }
+  }
+  if (user->role != Role::kAdmin && user->role != Role::kHandler) {
+    return Fail(Error::InvalidArgument("'" + username + "' is a " + std::string(RoleName(user->role)) +
+                                           " and cannot own incidents",
+                                       "/owner"));
+  }
+  if (!Principal::ForUser(*user).scope.Allows(constituency_id)) {
+    return Fail(Error::InvalidArgument("'" + username + "' cannot see this incident's constituency", "/owner"));
+  }
+  return user->id;
+}
+
+std::string ActionFor(IncidentStatus before, IncidentStatus after) {
+  if (before == after) return "incident.update";
+  switch (after) {
+    case IncidentStatus::kResolved: return "incident.resolve";
+    case IncidentStatus::kClosed: return "incident.close";
+    case IncidentStatus::kRejected: return "incident.reject";
+    case IncidentStatus::kMerged: return "incident.merge";
+    case IncidentStatus::kOpen: return "incident.reopen";
+  }
+  return "incident.update";
+}
+
+Result<Incident> FindVisible(StoreReader& reader, const Principal& actor, std::string_view id) {
+  HIKESHI_TRY(auto incident, reader.FindIncident(actor.scope, id));
+  if (!incident) return Fail(Error::NotFound("incident '" + std::string(id) + "'"));
+  return std::move(*incident);
+}
+}  // namespace
+
+Result<std::vector<Observable>> NormalizeObservables(const std::vector<RawObservable>& raw) {
+  std::vector<Observable> out;
+  if (raw.size() > 10'000) return Fail(Error::TooLarge("at most 10000 observables at once", "/observables"));
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const std::string at = "/observables/" + std::to_string(i);
+    const auto type = ParseObservableType(raw[i].type);
+    if (!type) return Fail(Error::InvalidArgument("'" + raw[i].type + "' is not an observable type", at + "/type"));
+    HIKESHI_TRY(auto o, AtField(NormalizeObservable(*type, raw[i].value), at + "/value"));
+    if (std::find(out.begin(), out.end(), o) == out.end()) out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Result<Incident> Incidents::Create(const Principal& actor, const IncidentDraft& draft) {
+  HIKESHI_CHECK(RequireHandler(actor, "open incidents"));
+  HIKESHI_CHECK(detail::CheckText(draft.title, kMaxTitle, true, "/title"));
+  HIKESHI_CHECK(detail::CheckText(draft.description, kMaxDescription, false, "/description"));
+  HIKESHI_TRY(const auto category, ParseCategoryField(draft.category));
+  HIKESHI_CHECK(CheckLevel(draft.impact, "/impact"));
+  HIKESHI_CHECK(CheckLevel(draft.urgency, "/urgency"));
+  Incident incident;
+  incident.title = draft.title;
+  incident.description = draft.description;
+  incident.category = category.category;
+  incident.apt = category.apt;
+  incident.impact = draft.impact;
+  incident.urgency = draft.urgency;
+  incident.priority = PriorityOf(draft.impact, draft.urgency);
+  if (draft.tlp) {
+    HIKESHI_TRY(incident.tlp, ParseTlpField(*draft.tlp));
+  }
+  incident.exercise = draft.exercise;
+  HIKESHI_TRY(incident.observables, NormalizeObservables(draft.observables));
+  incident.created_at = incident.updated_at = clock_.Now();
+  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(incident.constituency_id, detail::ResolveConstituency(tx, actor, draft.constituency, "/constituency"));
+    if (draft.owner) {
+      HIKESHI_TRY(incident.owner_id, ResolveOwner(tx, actor, *draft.owner, incident.constituency_id));
+    }
+    HIKESHI_TRY(incident, tx.CreateIncident({actor.username, incident.created_at}, incident));
+    return {};
+  }));
+  return incident;
+}
+
+Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, const IncidentPatch& patch) {
+  HIKESHI_CHECK(RequireHandler(actor, "change incidents"));
+  if (patch.title) HIKESHI_CHECK(detail::CheckText(*patch.title, kMaxTitle, true, "/title"));
+  if (patch.description) HIKESHI_CHECK(detail::CheckText(*patch.description, kMaxDescription, false, "/description"));
+  std::optional<ParsedCategory> category;
+  if (patch.category) {
+    HIKESHI_TRY(category, ParseCategoryField(*patch.category));
+  }
+  if (patch.impact) HIKESHI_CHECK(CheckLevel(*patch.impact, "/impact"));
+  if (patch.urgency) HIKESHI_CHECK(CheckLevel(*patch.urgency, "/urgency"));
+  std::optional<IncidentStatus> status;
+  if (patch.status) {
+    status = ParseStatus(*patch.status);
+    if (!status) {
+      return Fail(Error::InvalidArgument(
+          "'" + *patch.status + "' is not a status (open, resolved, closed, rejected, merged)", "/status"));
+    }
+  }
+  std::optional<Phase> phase;
+  if (patch.phase) {
+    phase = ParsePhase(*patch.phase);
+    if (!phase) return Fail(Error::InvalidArgument("'" + *patch.phase + "' is not a response phase", "/phase"));
+  }
+  std::optional<Tlp> tlp;
+  if (patch.tlp) {
+    HIKESHI_TRY(tlp, ParseTlpField(*patch.tlp));
+  }
+  std::optional<std::vector<Observable>> observables;
+  if (patch.observables) {
+    HIKESHI_TRY(observables, NormalizeObservables(*patch.observables));
+  }
+  if (patch.merged_into && status != IncidentStatus::kMerged) {
+    return Fail(Error::InvalidArgument("merged_into goes with status 'merged'", "/merged_into"));
+  }
+  if (status == IncidentStatus::kMerged && !patch.merged_into) {
+    return Fail(Error::InvalidArgument("say which incident this one is merged into", "/merged_into"));
+  }
+
+  const auto now = clock_.Now();
+  Incident after;
+  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const Incident before, FindVisible(tx, actor, id));
+    after = before;
+    if (patch.title) after.title = *patch.title;
+    if (patch.description) after.description = *patch.description;
+    if (category) {
+      after.category = category->category;
+      after.apt = category->apt || (after.apt && category->category == before.category);
+    }
+    if (patch.impact) after.impact = *patch.impact;
+    if (patch.urgency) after.urgency = *patch.urgency;
+    after.priority = PriorityOf(after.impact, after.urgency);
+    if (tlp) after.tlp = *tlp;
+    if (patch.exercise) after.exercise = *patch.exercise;
+    if (observables) after.observables = *observables;
+    if (patch.owner) {
+      if (*patch.owner) {
+        HIKESHI_TRY(after.owner_id, ResolveOwner(tx, actor, **patch.owner, after.constituency_id));
+      } else {
+        after.owner_id.reset();
+      }
+    }
+    if (status && *status != before.status) {
+      HIKESHI_CHECK(CheckStatusTransition(before.status, *status));
+      after.status = *status;
+      switch (*status) {
+        case IncidentStatus::kResolved: after.resolved_at = now; break;
+        case IncidentStatus::kClosed: after.closed_at = now; break;
+        case IncidentStatus::kOpen:
+          after.resolved_at.reset();
+          after.closed_at.reset();
+          break;
+        case IncidentStatus::kMerged: {
+          if (*patch.merged_into == before.human_id) {
+            return Fail(Error::InvalidArgument("an incident cannot be merged into itself", "/merged_into"));
+          }
+          HIKESHI_TRY(const auto target, tx.FindIncident(actor.scope, *patch.merged_into));
+          if (!target) {
+            return Fail(Error{ErrorCode::kNotFound, "incident '" + *patch.merged_into + "' not found", "/merged_into"});
+          }
+          if (target->status != IncidentStatus::kOpen) {
+            return Fail(Error::FailedPrecondition("incidents can be merged only into an open incident", "/merged_into"));
+          }
+          after.merged_into = target->id;
+          break;
+        }
+        case IncidentStatus::kRejected: break;
+      }
+    }
+    if (phase && *phase != before.phase) {
+      HIKESHI_CHECK(CheckPhaseTransition(after.status, before.phase, *phase));
+      after.phase = *phase;
+    }
+    after.updated_at = before.updated_at;
+    if (Snapshot(after) == Snapshot(before)) return {};  // nothing changed: no write, no journal entry
+    after.updated_at = now;
+    return tx.UpdateIncident({actor.username, now}, ActionFor(before.status, after.status), before, after);
+  }));
+  return after;
+}
+
+Result<Incident> Incidents::Get(const Principal& actor, std::string_view id) {
+  Incident incident;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(incident, FindVisible(r, actor, id));
+    return {};
+  }));
+  return incident;
+}
+
+Result<Page<Incident>> Incidents::List(const Principal& actor, const IncidentListRequest& request) {
+  IncidentQuery query;
+  if (request.status) {
+    query.status = ParseStatus(*request.status);
+    if (!query.status) return Fail(Error::InvalidArgument("'" + *request.status + "' is not a status", "/status"));
+  }
+  if (request.category) {
+    const auto& text = *request.category;
+    const auto& classes = RsitClasses();
+    const bool is_class = std::any_of(classes.begin(), classes.end(), [&](const RsitClass& c) { return c.name == text; });
+    if (is_class) {
+      query.rsit_class = text;
+    } else {
+      HIKESHI_TRY(const auto parsed, ParseCategoryField(text));
+      query.rsit_class = parsed.category.rsit_class;
+      query.rsit_type = parsed.category.rsit_type;
+    }
+  }
+  if (request.priority) {
+    if (!IsValidLevel(*request.priority)) return Fail(Error::InvalidArgument("must be 1, 2, 3 or 4", "/priority"));
+    query.priority = request.priority;
+  }
+  if (request.limit < 1 || request.limit > 500) return Fail(Error::InvalidArgument("must be 1..500", "/limit"));
+  query.limit = request.limit;
+  query.before_id = request.before_id;
+  HIKESHI_CHECK(detail::CheckText(request.text, 1000, false, "/q"));
+  query.text = request.text;
+  Page<Incident> page;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    if (request.constituency) {
+      HIKESHI_TRY(query.constituency_id, detail::ResolveConstituency(r, actor, request.constituency, "/constituency"));
+    }
+    if (request.owner) {
+      HIKESHI_TRY(const auto owner, r.FindUser(*request.owner));
+      if (!owner) return Fail(Error{ErrorCode::kNotFound, "user '" + *request.owner + "' not found", "/owner"});
+      query.owner_id = owner->id;
+    }
+    HIKESHI_TRY(page, r.ListIncidents(actor.scope, query));
+    return {};
+  }));
+  return page;
+}
+
+Result<std::vector<AuditEntry>> Incidents::Timeline(const Principal& actor, std::string_view id) {
+  std::vector<AuditEntry> entries;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto incident, FindVisible(r, actor, id));
+    HIKESHI_TRY(entries, r.ListAuditForIncident(incident.human_id));
+    return {};
+  }));
+  return entries;
+}
+
+}  // namespace hikeshi::core

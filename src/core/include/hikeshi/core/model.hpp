@@ -1,0 +1,155 @@
+#pragma once
+// The domain objects Hikeshi keeps. Plain value types: copyable, movable, not synchronised.
+// Ids are the store's row ids (0 = not yet stored); human ids are what people see.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hikeshi/common/time.hpp"
+#include "hikeshi/core/observable.hpp"
+#include "hikeshi/core/taxonomy.hpp"
+#include "hikeshi/core/tlp.hpp"
+#include "hikeshi/core/workflow.hpp"
+
+namespace hikeshi::core {
+
+using common::Timestamp;
+
+// Whose incidents we handle: a constituent organisation and the networks and names it owns.
+struct Constituency {
+  std::int64_t id = 0;
+  std::string name;  // unique, e.g. "example-university"
+  std::string description;
+  std::vector<std::string> cidrs;    // normalised (NormalizeCidr)
+  std::vector<std::uint32_t> asns;   // 64500
+  std::vector<std::string> domains;  // normalised (NormalizeDomain)
+  Timestamp created_at{};
+};
+
+enum class ContactKind { kCsirt, kIsp, kHosting, kVendor, kPolice, kExpert, kConstituent, kOther };
+std::string_view ContactKindName(ContactKind kind);
+std::optional<ContactKind> ParseContactKind(std::string_view text);
+
+// Someone we coordinate with: a peer team, an ISP, a vendor, the police, a constituent's PoC.
+struct Contact {
+  std::int64_t id = 0;
+  std::string name;
+  std::string email;
+  std::string organisation;
+  ContactKind kind = ContactKind::kOther;
+  std::string pgp_fingerprint;  // upper-case hex, empty when none
+  Tlp tlp_clearance = Tlp::kClear;  // the most restricted TLP we may send them in clear text
+  std::optional<std::int64_t> constituency_id;
+  Timestamp created_at{};
+};
+
+enum class Role { kAdmin, kHandler, kViewer, kConstituent };
+std::string_view RoleName(Role role);  // "admin", "handler", "viewer", "constituent"
+std::optional<Role> ParseRole(std::string_view text);
+
+struct User {
+  std::int64_t id = 0;
+  std::string username;
+  std::string display_name;
+  Role role = Role::kViewer;
+  bool scope_all = false;  // sees every constituency (always true for admins)
+  std::vector<std::int64_t> constituency_ids;  // the scope when !scope_all
+  std::string password_hash;  // argon2id encoded string; never logged, never in the API
+  bool disabled = false;
+  Timestamp created_at{};
+};
+
+// A bearer token for machines. Only the SHA-256 of the secret is kept.
+struct ApiToken {
+  std::int64_t id = 0;
+  std::int64_t user_id = 0;
+  std::string name;
+  std::string secret_sha256;
+  bool revoked = false;
+  Timestamp created_at{};
+};
+
+// A browser session. Only the SHA-256 of the cookie value is kept.
+struct Session {
+  std::string secret_sha256;
+  std::int64_t user_id = 0;
+  std::string csrf_token;
+  Timestamp created_at{};
+  Timestamp expires_at{};
+};
+
+enum class Channel { kApi, kMail, kWeb, kFeed, kPhone, kManual };
+std::string_view ChannelName(Channel channel);
+std::optional<Channel> ParseChannel(std::string_view text);
+
+enum class ReportStatus { kNew, kLinked, kRejected };
+std::string_view ReportStatusName(ReportStatus status);
+std::optional<ReportStatus> ParseReportStatus(std::string_view text);
+
+enum class RejectReason { kNotIncident, kOutOfScope, kSpam, kDuplicate };
+std::string_view RejectReasonName(RejectReason reason);  // "not-incident", "out-of-scope", ...
+std::optional<RejectReason> ParseRejectReason(std::string_view text);
+
+// One item received on a channel. It is linked to exactly one incident, or rejected with a reason.
+struct Report {
+  std::int64_t id = 0;
+  std::string human_id;  // "R-2026-000001"
+  Channel channel = Channel::kApi;
+  std::string reporter;  // free text: an address, a name, a feed
+  std::string subject;
+  std::string body;
+  std::optional<Category> category;
+  std::optional<std::int64_t> constituency_id;
+  Tlp tlp = Tlp::kAmber;
+  ReportStatus status = ReportStatus::kNew;
+  std::optional<std::int64_t> incident_id;
+  std::optional<RejectReason> reject_reason;
+  std::string reject_comment;
+  std::vector<Observable> observables;
+  std::vector<std::string> flags;  // e.g. "parse_failed"
+  Timestamp received_at{};
+  Timestamp updated_at{};
+};
+
+struct Incident {
+  std::int64_t id = 0;
+  std::string human_id;  // "I-2026-000001"
+  std::string title;
+  std::string description;
+  Category category;
+  bool apt = false;
+  std::optional<std::int64_t> constituency_id;
+  int impact = 3;
+  int urgency = 3;
+  int priority = 3;  // derived: PriorityOf(impact, urgency)
+  IncidentStatus status = IncidentStatus::kOpen;
+  Phase phase = Phase::kTriage;
+  std::optional<std::int64_t> owner_id;
+  Tlp tlp = Tlp::kAmber;
+  bool exercise = false;
+  std::optional<std::int64_t> merged_into;
+  std::vector<Observable> observables;
+  Timestamp created_at{};
+  Timestamp updated_at{};
+  std::optional<Timestamp> resolved_at;
+  std::optional<Timestamp> closed_at;
+};
+
+// One entry of the append-only, hash-chained audit journal.
+struct AuditEntry {
+  std::int64_t seq = 0;  // 1, 2, 3... without gaps
+  Timestamp at{};
+  std::string actor;        // username, or "cli" / "system"
+  std::string action;       // "incident.create", "report.link", ...
+  std::string object_type;  // "incident", "report", "user", ...
+  std::string object_id;    // human id or name
+  std::string incident;     // the incident this touches (for its timeline), or empty
+  std::string before;       // canonical JSON snapshot, empty when created
+  std::string after;        // canonical JSON snapshot, empty when deleted
+  std::string prev_hash;    // hash of entry seq-1; 64 zeros for the first
+  std::string hash;         // SHA-256 over prev_hash and this entry's canonical form
+};
+
+}  // namespace hikeshi::core

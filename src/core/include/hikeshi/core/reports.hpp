@@ -1,0 +1,58 @@
+#pragma once
+// Use cases for reports: what arrives on a channel, then linked to an incident or rejected.
+// Scoped like Incidents. Thread-safe; Store and Clock must outlive it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hikeshi/core/clock.hpp"
+#include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/principal.hpp"
+#include "hikeshi/core/store.hpp"
+
+namespace hikeshi::core {
+
+struct ReportDraft {
+  std::string channel = "api";
+  std::string reporter;
+  std::string subject;  // required, 1..1000 bytes
+  std::string body;
+  std::optional<std::string> category;
+  std::optional<std::string> constituency;
+  std::optional<std::string> tlp;
+  std::vector<RawObservable> observables;
+};
+
+struct ReportListRequest {
+  std::optional<std::string> status;
+  std::optional<std::string> constituency;
+  std::optional<std::string> incident;
+  std::optional<std::string> flag;
+  std::string text;
+  std::optional<std::int64_t> before_id;
+  int limit = 50;
+};
+
+class Reports {
+ public:
+  Reports(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  // Admins, handlers and constituents may file reports; a constituent's report belongs to their
+  // constituency. Errors: kPermissionDenied, kInvalidArgument, kNotFound (constituency).
+  [[nodiscard]] Result<Report> Create(const Principal& actor, const ReportDraft& draft);
+  [[nodiscard]] Result<Report> Get(const Principal& actor, std::string_view id);
+  [[nodiscard]] Result<Page<Report>> List(const Principal& actor, const ReportListRequest& request);
+  // Links a new report to an incident; both must be visible. Errors: kNotFound,
+  // kFailedPrecondition when the report is not new or the incident is merged.
+  [[nodiscard]] Result<Report> Link(const Principal& actor, std::string_view report_id, std::string_view incident_id);
+  // Errors: kNotFound, kInvalidArgument (reason), kFailedPrecondition when not new.
+  [[nodiscard]] Result<Report> Reject(const Principal& actor, std::string_view report_id, std::string_view reason,
+                                      std::string_view comment);
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+};
+
+}  // namespace hikeshi::core

@@ -1,0 +1,167 @@
+#pragma once
+// The Store port: everything Hikeshi keeps, behind one interface that each backend (SQLite now,
+// PostgreSQL later) implements and that tests/store_contract checks.
+//
+// Reads go through StoreReader and are always scoped. Writes go through WriteTx, whose public
+// mutators are non-virtual: each one writes the object through the backend's Do*() hook AND
+// appends exactly one hash-chained audit entry in the same transaction. A backend cannot forget
+// the audit entry, and the chain is computed in one place for every backend.
+//
+// Thread-safety: a Store is shared by all request threads. A StoreReader or WriteTx is valid only
+// inside the callback it is passed to, on that thread.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hikeshi/common/error.hpp"
+#include "hikeshi/core/model.hpp"
+#include "hikeshi/core/principal.hpp"
+
+namespace hikeshi::core {
+
+// Keyset pagination: rows come newest first (descending id); pass next_before_id back as
+// before_id to get the following page.
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::optional<std::int64_t> next_before_id;  // absent on the last page
+};
+
+struct IncidentQuery {
+  std::optional<IncidentStatus> status;
+  std::optional<std::string> rsit_class;  // matches every type of the class
+  std::optional<std::string> rsit_type;   // with rsit_class: exactly that class/type
+  std::optional<std::int64_t> constituency_id;
+  std::optional<int> priority;
+  std::optional<std::int64_t> owner_id;
+  std::string text;  // full-text words as the user typed them; empty = no text filter
+  std::optional<std::int64_t> before_id;
+  int limit = 50;  // 1..500
+};
+
+struct ReportQuery {
+  std::optional<ReportStatus> status;
+  std::optional<std::int64_t> constituency_id;
+  std::optional<std::int64_t> incident_id;
+  std::optional<std::string> flag;  // e.g. "parse_failed"
+  std::string text;
+  std::optional<std::int64_t> before_id;
+  int limit = 50;
+};
+
+// Who did a change and when; stamped on the audit entry.
+struct AuditContext {
+  std::string actor;
+  Timestamp at{};
+};
+
+// Reads. Every method that returns incidents or reports filters by `scope` in the query itself,
+// so an object outside the scope is indistinguishable from one that does not exist.
+// Errors (all methods): kUnavailable when the backend is busy or down, kInternal otherwise.
+class StoreReader {
+ public:
+  virtual ~StoreReader() = default;
+
+  virtual Result<std::optional<Incident>> FindIncident(const Scope& scope, std::string_view human_id) = 0;
+  virtual Result<std::optional<Incident>> FindIncidentById(const Scope& scope, std::int64_t id) = 0;
+  virtual Result<Page<Incident>> ListIncidents(const Scope& scope, const IncidentQuery& query) = 0;
+
+  virtual Result<std::optional<Report>> FindReport(const Scope& scope, std::string_view human_id) = 0;
+  virtual Result<Page<Report>> ListReports(const Scope& scope, const ReportQuery& query) = 0;
+
+  virtual Result<std::optional<Constituency>> FindConstituency(std::string_view name) = 0;
+  virtual Result<std::optional<Constituency>> FindConstituencyById(std::int64_t id) = 0;
+  virtual Result<std::vector<Constituency>> ListConstituencies() = 0;
+
+  virtual Result<std::vector<Contact>> ListContacts() = 0;
+
+  virtual Result<std::optional<User>> FindUser(std::string_view username) = 0;
+  virtual Result<std::optional<User>> FindUserById(std::int64_t id) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
+
+  virtual Result<std::optional<ApiToken>> FindApiToken(std::string_view secret_sha256) = 0;
+  virtual Result<std::vector<ApiToken>> ListApiTokens() = 0;
+  virtual Result<std::optional<Session>> FindSession(std::string_view secret_sha256) = 0;
+
+  // The journal in sequence order, from `after_seq` (exclusive), at most `limit` entries.
+  virtual Result<std::vector<AuditEntry>> ListAudit(std::int64_t after_seq, int limit) = 0;
+  // Entries whose `incident` field is `incident_human_id`, in sequence order.
+  virtual Result<std::vector<AuditEntry>> ListAuditForIncident(std::string_view incident_human_id) = 0;
+};
+
+// One write transaction. Changes become visible to others only when the callback returns success.
+class WriteTx : public StoreReader {
+ public:
+  // Each mutator: validates nothing about the domain (use cases do), writes, and appends one audit
+  // entry with `action`, the canonical before/after snapshots and the chained hash.
+  // Errors: kConflict on a unique-key clash (names, Message-IDs), plus the StoreReader errors.
+
+  // Assigns id and human_id ("I-<year of created_at>-NNNNNN") and returns the stored incident.
+  Result<Incident> CreateIncident(const AuditContext& ctx, Incident incident);
+  Result<void> UpdateIncident(const AuditContext& ctx, std::string_view action, const Incident& before,
+                              const Incident& after);
+
+  // Assigns id and human_id ("R-<year of received_at>-NNNNNN").
+  Result<Report> CreateReport(const AuditContext& ctx, Report report);
+  // `incident` names the incident whose timeline shows this change ("" for none).
+  Result<void> UpdateReport(const AuditContext& ctx, std::string_view action, const Report& before,
+                            const Report& after, std::string_view incident);
+
+  Result<Constituency> CreateConstituency(const AuditContext& ctx, Constituency constituency);
+  Result<void> UpdateConstituency(const AuditContext& ctx, const Constituency& before, const Constituency& after);
+
+  Result<Contact> CreateContact(const AuditContext& ctx, Contact contact);
+
+  Result<User> CreateUser(const AuditContext& ctx, User user);
+  Result<void> UpdateUser(const AuditContext& ctx, std::string_view action, const User& before, const User& after);
+
+  Result<ApiToken> CreateApiToken(const AuditContext& ctx, ApiToken token);
+  Result<void> UpdateApiToken(const AuditContext& ctx, const ApiToken& before, const ApiToken& after);
+
+  // Sessions are audited as login/logout events; they are not objects `audit verify` compares.
+  Result<void> CreateSession(const AuditContext& ctx, const Session& session, std::string_view username);
+  Result<void> DeleteSession(const AuditContext& ctx, const Session& session, std::string_view username);
+  // Housekeeping, not audited: drops sessions that expired before `now`.
+  virtual Result<void> PurgeExpiredSessions(Timestamp now) = 0;
+
+ protected:
+  // Backend hooks. Insert hooks return the new row id. Human ids are allocated with NextCounter.
+  virtual Result<std::int64_t> NextCounter(std::string_view key) = 0;
+  virtual Result<std::int64_t> DoInsertIncident(const Incident& incident) = 0;
+  virtual Result<void> DoUpdateIncident(const Incident& incident) = 0;
+  virtual Result<std::int64_t> DoInsertReport(const Report& report) = 0;
+  virtual Result<void> DoUpdateReport(const Report& report) = 0;
+  virtual Result<std::int64_t> DoInsertConstituency(const Constituency& constituency) = 0;
+  virtual Result<void> DoUpdateConstituency(const Constituency& constituency) = 0;
+  virtual Result<std::int64_t> DoInsertContact(const Contact& contact) = 0;
+  virtual Result<std::int64_t> DoInsertUser(const User& user) = 0;
+  virtual Result<void> DoUpdateUser(const User& user) = 0;
+  virtual Result<std::int64_t> DoInsertApiToken(const ApiToken& token) = 0;
+  virtual Result<void> DoUpdateApiToken(const ApiToken& token) = 0;
+  virtual Result<void> DoInsertSession(const Session& session) = 0;
+  virtual Result<void> DoDeleteSession(std::string_view secret_sha256) = 0;
+  // The newest journal entry, read inside this transaction (writers are serialised), or nullopt.
+  virtual Result<std::optional<AuditEntry>> DoLastAuditEntry() = 0;
+  virtual Result<void> DoAppendAudit(const AuditEntry& entry) = 0;
+
+ private:
+  Result<void> Audit(const AuditContext& ctx, std::string_view action, std::string_view object_type,
+                     std::string_view object_id, std::string_view incident, std::string before, std::string after);
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Runs `body` in one write transaction: committed when it returns success, rolled back when it
+  // returns an error (which is passed on). Writers are serialised.
+  // Errors: those of `body`, kUnavailable when the store stays busy, kInternal.
+  virtual Result<void> Write(const std::function<Result<void>(WriteTx&)>& body) = 0;
+  // Runs `body` against one consistent snapshot.
+  virtual Result<void> Read(const std::function<Result<void>(StoreReader&)>& body) = 0;
+};
+
+}  // namespace hikeshi::core

@@ -1,0 +1,123 @@
+#include "hikeshi/core/store.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "hikeshi/core/human_id.hpp"
+#include "hikeshi/core/snapshot.hpp"
+
+namespace hikeshi::core {
+
+Result<void> WriteTx::Audit(const AuditContext& ctx, std::string_view action, std::string_view object_type,
+                            std::string_view object_id, std::string_view incident, std::string before,
+                            std::string after) {
+  HIKESHI_TRY(const auto last, DoLastAuditEntry());
+  AuditEntry entry;
+  entry.seq = last ? last->seq + 1 : 1;
+  entry.at = ctx.at;
+  entry.actor = ctx.actor;
+  entry.action = action;
+  entry.object_type = object_type;
+  entry.object_id = object_id;
+  entry.incident = incident;
+  entry.before = std::move(before);
+  entry.after = std::move(after);
+  entry.prev_hash = last ? last->hash : std::string(kGenesisHash);
+  entry.hash = AuditHash(entry);
+  return DoAppendAudit(entry);
+}
+
+Result<Incident> WriteTx::CreateIncident(const AuditContext& ctx, Incident incident) {
+  const int year = common::YearOf(incident.created_at);
+  HIKESHI_TRY(const auto number, NextCounter(CounterKey(IdKind::kIncident, year)));
+  incident.human_id = FormatHumanId(IdKind::kIncident, year, number);
+  HIKESHI_TRY(incident.id, DoInsertIncident(incident));
+  HIKESHI_CHECK(Audit(ctx, "incident.create", "incident", incident.human_id, incident.human_id, "", Snapshot(incident)));
+  return incident;
+}
+
+Result<void> WriteTx::UpdateIncident(const AuditContext& ctx, std::string_view action, const Incident& before,
+                                     const Incident& after) {
+  HIKESHI_CHECK(DoUpdateIncident(after));
+  return Audit(ctx, action, "incident", after.human_id, after.human_id, Snapshot(before), Snapshot(after));
+}
+
+Result<Report> WriteTx::CreateReport(const AuditContext& ctx, Report report) {
+  const int year = common::YearOf(report.received_at);
+  HIKESHI_TRY(const auto number, NextCounter(CounterKey(IdKind::kReport, year)));
+  report.human_id = FormatHumanId(IdKind::kReport, year, number);
+  HIKESHI_TRY(report.id, DoInsertReport(report));
+  HIKESHI_CHECK(Audit(ctx, "report.create", "report", report.human_id, "", "", Snapshot(report)));
+  return report;
+}
+
+Result<void> WriteTx::UpdateReport(const AuditContext& ctx, std::string_view action, const Report& before,
+                                   const Report& after, std::string_view incident) {
+  HIKESHI_CHECK(DoUpdateReport(after));
+  return Audit(ctx, action, "report", after.human_id, incident, Snapshot(before), Snapshot(after));
+}
+
+Result<Constituency> WriteTx::CreateConstituency(const AuditContext& ctx, Constituency constituency) {
+  HIKESHI_TRY(constituency.id, DoInsertConstituency(constituency));
+  HIKESHI_CHECK(Audit(ctx, "constituency.create", "constituency", constituency.name, "", "", Snapshot(constituency)));
+  return constituency;
+}
+
+Result<void> WriteTx::UpdateConstituency(const AuditContext& ctx, const Constituency& before,
+                                         const Constituency& after) {
+  HIKESHI_CHECK(DoUpdateConstituency(after));
+  return Audit(ctx, "constituency.update", "constituency", after.name, "", Snapshot(before), Snapshot(after));
+}
+
+Result<Contact> WriteTx::CreateContact(const AuditContext& ctx, Contact contact) {
+  HIKESHI_TRY(contact.id, DoInsertContact(contact));
+  HIKESHI_CHECK(
+      Audit(ctx, "contact.create", "contact", std::to_string(contact.id), "", "", Snapshot(contact)));
+  return contact;
+}
+
+Result<User> WriteTx::CreateUser(const AuditContext& ctx, User user) {
+  HIKESHI_TRY(user.id, DoInsertUser(user));
+  HIKESHI_CHECK(Audit(ctx, "user.create", "user", user.username, "", "", Snapshot(user)));
+  return user;
+}
+
+Result<void> WriteTx::UpdateUser(const AuditContext& ctx, std::string_view action, const User& before,
+                                 const User& after) {
+  HIKESHI_CHECK(DoUpdateUser(after));
+  return Audit(ctx, action, "user", after.username, "", Snapshot(before), Snapshot(after));
+}
+
+Result<ApiToken> WriteTx::CreateApiToken(const AuditContext& ctx, ApiToken token) {
+  HIKESHI_TRY(token.id, DoInsertApiToken(token));
+  HIKESHI_CHECK(Audit(ctx, "token.create", "api_token", std::to_string(token.id), "", "", Snapshot(token)));
+  return token;
+}
+
+Result<void> WriteTx::UpdateApiToken(const AuditContext& ctx, const ApiToken& before, const ApiToken& after) {
+  HIKESHI_CHECK(DoUpdateApiToken(after));
+  return Audit(ctx, "token.update", "api_token", std::to_string(after.id), "", Snapshot(before), Snapshot(after));
+}
+
+namespace {
+// What the journal says about a session: who and until when, never the secret or CSRF token.
+std::string SessionEvent(const Session& session, std::string_view username) {
+  nlohmann::ordered_json j;
+  j["username"] = username;
+  j["user_id"] = session.user_id;
+  j["created_at"] = common::FormatRfc3339(session.created_at);
+  j["expires_at"] = common::FormatRfc3339(session.expires_at);
+  return j.dump(-1, ' ', true);
+}
+}  // namespace
+
+Result<void> WriteTx::CreateSession(const AuditContext& ctx, const Session& session, std::string_view username) {
+  HIKESHI_CHECK(DoInsertSession(session));
+  return Audit(ctx, "session.login", "session", username, "", "", SessionEvent(session, username));
+}
+
+Result<void> WriteTx::DeleteSession(const AuditContext& ctx, const Session& session, std::string_view username) {
+  HIKESHI_CHECK(DoDeleteSession(session.secret_sha256));
+  return Audit(ctx, "session.logout", "session", username, "", SessionEvent(session, username), "");
+}
+
+}  // namespace hikeshi::core
