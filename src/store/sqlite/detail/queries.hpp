@@ -1,0 +1,69 @@
+#pragma once
+// The SQL behind every StoreReader method and every WriteTx hook, as free functions over one
+// Connection. The reader and the write transaction classes only forward to these.
+//
+// Thread-safety: as the Connection passed in (one thread at a time).
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "hikeshi/common/error.hpp"
+#include "hikeshi/core/model.hpp"
+#include "hikeshi/core/principal.hpp"
+#include "hikeshi/core/store.hpp"
+
+#include "detail/connection.hpp"
+
+namespace hikeshi::store::sqlite::detail {
+
+// Largest page a list may ask for (IncidentQuery::limit, ReportQuery::limit).
+inline constexpr int kMaxPageSize = 500;
+
+// --- Reads. Incident and report reads apply `scope` in SQL. Rows whose enum columns hold text no
+// parser accepts (edited by hand) yield kDataLoss naming the row and column.
+Result<std::optional<core::Incident>> FindIncident(Connection& db, const core::Scope& scope, std::string_view human_id);
+Result<std::optional<core::Incident>> FindIncidentById(Connection& db, const core::Scope& scope, std::int64_t id);
+// Errors: kInvalidArgument (field "/limit") when limit is outside 1..kMaxPageSize.
+Result<core::Page<core::Incident>> ListIncidents(Connection& db, const core::Scope& scope,
+                                                 const core::IncidentQuery& query);
+Result<std::optional<core::Report>> FindReport(Connection& db, const core::Scope& scope, std::string_view human_id);
+Result<core::Page<core::Report>> ListReports(Connection& db, const core::Scope& scope, const core::ReportQuery& query);
+
+Result<std::optional<core::Constituency>> FindConstituency(Connection& db, std::string_view name);
+Result<std::optional<core::Constituency>> FindConstituencyById(Connection& db, std::int64_t id);
+Result<std::vector<core::Constituency>> ListConstituencies(Connection& db);  // in creation order
+Result<std::vector<core::Contact>> ListContacts(Connection& db);             // in creation order
+Result<std::optional<core::User>> FindUser(Connection& db, std::string_view username);
+Result<std::optional<core::User>> FindUserById(Connection& db, std::int64_t id);
+Result<std::vector<core::User>> ListUsers(Connection& db);  // in creation order
+Result<std::optional<core::ApiToken>> FindApiToken(Connection& db, std::string_view secret_sha256);
+Result<std::vector<core::ApiToken>> ListApiTokens(Connection& db);  // in creation order
+Result<std::optional<core::Session>> FindSession(Connection& db, std::string_view secret_sha256);
+// Errors: kInvalidArgument when limit < 1.
+Result<std::vector<core::AuditEntry>> ListAudit(Connection& db, std::int64_t after_seq, int limit);
+Result<std::vector<core::AuditEntry>> ListAuditForIncident(Connection& db, std::string_view incident_human_id);
+Result<std::optional<core::AuditEntry>> LastAuditEntry(Connection& db);
+
+// --- Writes, inside the caller's transaction. Inserts return the new row id. Unique clashes
+// yield kConflict naming the object; updates of a row that does not exist yield kNotFound.
+// Incidents and reports keep their FTS row and their ordered observable links in step.
+Result<std::int64_t> NextCounter(Connection& db, std::string_view key);
+Result<std::int64_t> InsertIncident(Connection& db, const core::Incident& incident);
+Result<void> UpdateIncident(Connection& db, const core::Incident& incident);
+Result<std::int64_t> InsertReport(Connection& db, const core::Report& report);
+Result<void> UpdateReport(Connection& db, const core::Report& report);
+Result<std::int64_t> InsertConstituency(Connection& db, const core::Constituency& constituency);
+Result<void> UpdateConstituency(Connection& db, const core::Constituency& constituency);
+Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact);
+Result<std::int64_t> InsertUser(Connection& db, const core::User& user);
+Result<void> UpdateUser(Connection& db, const core::User& user);
+Result<std::int64_t> InsertApiToken(Connection& db, const core::ApiToken& token);
+Result<void> UpdateApiToken(Connection& db, const core::ApiToken& token);
+Result<void> InsertSession(Connection& db, const core::Session& session);
+Result<void> DeleteSession(Connection& db, std::string_view secret_sha256);
+Result<void> PurgeExpiredSessions(Connection& db, core::Timestamp now);
+Result<void> AppendAudit(Connection& db, const core::AuditEntry& entry);
+
+}  // namespace hikeshi::store::sqlite::detail

@@ -1,0 +1,244 @@
+#include "detail/schema.hpp"
+
+#include <array>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "hikeshi/common/time.hpp"
+
+namespace hikeshi::store::sqlite::detail {
+namespace {
+
+// Conventions: timestamps are INTEGER microseconds since the epoch (UTC); enums are their canonical
+// text names; booleans are 0/1; ordered lists of scalars are JSON arrays; ordered lists of shared
+// things (observables) are link tables with a position. Indexes end in id so that each list filter
+// walks its index backwards for keyset pagination (id < ? ORDER BY id DESC).
+//
+// There are deliberately no triggers that write the FTS tables: a person fixing a row with the
+// plain sqlite3 shell, which lacks the hikeshi_cjk tokenizer, must be able to. The store keeps the
+// FTS rows in step from C++.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE constituencies (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  name        TEXT NOT NULL UNIQUE,
+  description TEXT NOT NULL,
+  cidrs       TEXT NOT NULL,  -- JSON array of strings, in order
+  asns        TEXT NOT NULL,  -- JSON array of integers, in order
+  domains     TEXT NOT NULL,  -- JSON array of strings, in order
+  created_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE contacts (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  name            TEXT NOT NULL,
+  email           TEXT NOT NULL,
+  organisation    TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  pgp_fingerprint TEXT NOT NULL,
+  tlp_clearance   TEXT NOT NULL,
+  constituency_id INTEGER REFERENCES constituencies (id),
+  created_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX contacts_constituency ON contacts (constituency_id);
+
+CREATE TABLE users (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  username         TEXT NOT NULL UNIQUE,
+  display_name     TEXT NOT NULL,
+  role             TEXT NOT NULL,
+  scope_all        INTEGER NOT NULL CHECK (scope_all IN (0, 1)),
+  constituency_ids TEXT NOT NULL,  -- JSON array of constituency ids, in order
+  password_hash    TEXT NOT NULL,
+  disabled         INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  created_at       INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE api_tokens (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id       INTEGER NOT NULL REFERENCES users (id),
+  name          TEXT NOT NULL,
+  secret_sha256 TEXT NOT NULL UNIQUE,
+  revoked       INTEGER NOT NULL CHECK (revoked IN (0, 1)),
+  created_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX api_tokens_user ON api_tokens (user_id);
+
+CREATE TABLE sessions (
+  secret_sha256 TEXT PRIMARY KEY,
+  user_id       INTEGER NOT NULL REFERENCES users (id),
+  csrf_token    TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  expires_at    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE INDEX sessions_user ON sessions (user_id);
+
+-- Human id numbers per kind and year ("I-2026" -> 123), allocated inside the write transaction so
+-- that a rolled-back creation leaves no gap.
+CREATE TABLE counters (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- The append-only, hash-chained journal. seq is given by the writer (previous seq + 1).
+CREATE TABLE audit (
+  seq         INTEGER PRIMARY KEY,
+  at          INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id   TEXT NOT NULL,
+  incident    TEXT NOT NULL,  -- '' when the entry touches no incident
+  "before"    TEXT NOT NULL,
+  "after"     TEXT NOT NULL,
+  prev_hash   TEXT NOT NULL,
+  hash        TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_incident ON audit (incident);
+
+CREATE TABLE observables (
+  id         INTEGER PRIMARY KEY,
+  type       TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  first_seen INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  UNIQUE (type, value)
+) STRICT;
+
+CREATE TABLE incidents (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  human_id        TEXT NOT NULL UNIQUE,
+  title           TEXT NOT NULL,
+  description     TEXT NOT NULL,
+  rsit_class      TEXT NOT NULL,
+  rsit_type       TEXT NOT NULL,
+  apt             INTEGER NOT NULL CHECK (apt IN (0, 1)),
+  constituency_id INTEGER REFERENCES constituencies (id),
+  impact          INTEGER NOT NULL,
+  urgency         INTEGER NOT NULL,
+  priority        INTEGER NOT NULL,
+  status          TEXT NOT NULL,
+  phase           TEXT NOT NULL,
+  owner_id        INTEGER REFERENCES users (id),
+  tlp             TEXT NOT NULL,
+  exercise        INTEGER NOT NULL CHECK (exercise IN (0, 1)),
+  merged_into     INTEGER REFERENCES incidents (id),
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  resolved_at     INTEGER,
+  closed_at       INTEGER
+) STRICT;
+CREATE INDEX incidents_status ON incidents (status, id);
+CREATE INDEX incidents_constituency ON incidents (constituency_id, id);
+CREATE INDEX incidents_class ON incidents (rsit_class, id);
+CREATE INDEX incidents_category ON incidents (rsit_class, rsit_type, id);
+CREATE INDEX incidents_priority ON incidents (priority, id);
+CREATE INDEX incidents_owner ON incidents (owner_id, id);
+CREATE INDEX incidents_merged_into ON incidents (merged_into);
+
+CREATE TABLE incident_observables (
+  incident_id   INTEGER NOT NULL REFERENCES incidents (id),
+  position      INTEGER NOT NULL,
+  observable_id INTEGER NOT NULL REFERENCES observables (id),
+  PRIMARY KEY (incident_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX incident_observables_pivot ON incident_observables (observable_id, incident_id);
+
+CREATE TABLE reports (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  human_id        TEXT NOT NULL UNIQUE,
+  channel         TEXT NOT NULL,
+  reporter        TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  body            TEXT NOT NULL,
+  rsit_class      TEXT,  -- both NULL when the report has no category yet
+  rsit_type       TEXT,
+  constituency_id INTEGER REFERENCES constituencies (id),
+  tlp             TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  incident_id     INTEGER REFERENCES incidents (id),
+  reject_reason   TEXT,
+  reject_comment  TEXT NOT NULL,
+  received_at     INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  CHECK ((rsit_class IS NULL) = (rsit_type IS NULL))
+) STRICT;
+CREATE INDEX reports_status ON reports (status, id);
+CREATE INDEX reports_constituency ON reports (constituency_id, id);
+CREATE INDEX reports_incident ON reports (incident_id, id);
+
+CREATE TABLE report_observables (
+  report_id     INTEGER NOT NULL REFERENCES reports (id),
+  position      INTEGER NOT NULL,
+  observable_id INTEGER NOT NULL REFERENCES observables (id),
+  PRIMARY KEY (report_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX report_observables_pivot ON report_observables (observable_id, report_id);
+
+CREATE TABLE report_flags (
+  report_id INTEGER NOT NULL REFERENCES reports (id),
+  position  INTEGER NOT NULL,
+  flag      TEXT NOT NULL,
+  PRIMARY KEY (report_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX report_flags_flag ON report_flags (flag, report_id);
+
+-- Full-text indexes; rowid = incidents.id / reports.id. They keep their own copy of the text
+-- (not external content), so an edit of the base table by hand can leave them stale but never
+-- corrupt them.
+CREATE VIRTUAL TABLE incidents_fts USING fts5(title, description, tokenize = 'hikeshi_cjk');
+CREATE VIRTUAL TABLE reports_fts USING fts5(subject, body, tokenize = 'hikeshi_cjk');
+)sql";
+
+constexpr std::array kMigrations = {
+    Migration{1, kMigration1},
+};
+
+Result<int> CurrentVersion(Connection& connection) {
+  HIKESHI_TRY(auto stmt, connection.Prepare("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+  HIKESHI_TRY(const bool row, stmt.Step());
+  if (!row) return 0;
+  return static_cast<int>(stmt.Int(0));
+}
+
+Result<void> Apply(Connection& connection, const Migration& migration) {
+  HIKESHI_TRY(const int current, CurrentVersion(connection));
+  if (current >= migration.version) return {};  // another process got there first
+  HIKESHI_CHECK(connection.Execute(migration.sql));
+  HIKESHI_TRY(auto record,
+              connection.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (:version, :at)"));
+  const auto now = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  record.Bind(":version", std::int64_t{migration.version}).Bind(":at", common::ToMicros(now));
+  return record.Run();
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+Result<void> Migrate(Connection& connection) {
+  HIKESHI_CHECK(connection.Execute(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) "
+      "STRICT"));
+  HIKESHI_TRY(const int found, CurrentVersion(connection));
+  const int latest = kMigrations.back().version;
+  if (found > latest) {
+    return Fail(Error::FailedPrecondition(fmt::format(
+        "the database has schema version {}, newer than this program's {}; upgrade Hikeshi", found, latest)));
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= found) continue;
+    HIKESHI_CHECK(connection.Execute("BEGIN IMMEDIATE"));
+    auto applied = Apply(connection, migration);
+    if (applied) applied = connection.Execute("COMMIT");
+    if (!applied) {
+      connection.RollbackQuietly();
+      return Fail(Error(applied.error().code(),
+                        fmt::format("schema migration {}: {}", migration.version, applied.error().message())));
+    }
+  }
+  return {};
+}
+
+}  // namespace hikeshi::store::sqlite::detail

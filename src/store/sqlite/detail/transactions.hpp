@@ -1,0 +1,128 @@
+#pragma once
+// The StoreReader and WriteTx the SQLite store hands to callbacks. Both only forward to the SQL in
+// queries.hpp over the connection they borrow; the connection's transaction is opened and ended by
+// SqliteStore around the callback.
+//
+// Thread-safety: valid only inside the callback, on its thread (see core/store.hpp).
+
+#include "hikeshi/core/store.hpp"
+
+#include "detail/connection.hpp"
+#include "detail/queries.hpp"
+
+namespace hikeshi::store::sqlite::detail {
+
+// Implements every StoreReader method on top of `Base` (StoreReader or WriteTx), so that reads
+// inside a write transaction see its own uncommitted changes through the same code.
+template <typename Base>
+class ReaderOn : public Base {
+ public:
+  // `connection` must outlive this object.
+  explicit ReaderOn(Connection& connection) : connection_(connection) {}
+  ReaderOn(const ReaderOn&) = delete;
+  ReaderOn& operator=(const ReaderOn&) = delete;
+
+  Result<std::optional<core::Incident>> FindIncident(const core::Scope& scope, std::string_view human_id) override {
+    return detail::FindIncident(connection_, scope, human_id);
+  }
+  Result<std::optional<core::Incident>> FindIncidentById(const core::Scope& scope, std::int64_t id) override {
+    return detail::FindIncidentById(connection_, scope, id);
+  }
+  Result<core::Page<core::Incident>> ListIncidents(const core::Scope& scope,
+                                                   const core::IncidentQuery& query) override {
+    return detail::ListIncidents(connection_, scope, query);
+  }
+  Result<std::optional<core::Report>> FindReport(const core::Scope& scope, std::string_view human_id) override {
+    return detail::FindReport(connection_, scope, human_id);
+  }
+  Result<core::Page<core::Report>> ListReports(const core::Scope& scope, const core::ReportQuery& query) override {
+    return detail::ListReports(connection_, scope, query);
+  }
+  Result<std::optional<core::Constituency>> FindConstituency(std::string_view name) override {
+    return detail::FindConstituency(connection_, name);
+  }
+  Result<std::optional<core::Constituency>> FindConstituencyById(std::int64_t id) override {
+    return detail::FindConstituencyById(connection_, id);
+  }
+  Result<std::vector<core::Constituency>> ListConstituencies() override {
+    return detail::ListConstituencies(connection_);
+  }
+  Result<std::vector<core::Contact>> ListContacts() override { return detail::ListContacts(connection_); }
+  Result<std::optional<core::User>> FindUser(std::string_view username) override {
+    return detail::FindUser(connection_, username);
+  }
+  Result<std::optional<core::User>> FindUserById(std::int64_t id) override {
+    return detail::FindUserById(connection_, id);
+  }
+  Result<std::vector<core::User>> ListUsers() override { return detail::ListUsers(connection_); }
+  Result<std::optional<core::ApiToken>> FindApiToken(std::string_view secret_sha256) override {
+    return detail::FindApiToken(connection_, secret_sha256);
+  }
+  Result<std::vector<core::ApiToken>> ListApiTokens() override { return detail::ListApiTokens(connection_); }
+  Result<std::optional<core::Session>> FindSession(std::string_view secret_sha256) override {
+    return detail::FindSession(connection_, secret_sha256);
+  }
+  Result<std::vector<core::AuditEntry>> ListAudit(std::int64_t after_seq, int limit) override {
+    return detail::ListAudit(connection_, after_seq, limit);
+  }
+  Result<std::vector<core::AuditEntry>> ListAuditForIncident(std::string_view incident_human_id) override {
+    return detail::ListAuditForIncident(connection_, incident_human_id);
+  }
+
+ protected:
+  Connection& connection_;
+};
+
+class SqliteReader final : public ReaderOn<core::StoreReader> {
+ public:
+  using ReaderOn::ReaderOn;
+};
+
+class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
+ public:
+  using ReaderOn::ReaderOn;
+
+  Result<void> PurgeExpiredSessions(core::Timestamp now) override {
+    return detail::PurgeExpiredSessions(connection_, now);
+  }
+
+ protected:
+  Result<std::int64_t> NextCounter(std::string_view key) override { return detail::NextCounter(connection_, key); }
+  Result<std::int64_t> DoInsertIncident(const core::Incident& incident) override {
+    return detail::InsertIncident(connection_, incident);
+  }
+  Result<void> DoUpdateIncident(const core::Incident& incident) override {
+    return detail::UpdateIncident(connection_, incident);
+  }
+  Result<std::int64_t> DoInsertReport(const core::Report& report) override {
+    return detail::InsertReport(connection_, report);
+  }
+  Result<void> DoUpdateReport(const core::Report& report) override { return detail::UpdateReport(connection_, report); }
+  Result<std::int64_t> DoInsertConstituency(const core::Constituency& constituency) override {
+    return detail::InsertConstituency(connection_, constituency);
+  }
+  Result<void> DoUpdateConstituency(const core::Constituency& constituency) override {
+    return detail::UpdateConstituency(connection_, constituency);
+  }
+  Result<std::int64_t> DoInsertContact(const core::Contact& contact) override {
+    return detail::InsertContact(connection_, contact);
+  }
+  Result<std::int64_t> DoInsertUser(const core::User& user) override { return detail::InsertUser(connection_, user); }
+  Result<void> DoUpdateUser(const core::User& user) override { return detail::UpdateUser(connection_, user); }
+  Result<std::int64_t> DoInsertApiToken(const core::ApiToken& token) override {
+    return detail::InsertApiToken(connection_, token);
+  }
+  Result<void> DoUpdateApiToken(const core::ApiToken& token) override {
+    return detail::UpdateApiToken(connection_, token);
+  }
+  Result<void> DoInsertSession(const core::Session& session) override {
+    return detail::InsertSession(connection_, session);
+  }
+  Result<void> DoDeleteSession(std::string_view secret_sha256) override {
+    return detail::DeleteSession(connection_, secret_sha256);
+  }
+  Result<std::optional<core::AuditEntry>> DoLastAuditEntry() override { return detail::LastAuditEntry(connection_); }
+  Result<void> DoAppendAudit(const core::AuditEntry& entry) override { return detail::AppendAudit(connection_, entry); }
+};
+
+}  // namespace hikeshi::store::sqlite::detail

@@ -1,0 +1,43 @@
+#pragma once
+// The SQLite backend of core::Store: the embedded default that `hikeshi serve` uses with no
+// configuration. One file in WAL mode; one writer connection (writes are serialised by a mutex and
+// BEGIN IMMEDIATE) and a small pool of reader connections, each Read in its own snapshot. Full-text
+// search uses FTS5 with the CJK bigram tokenizer `hikeshi_cjk`, registered on every connection.
+//
+// Thread-safety: the returned Store may be shared by any number of threads.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "hikeshi/common/error.hpp"
+#include "hikeshi/core/store.hpp"
+
+namespace hikeshi::store::sqlite {
+
+// PRAGMA synchronous. In WAL mode, NORMAL may lose the last commits on power failure; FULL syncs the
+// WAL on every commit, so a write is durable before Write() returns and an acknowledgement (an
+// MTA's 250, an API 201) can never be sent for data that is then lost.
+enum class Synchronous { kNormal, kFull, kExtra };
+
+struct SqliteOptions {
+  Synchronous synchronous = Synchronous::kFull;
+  // How long a connection waits for a lock held by another process before giving up with
+  // kUnavailable. Also bounds the wait for a free reader connection.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Reader connections opened on demand, at most this many (1..64).
+  int max_readers = 4;
+};
+
+// Opens (creating the file if missing) the store in `db_file` and brings its schema up to date by
+// running the numbered migrations it lacks, each in its own transaction. The directory must exist.
+// Errors: kInvalidArgument for bad options; kFailedPrecondition when the file's schema is newer than
+// this program; kUnavailable when the file stays locked; kInternal when it cannot be opened or is
+// not an SQLite database.
+[[nodiscard]] Result<std::unique_ptr<core::Store>> OpenSqliteStore(const std::filesystem::path& db_file,
+                                                                   const SqliteOptions& options = {});
+
+// The schema version this program creates and expects (the highest migration number).
+int LatestSchemaVersion();
+
+}  // namespace hikeshi::store::sqlite

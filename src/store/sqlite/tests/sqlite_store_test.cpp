@@ -1,0 +1,411 @@
+// What the SQLite backend does beyond the store contract: the file it leaves (WAL, migrations, no
+// FTS triggers), the connection settings that make acknowledged writes durable, its error mapping,
+// and that a person with the plain sqlite3 shell can still edit the data.
+
+#include "hikeshi/store/sqlite/sqlite_store.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "hikeshi/core/store.hpp"
+
+#include "detail/connection.hpp"
+#include "detail/schema.hpp"
+
+namespace hikeshi::store::sqlite {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string Describe(const Error& error) { return std::string(ErrorCodeName(error.code())) + ": " + error.message(); }
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "hikeshi-sqlite-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& Path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A plain connection of the test's own, standing in for another process or a person.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& file) {
+    sqlite3* raw = nullptr;
+    rc_ = sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
+    db_.reset(raw);
+  }
+  bool Ok() const { return rc_ == SQLITE_OK; }
+  int Exec(const std::string& sql) { return sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr); }
+  // The first column of every row of `sql`, as text.
+  std::vector<std::string> Column(const std::string& sql) {
+    std::vector<std::string> values;
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sqlite3_errmsg(db_.get());
+      return values;
+    }
+    std::unique_ptr<sqlite3_stmt, detail::StatementFinalize> stmt(raw);
+    while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+      values.emplace_back(text != nullptr ? text : "NULL");
+    }
+    return values;
+  }
+
+ private:
+  detail::SqliteHandle db_;
+  int rc_ = SQLITE_ERROR;
+};
+
+core::Incident NewIncident(std::string title) {
+  core::Incident incident;
+  incident.title = std::move(title);
+  incident.category = core::Category{"intrusions", "system-compromise"};
+  const auto at = std::chrono::sys_days{std::chrono::year{2026} / 3 / 14};
+  incident.created_at = std::chrono::time_point_cast<std::chrono::microseconds>(at);
+  incident.updated_at = incident.created_at;
+  return incident;
+}
+
+core::AuditContext Ctx() {
+  return {"tester", std::chrono::time_point_cast<std::chrono::microseconds>(
+                        std::chrono::sys_days{std::chrono::year{2026} / 3 / 14})};
+}
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  std::filesystem::path File() const { return dir_.Path() / "hikeshi.db"; }
+
+  std::unique_ptr<core::Store> Open(const SqliteOptions& options = {}) {
+    auto store = OpenSqliteStore(File(), options);
+    EXPECT_TRUE(store.has_value()) << Describe(store.error());
+    return store ? std::move(*store) : nullptr;
+  }
+
+  Result<void> AddIncident(core::Store& store, std::string title) {
+    return store.Write([&](core::WriteTx& tx) -> Result<void> {
+      HIKESHI_CHECK(tx.CreateIncident(Ctx(), NewIncident(std::move(title))));
+      return {};
+    });
+  }
+
+  Result<std::optional<core::Incident>> Find(core::Store& store, std::string human_id) {
+    std::optional<core::Incident> found;
+    HIKESHI_CHECK(store.Read([&](core::StoreReader& r) -> Result<void> {
+      HIKESHI_TRY(found, r.FindIncident(core::Scope::All(), human_id));
+      return {};
+    }));
+    return found;
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
+  ASSERT_FALSE(std::filesystem::exists(File()));
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(std::filesystem::exists(File()));
+
+  RawDb raw(File());
+  ASSERT_TRUE(raw.Ok());
+  EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1"));
+  EXPECT_EQ(LatestSchemaVersion(), 1);
+  for (const char* table :
+       {"incidents", "reports", "constituencies", "contacts", "users", "api_tokens", "sessions", "counters", "audit",
+        "observables", "incident_observables", "report_observables", "report_flags", "incidents_fts", "reports_fts"}) {
+    EXPECT_THAT(raw.Column(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table + "'"),
+                ElementsAre("1"))
+        << table;
+  }
+}
+
+TEST_F(SqliteStoreTest, ThereAreNoTriggersAtAll) {
+  // FTS rows are kept from C++; a trigger on a base table would need our tokenizer inside the
+  // sqlite3 shell and break hand edits.
+  auto store = Open();
+  RawDb raw(File());
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), ElementsAre("0"));
+}
+
+TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
+  { auto store = Open(); }
+  { auto store = Open(); }
+  RawDb raw(File());
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("1"));
+}
+
+TEST_F(SqliteStoreTest, ASchemaNewerThanTheProgramIsRefused) {
+  { auto store = Open(); }
+  {
+    RawDb raw(File());
+    ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)"), SQLITE_OK);
+  }
+  auto store = OpenSqliteStore(File(), {});
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(store.error().message(), HasSubstr("99"));
+}
+
+TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsAnErrorNotACrash) {
+  {
+    std::FILE* file = std::fopen(File().c_str(), "wb");
+    ASSERT_NE(file, nullptr);
+    std::fputs("this is not an SQLite database, just text that is long enough to be read as a header", file);
+    std::fclose(file);
+  }
+  auto store = OpenSqliteStore(File(), {});
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kInternal);
+}
+
+TEST_F(SqliteStoreTest, AMissingDirectoryIsAnError) {
+  auto store = OpenSqliteStore(dir_.Path() / "no" / "such" / "dir" / "hikeshi.db", {});
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kInternal);
+}
+
+TEST_F(SqliteStoreTest, BadOptionsAreInvalidArguments) {
+  SqliteOptions no_readers;
+  no_readers.max_readers = 0;
+  auto store = OpenSqliteStore(File(), no_readers);
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument);
+  SqliteOptions negative_timeout;
+  negative_timeout.busy_timeout = std::chrono::milliseconds(-1);
+  store = OpenSqliteStore(File(), negative_timeout);
+  ASSERT_FALSE(store.has_value());
+  EXPECT_EQ(store.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(SqliteStoreTest, ConnectionsAreDurableByDefaultAndEnforceForeignKeys) {
+  { auto store = Open(); }
+  auto writer = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kWriter);
+  ASSERT_TRUE(writer.has_value()) << Describe(writer.error());
+  const auto pragma = [](detail::Connection& connection, const char* sql) -> std::int64_t {
+    auto stmt = connection.Prepare(sql);
+    EXPECT_TRUE(stmt.has_value());
+    if (!stmt) return -1;
+    auto row = stmt->Step();
+    EXPECT_TRUE(row.has_value() && *row);
+    return stmt->Int(0);
+  };
+  EXPECT_EQ(pragma(**writer, "PRAGMA synchronous"), 2) << "FULL";
+  EXPECT_EQ(pragma(**writer, "PRAGMA foreign_keys"), 1);
+  EXPECT_EQ(pragma(**writer, "PRAGMA busy_timeout"), 5000);
+  EXPECT_EQ(pragma(**writer, "PRAGMA query_only"), 0);
+
+  SqliteOptions relaxed;
+  relaxed.synchronous = Synchronous::kNormal;
+  relaxed.busy_timeout = std::chrono::milliseconds(250);
+  auto reader = detail::Connection::Open(File(), relaxed, detail::ConnectionRole::kReader);
+  ASSERT_TRUE(reader.has_value()) << Describe(reader.error());
+  EXPECT_EQ(pragma(**reader, "PRAGMA synchronous"), 1) << "NORMAL, only when asked for";
+  EXPECT_EQ(pragma(**reader, "PRAGMA busy_timeout"), 250);
+  EXPECT_EQ(pragma(**reader, "PRAGMA query_only"), 1);
+}
+
+TEST_F(SqliteStoreTest, AForeignKeyToNothingIsRefused) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  core::Incident orphan = NewIncident("orphan");
+  orphan.constituency_id = 999;
+  const auto result = store->Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), orphan));
+    return {};
+  });
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::kInternal);
+  EXPECT_THAT(result.error().message(), HasSubstr("FOREIGN KEY"));
+}
+
+TEST_F(SqliteStoreTest, ALockHeldByAnotherProcessIsUnavailable) {
+  SqliteOptions impatient;
+  impatient.busy_timeout = std::chrono::milliseconds(50);
+  auto store = Open(impatient);
+  ASSERT_NE(store, nullptr);
+  RawDb other(File());
+  ASSERT_EQ(other.Exec("BEGIN IMMEDIATE"), SQLITE_OK);
+
+  bool body_ran = false;
+  const auto result = store->Write([&](core::WriteTx&) -> Result<void> {
+    body_ran = true;
+    return {};
+  });
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(body_ran) << "the write lock is taken before the callback runs";
+
+  // Readers are not blocked by a writer in WAL mode.
+  const auto read = store->Read([](core::StoreReader& r) -> Result<void> {
+    HIKESHI_CHECK(r.ListUsers());
+    return {};
+  });
+  EXPECT_TRUE(read.has_value()) << Describe(read.error());
+  ASSERT_EQ(other.Exec("ROLLBACK"), SQLITE_OK);
+  EXPECT_TRUE(AddIncident(*store, "after the lock").has_value());
+}
+
+TEST_F(SqliteStoreTest, ErrorCodesMapAsDocumented) {
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_BUSY, "x").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_BUSY_SNAPSHOT, "x").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_LOCKED, "x").code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_CONSTRAINT_UNIQUE, "x").code(), ErrorCode::kConflict);
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_CONSTRAINT_PRIMARYKEY, "x").code(), ErrorCode::kConflict);
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_CONSTRAINT_FOREIGNKEY, "x").code(), ErrorCode::kInternal);
+  EXPECT_EQ(detail::ErrorFromSqlite(nullptr, SQLITE_CORRUPT, "x").code(), ErrorCode::kInternal);
+  EXPECT_THAT(detail::ErrorFromSqlite(nullptr, SQLITE_IOERR, "writing").message(), HasSubstr("writing"));
+}
+
+TEST_F(SqliteStoreTest, AThrowingCallbackIsAnInternalErrorAndRollsBack) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  const auto result = store->Write([](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), NewIncident("half-way")));
+    throw std::runtime_error("boom");
+  });
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::kInternal);
+  EXPECT_THAT(result.error().message(), HasSubstr("boom"));
+  auto found = Find(*store, "I-2026-000001");
+  ASSERT_TRUE(found.has_value()) << Describe(found.error());
+  EXPECT_EQ(*found, std::nullopt);
+
+  const auto read = store->Read([](core::StoreReader&) -> Result<void> { throw 42; });
+  ASSERT_FALSE(read.has_value());
+  EXPECT_EQ(read.error().code(), ErrorCode::kInternal);
+  EXPECT_TRUE(AddIncident(*store, "the store still works").has_value());
+}
+
+TEST_F(SqliteStoreTest, AWriteInsideAWriteFailsInsteadOfDeadlocking) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  Result<void> inner;
+  const auto outer = store->Write([&](core::WriteTx&) -> Result<void> {
+    inner = store->Write([](core::WriteTx&) -> Result<void> { return {}; });
+    return {};
+  });
+  EXPECT_TRUE(outer.has_value());
+  ASSERT_FALSE(inner.has_value());
+  EXPECT_EQ(inner.error().code(), ErrorCode::kInternal);
+}
+
+TEST_F(SqliteStoreTest, ReadsNestedBeyondThePoolFailInsteadOfHanging) {
+  SqliteOptions one_reader;
+  one_reader.max_readers = 1;
+  one_reader.busy_timeout = std::chrono::milliseconds(50);
+  auto store = Open(one_reader);
+  ASSERT_NE(store, nullptr);
+  Result<void> inner;
+  const auto outer = store->Read([&](core::StoreReader&) -> Result<void> {
+    inner = store->Read([](core::StoreReader&) -> Result<void> { return {}; });
+    return {};
+  });
+  EXPECT_TRUE(outer.has_value());
+  ASSERT_FALSE(inner.has_value());
+  EXPECT_EQ(inner.error().code(), ErrorCode::kUnavailable);
+}
+
+TEST_F(SqliteStoreTest, AValueEditedToNonsenseIsReportedAsDataLoss) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(AddIncident(*store, "tampered").has_value());
+  RawDb raw(File());
+  ASSERT_EQ(raw.Exec("UPDATE incidents SET status = 'bogus'"), SQLITE_OK);
+  auto found = Find(*store, "I-2026-000001");
+  ASSERT_FALSE(found.has_value());
+  EXPECT_EQ(found.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(found.error().message(), HasSubstr("bogus"));
+}
+
+TEST_F(SqliteStoreTest, StatementsAreCachedAndSafeToNest) {
+  { auto store = Open(); }
+  auto connection = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kReader);
+  ASSERT_TRUE(connection.has_value());
+  const std::string sql = "SELECT value FROM json_each('[1,2,3]')";
+  auto outer = (*connection)->Prepare(sql);
+  ASSERT_TRUE(outer.has_value());
+  ASSERT_TRUE(outer->Step().value_or(false));
+  // Same text while the first is mid-iteration: a second, private statement.
+  auto inner = (*connection)->Prepare(sql);
+  ASSERT_TRUE(inner.has_value());
+  std::vector<std::int64_t> inner_values;
+  while (inner->Step().value_or(false)) inner_values.push_back(inner->Int(0));
+  EXPECT_THAT(inner_values, ElementsAre(1, 2, 3));
+  EXPECT_EQ(outer->Int(0), 1);
+  ASSERT_TRUE(outer->Step().value_or(false));
+  EXPECT_EQ(outer->Int(0), 2);
+}
+
+TEST_F(SqliteStoreTest, AnUnknownParameterNameIsAnInternalError) {
+  { auto store = Open(); }
+  auto connection = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kReader);
+  ASSERT_TRUE(connection.has_value());
+  auto stmt = (*connection)->Prepare("SELECT :a");
+  ASSERT_TRUE(stmt.has_value());
+  stmt->Bind(":b", std::int64_t{1});
+  const auto step = stmt->Step();
+  ASSERT_FALSE(step.has_value());
+  EXPECT_EQ(step.error().code(), ErrorCode::kInternal);
+  EXPECT_THAT(step.error().message(), HasSubstr(":b"));
+}
+
+// The audit tamper test (and any operator fixing data by hand) depends on this: the sqlite3 shell,
+// which has no hikeshi_cjk tokenizer, can update an incidents row while the store is open.
+TEST_F(SqliteStoreTest, TheSqlite3ShellCanEditAnIncidentRow) {
+#ifndef HIKESHI_SQLITE3_SHELL
+  GTEST_SKIP() << "no sqlite3 command-line shell was found at configure time";
+#else
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(AddIncident(*store, "original title").has_value());
+
+  const std::string command = std::string(HIKESHI_SQLITE3_SHELL) + " '" + File().string() +
+                              "' \"UPDATE incidents SET title = 'edited by hand' WHERE human_id = 'I-2026-000001'\""
+                              " 2>&1";
+  std::FILE* shell = popen(command.c_str(), "r");
+  ASSERT_NE(shell, nullptr);
+  std::string output;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, shell) != nullptr) output += buffer;
+  const int status = pclose(shell);
+  ASSERT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "");
+
+  auto found = Find(*store, "I-2026-000001");
+  ASSERT_TRUE(found.has_value()) << Describe(found.error());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->title, "edited by hand");
+  // The store keeps working afterwards, writes included.
+  EXPECT_TRUE(AddIncident(*store, "after the edit").has_value());
+#endif
+}
+
+}  // namespace
+}  // namespace hikeshi::store::sqlite

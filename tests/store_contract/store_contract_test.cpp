@@ -1,0 +1,1535 @@
+// The store contract: what every core::Store backend must do, checked through the port alone.
+// Expected values are written out by hand from the port's documentation (store.hpp, model.hpp),
+// never computed by the backend under test.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "hikeshi/common/error.hpp"
+#include "hikeshi/common/time.hpp"
+#include "hikeshi/core/model.hpp"
+#include "hikeshi/core/principal.hpp"
+#include "hikeshi/core/snapshot.hpp"
+#include "hikeshi/core/store.hpp"
+
+#include "backends.hpp"
+
+namespace hikeshi::core {
+// Readable failure messages for the value types gtest cannot print itself.
+inline void PrintTo(const Observable& o, std::ostream* os) { *os << ObservableTypeName(o.type) << ":" << o.value; }
+inline void PrintTo(const Category& c, std::ostream* os) { *os << c.ToString(); }
+}  // namespace hikeshi::core
+
+namespace hikeshi::store_contract {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+using core::Incident;
+using core::Observable;
+using core::ObservableType;
+using core::Report;
+using core::Scope;
+using core::Timestamp;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+std::string Describe(const Error& error) { return std::string(ErrorCodeName(error.code())) + ": " + error.message(); }
+
+#define CONTRACT_CONCAT_INNER(a, b) a##b
+#define CONTRACT_CONCAT(a, b) CONTRACT_CONCAT_INNER(a, b)
+// Asserts that `expr` (a Result<T>) holds a value and moves it into `lhs`.
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) ASSERT_OK_AND_ASSIGN_IMPL(lhs, expr, CONTRACT_CONCAT(result_, __LINE__))
+#define ASSERT_OK_AND_ASSIGN_IMPL(lhs, expr, tmp)        \
+  auto tmp = (expr);                                     \
+  ASSERT_TRUE(tmp.has_value()) << Describe(tmp.error()); \
+  lhs = std::move(tmp).value()
+#define ASSERT_OK(expr)                                                            \
+  do {                                                                             \
+    const auto contract_result = (expr);                                           \
+    ASSERT_TRUE(contract_result.has_value()) << Describe(contract_result.error()); \
+  } while (0)
+#define EXPECT_ERROR(expr, expected_code)                                                          \
+  do {                                                                                             \
+    const auto contract_result = (expr);                                                           \
+    ASSERT_FALSE(contract_result.has_value()) << "expected " << ErrorCodeName(expected_code);      \
+    EXPECT_EQ(contract_result.error().code(), expected_code) << Describe(contract_result.error()); \
+  } while (0)
+
+// 2026-03-14 09:30 UTC (+ micros), the kind of timestamp every fixture uses.
+Timestamp At(int year, unsigned month, unsigned day, int hour = 0, int minute = 0, std::int64_t micros = 0) {
+  const std::chrono::sys_days date = std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day};
+  return std::chrono::time_point_cast<std::chrono::microseconds>(date) + std::chrono::hours(hour) +
+         std::chrono::minutes(minute) + std::chrono::microseconds(micros);
+}
+
+const Timestamp kT0 = At(2026, 3, 14, 9, 30, 123456);
+
+core::AuditContext Ctx(std::string actor = "alice", Timestamp at = kT0) { return {std::move(actor), at}; }
+
+// Runs `body` (WriteTx& -> Result<T>) in one write transaction and passes its value out. An error
+// from `body` rolls the transaction back.
+template <typename F>
+auto WriteValue(core::Store& store, F body) -> decltype(body(std::declval<core::WriteTx&>())) {
+  using R = decltype(body(std::declval<core::WriteTx&>()));
+  std::optional<R> out;
+  auto status = store.Write([&](core::WriteTx& tx) -> Result<void> {
+    R result = body(tx);
+    if (!result) return Fail(result.error());
+    out.emplace(std::move(result));
+    return {};
+  });
+  if (!status) return R(std::unexpected(status.error()));
+  return std::move(*out);
+}
+
+// Runs `body` (StoreReader& -> Result<T>) against one snapshot and passes its result out.
+template <typename F>
+auto ReadValue(core::Store& store, F body) -> decltype(body(std::declval<core::StoreReader&>())) {
+  using R = decltype(body(std::declval<core::StoreReader&>()));
+  std::optional<R> out;
+  auto status = store.Read([&](core::StoreReader& reader) -> Result<void> {
+    out.emplace(body(reader));
+    return {};
+  });
+  if (!status) return R(std::unexpected(status.error()));
+  return std::move(*out);
+}
+
+Incident NewIncident(std::string title, Timestamp created = kT0) {
+  Incident incident;
+  incident.title = std::move(title);
+  incident.category = core::Category{"intrusions", "system-compromise"};
+  incident.created_at = created;
+  incident.updated_at = created;
+  return incident;
+}
+
+Report NewReport(std::string subject, Timestamp received = kT0) {
+  Report report;
+  report.channel = core::Channel::kMail;
+  report.reporter = "abuse@example.net";
+  report.subject = std::move(subject);
+  report.received_at = received;
+  report.updated_at = received;
+  return report;
+}
+
+core::Constituency NewConstituency(std::string name) {
+  core::Constituency constituency;
+  constituency.name = std::move(name);
+  constituency.created_at = kT0;
+  return constituency;
+}
+
+core::User NewUser(std::string username) {
+  core::User user;
+  user.username = std::move(username);
+  user.display_name = "Some One";
+  user.role = core::Role::kHandler;
+  user.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+  user.created_at = kT0;
+  return user;
+}
+
+std::vector<std::string> HumanIds(const std::vector<Incident>& incidents) {
+  std::vector<std::string> ids;
+  for (const auto& incident : incidents) ids.push_back(incident.human_id);
+  return ids;
+}
+
+std::vector<std::string> HumanIds(const std::vector<Report>& reports) {
+  std::vector<std::string> ids;
+  for (const auto& report : reports) ids.push_back(report.human_id);
+  return ids;
+}
+
+std::optional<std::int64_t> Micros(const std::optional<Timestamp>& t) {
+  if (!t) return std::nullopt;
+  return common::ToMicros(*t);
+}
+
+void ExpectSameIncident(const Incident& actual, const Incident& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.human_id, expected.human_id);
+  EXPECT_EQ(actual.title, expected.title);
+  EXPECT_EQ(actual.description, expected.description);
+  EXPECT_EQ(actual.category, expected.category);
+  EXPECT_EQ(actual.apt, expected.apt);
+  EXPECT_EQ(actual.constituency_id, expected.constituency_id);
+  EXPECT_EQ(actual.impact, expected.impact);
+  EXPECT_EQ(actual.urgency, expected.urgency);
+  EXPECT_EQ(actual.priority, expected.priority);
+  EXPECT_EQ(actual.status, expected.status);
+  EXPECT_EQ(actual.phase, expected.phase);
+  EXPECT_EQ(actual.owner_id, expected.owner_id);
+  EXPECT_EQ(actual.tlp, expected.tlp);
+  EXPECT_EQ(actual.exercise, expected.exercise);
+  EXPECT_EQ(actual.merged_into, expected.merged_into);
+  EXPECT_EQ(actual.observables, expected.observables);
+  EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+  EXPECT_EQ(common::ToMicros(actual.updated_at), common::ToMicros(expected.updated_at));
+  EXPECT_EQ(Micros(actual.resolved_at), Micros(expected.resolved_at));
+  EXPECT_EQ(Micros(actual.closed_at), Micros(expected.closed_at));
+}
+
+void ExpectSameReport(const Report& actual, const Report& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.human_id, expected.human_id);
+  EXPECT_EQ(actual.channel, expected.channel);
+  EXPECT_EQ(actual.reporter, expected.reporter);
+  EXPECT_EQ(actual.subject, expected.subject);
+  EXPECT_EQ(actual.body, expected.body);
+  EXPECT_EQ(actual.category, expected.category);
+  EXPECT_EQ(actual.constituency_id, expected.constituency_id);
+  EXPECT_EQ(actual.tlp, expected.tlp);
+  EXPECT_EQ(actual.status, expected.status);
+  EXPECT_EQ(actual.incident_id, expected.incident_id);
+  EXPECT_EQ(actual.reject_reason, expected.reject_reason);
+  EXPECT_EQ(actual.reject_comment, expected.reject_comment);
+  EXPECT_EQ(actual.observables, expected.observables);
+  EXPECT_EQ(actual.flags, expected.flags);
+  EXPECT_EQ(common::ToMicros(actual.received_at), common::ToMicros(expected.received_at));
+  EXPECT_EQ(common::ToMicros(actual.updated_at), common::ToMicros(expected.updated_at));
+}
+
+void ExpectSameConstituency(const core::Constituency& actual, const core::Constituency& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.name, expected.name);
+  EXPECT_EQ(actual.description, expected.description);
+  EXPECT_EQ(actual.cidrs, expected.cidrs);
+  EXPECT_EQ(actual.asns, expected.asns);
+  EXPECT_EQ(actual.domains, expected.domains);
+  EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+}
+
+void ExpectSameContact(const core::Contact& actual, const core::Contact& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.name, expected.name);
+  EXPECT_EQ(actual.email, expected.email);
+  EXPECT_EQ(actual.organisation, expected.organisation);
+  EXPECT_EQ(actual.kind, expected.kind);
+  EXPECT_EQ(actual.pgp_fingerprint, expected.pgp_fingerprint);
+  EXPECT_EQ(actual.tlp_clearance, expected.tlp_clearance);
+  EXPECT_EQ(actual.constituency_id, expected.constituency_id);
+  EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+}
+
+void ExpectSameUser(const core::User& actual, const core::User& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.username, expected.username);
+  EXPECT_EQ(actual.display_name, expected.display_name);
+  EXPECT_EQ(actual.role, expected.role);
+  EXPECT_EQ(actual.scope_all, expected.scope_all);
+  EXPECT_EQ(actual.constituency_ids, expected.constituency_ids);
+  EXPECT_EQ(actual.password_hash, expected.password_hash);
+  EXPECT_EQ(actual.disabled, expected.disabled);
+  EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+}
+
+void ExpectSameToken(const core::ApiToken& actual, const core::ApiToken& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.user_id, expected.user_id);
+  EXPECT_EQ(actual.name, expected.name);
+  EXPECT_EQ(actual.secret_sha256, expected.secret_sha256);
+  EXPECT_EQ(actual.revoked, expected.revoked);
+  EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+}
+
+void ExpectSameSession(const core::Session& actual, const core::Session& expected) {
+  EXPECT_EQ(actual.secret_sha256, expected.secret_sha256);
+  EXPECT_EQ(actual.user_id, expected.user_id);
+  EXPECT_EQ(actual.csrf_token, expected.csrf_token);
+  EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+  EXPECT_EQ(common::ToMicros(actual.expires_at), common::ToMicros(expected.expires_at));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The suite
+
+template <typename Backend>
+class StoreContractTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  // Drops the store and opens the same data again, as a restarted process would.
+  void Reopen() {
+    store_.reset();
+    auto opened = backend_.Open();
+    ASSERT_TRUE(opened.has_value()) << Describe(opened.error());
+    store_ = std::move(*opened);
+  }
+
+  core::Store& TheStore() { return *store_; }
+
+  Result<core::Constituency> AddConstituency(std::string name) {
+    return WriteValue(TheStore(),
+                      [&](core::WriteTx& tx) { return tx.CreateConstituency(Ctx(), NewConstituency(name)); });
+  }
+  Result<Incident> AddIncident(Incident incident) {
+    return WriteValue(TheStore(), [&](core::WriteTx& tx) { return tx.CreateIncident(Ctx(), incident); });
+  }
+  Result<Report> AddReport(Report report) {
+    return WriteValue(TheStore(), [&](core::WriteTx& tx) { return tx.CreateReport(Ctx(), report); });
+  }
+  Result<std::vector<core::AuditEntry>> Audit() {
+    return ReadValue(TheStore(), [](core::StoreReader& r) { return r.ListAudit(0, 10000); });
+  }
+  Result<core::Page<Incident>> Incidents(const Scope& scope, core::IncidentQuery query) {
+    return ReadValue(TheStore(), [&](core::StoreReader& r) { return r.ListIncidents(scope, query); });
+  }
+  Result<core::Page<Report>> Reports(const Scope& scope, core::ReportQuery query) {
+    return ReadValue(TheStore(), [&](core::StoreReader& r) { return r.ListReports(scope, query); });
+  }
+  // Human ids of the incidents matching `query` under Scope::All(), newest first.
+  std::vector<std::string> IncidentIds(core::IncidentQuery query, const Scope& scope = Scope::All()) {
+    auto page = Incidents(scope, std::move(query));
+    EXPECT_TRUE(page.has_value()) << Describe(page.error());
+    return page ? HumanIds(page->items) : std::vector<std::string>{};
+  }
+  std::vector<std::string> ReportIds(core::ReportQuery query, const Scope& scope = Scope::All()) {
+    auto page = Reports(scope, std::move(query));
+    EXPECT_TRUE(page.has_value()) << Describe(page.error());
+    return page ? HumanIds(page->items) : std::vector<std::string>{};
+  }
+  std::vector<std::string> SearchIncidents(std::string text, const Scope& scope = Scope::All()) {
+    core::IncidentQuery query;
+    query.text = std::move(text);
+    return IncidentIds(std::move(query), scope);
+  }
+  std::vector<std::string> SearchReports(std::string text, const Scope& scope = Scope::All()) {
+    core::ReportQuery query;
+    query.text = std::move(text);
+    return ReportIds(std::move(query), scope);
+  }
+
+  Backend backend_;
+  std::unique_ptr<core::Store> store_;
+};
+
+struct BackendNames {
+  template <typename T>
+  static std::string GetName(int) {
+    return std::string(T::kName);
+  }
+};
+
+using StoreBackends = ::testing::Types<SqliteBackend>;
+TYPED_TEST_SUITE(StoreContractTest, StoreBackends, BackendNames);
+
+// --- A new store --------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, NewStoreIsEmpty) {
+  ASSERT_OK(this->TheStore().Read([](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto constituencies, r.ListConstituencies());
+    EXPECT_THAT(constituencies, IsEmpty());
+    HIKESHI_TRY(const auto users, r.ListUsers());
+    EXPECT_THAT(users, IsEmpty());
+    HIKESHI_TRY(const auto contacts, r.ListContacts());
+    EXPECT_THAT(contacts, IsEmpty());
+    HIKESHI_TRY(const auto tokens, r.ListApiTokens());
+    EXPECT_THAT(tokens, IsEmpty());
+    HIKESHI_TRY(const auto incidents, r.ListIncidents(Scope::All(), {}));
+    EXPECT_THAT(incidents.items, IsEmpty());
+    EXPECT_EQ(incidents.next_before_id, std::nullopt);
+    HIKESHI_TRY(const auto reports, r.ListReports(Scope::All(), {}));
+    EXPECT_THAT(reports.items, IsEmpty());
+    HIKESHI_TRY(const auto audit, r.ListAudit(0, 100));
+    EXPECT_THAT(audit, IsEmpty());
+    HIKESHI_TRY(const auto missing, r.FindIncident(Scope::All(), "I-2026-000001"));
+    EXPECT_EQ(missing, std::nullopt);
+    return {};
+  }));
+}
+
+// --- Round trips --------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, ConstituencyRoundTripsEveryField) {
+  core::Constituency wanted;
+  wanted.name = "example-university";
+  wanted.description = "例大学 情報基盤センター";
+  wanted.cidrs = {"198.51.100.0/24", "192.0.2.0/24", "2001:db8::/32"};  // deliberately unsorted
+  wanted.asns = {64501, 64500, 4294967295U};
+  wanted.domains = {"example.ac.jp", "example.org"};
+  wanted.created_at = kT0;
+
+  ASSERT_OK_AND_ASSIGN(const auto created, WriteValue(this->TheStore(), [&](core::WriteTx& tx) {
+                         return tx.CreateConstituency(Ctx(), wanted);
+                       }));
+  EXPECT_GT(created.id, 0);
+  wanted.id = created.id;
+  ExpectSameConstituency(created, wanted);
+
+  ASSERT_OK_AND_ASSIGN(const auto by_name, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindConstituency("example-university");
+                       }));
+  ASSERT_TRUE(by_name.has_value());
+  ExpectSameConstituency(*by_name, wanted);
+  ASSERT_OK_AND_ASSIGN(const auto by_id, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindConstituencyById(created.id);
+                       }));
+  ASSERT_TRUE(by_id.has_value());
+  ExpectSameConstituency(*by_id, wanted);
+
+  core::Constituency changed = wanted;
+  changed.name = "example-univ";
+  changed.description = "";
+  changed.cidrs = {"203.0.113.0/24"};
+  changed.asns = {};
+  changed.domains = {"example.org", "example.ac.jp", "example.net"};
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateConstituency(Ctx(), wanted, changed); }));
+
+  ASSERT_OK_AND_ASSIGN(const auto all,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListConstituencies(); }));
+  ASSERT_EQ(all.size(), 1U);
+  ExpectSameConstituency(all[0], changed);
+  ASSERT_OK_AND_ASSIGN(const auto old_name, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindConstituency("example-university");
+                       }));
+  EXPECT_EQ(old_name, std::nullopt);
+}
+
+TYPED_TEST(StoreContractTest, ListsReturnObjectsInCreationOrder) {
+  for (const char* name : {"zeta", "alpha", "mu"}) ASSERT_OK(this->AddConstituency(name));
+  ASSERT_OK_AND_ASSIGN(const auto all,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListConstituencies(); }));
+  ASSERT_EQ(all.size(), 3U);
+  EXPECT_EQ(all[0].name, "zeta");
+  EXPECT_EQ(all[1].name, "alpha");
+  EXPECT_EQ(all[2].name, "mu");
+  EXPECT_LT(all[0].id, all[1].id);
+  EXPECT_LT(all[1].id, all[2].id);
+}
+
+TYPED_TEST(StoreContractTest, ContactRoundTripsEveryField) {
+  ASSERT_OK_AND_ASSIGN(const auto constituency, this->AddConstituency("example-isp"));
+  core::Contact peer;
+  peer.name = "JPCERT/CC";
+  peer.email = "info@jpcert.or.jp";
+  peer.organisation = "一般社団法人JPCERTコーディネーションセンター";
+  peer.kind = core::ContactKind::kCsirt;
+  peer.pgp_fingerprint = "FC89AE0B00E5F4D3A87F0D3F4A3E8A1E3C1BB2EA";
+  peer.tlp_clearance = core::Tlp::kAmberStrict;
+  peer.created_at = kT0;
+  core::Contact poc;
+  poc.name = "NOC";
+  poc.email = "noc@example.net";
+  poc.kind = core::ContactKind::kIsp;
+  poc.tlp_clearance = core::Tlp::kGreen;
+  poc.constituency_id = constituency.id;
+  poc.created_at = At(2026, 3, 15);
+
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto first, tx.CreateContact(Ctx(), peer));
+    peer.id = first.id;
+    HIKESHI_TRY(const auto second, tx.CreateContact(Ctx(), poc));
+    poc.id = second.id;
+    return {};
+  }));
+  EXPECT_GT(peer.id, 0);
+  EXPECT_GT(poc.id, peer.id);
+
+  ASSERT_OK_AND_ASSIGN(const auto contacts,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListContacts(); }));
+  ASSERT_EQ(contacts.size(), 2U);
+  ExpectSameContact(contacts[0], peer);
+  ExpectSameContact(contacts[1], poc);
+}
+
+TYPED_TEST(StoreContractTest, UserRoundTripsEveryField) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  ASSERT_OK_AND_ASSIGN(const auto b, this->AddConstituency("b"));
+  core::User wanted = NewUser("hanako");
+  wanted.display_name = "山田 花子";
+  wanted.role = core::Role::kConstituent;
+  wanted.scope_all = false;
+  wanted.constituency_ids = {b.id, a.id};  // order is kept
+  wanted.disabled = false;
+
+  ASSERT_OK_AND_ASSIGN(const auto created,
+                       WriteValue(this->TheStore(), [&](core::WriteTx& tx) { return tx.CreateUser(Ctx(), wanted); }));
+  EXPECT_GT(created.id, 0);
+  wanted.id = created.id;
+
+  ASSERT_OK_AND_ASSIGN(const auto by_name,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.FindUser("hanako"); }));
+  ASSERT_TRUE(by_name.has_value());
+  ExpectSameUser(*by_name, wanted);
+  ASSERT_OK_AND_ASSIGN(const auto by_id,
+                       ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.FindUserById(created.id); }));
+  ASSERT_TRUE(by_id.has_value());
+  ExpectSameUser(*by_id, wanted);
+
+  core::User changed = wanted;
+  changed.role = core::Role::kAdmin;
+  changed.scope_all = true;
+  changed.constituency_ids = {};
+  changed.disabled = true;
+  changed.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$bmV3c2FsdA$bmV3aGFzaG5ld2hhc2g";
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateUser(Ctx(), "user.update", wanted, changed); }));
+  ASSERT_OK_AND_ASSIGN(const auto users,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListUsers(); }));
+  ASSERT_EQ(users.size(), 1U);
+  ExpectSameUser(users[0], changed);
+
+  ASSERT_OK_AND_ASSIGN(const auto missing,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.FindUser("Hanako"); }));
+  EXPECT_EQ(missing, std::nullopt) << "usernames are compared exactly";
+}
+
+TYPED_TEST(StoreContractTest, ApiTokenRoundTripAndRevocation) {
+  ASSERT_OK_AND_ASSIGN(const auto user, WriteValue(this->TheStore(), [](core::WriteTx& tx) {
+                         return tx.CreateUser(Ctx(), NewUser("bot"));
+                       }));
+  core::ApiToken wanted;
+  wanted.user_id = user.id;
+  wanted.name = "shadowserver feed";
+  wanted.secret_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  wanted.created_at = kT0;
+  ASSERT_OK_AND_ASSIGN(const auto created, WriteValue(this->TheStore(), [&](core::WriteTx& tx) {
+                         return tx.CreateApiToken(Ctx(), wanted);
+                       }));
+  EXPECT_GT(created.id, 0);
+  wanted.id = created.id;
+
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindApiToken(wanted.secret_sha256);
+                       }));
+  ASSERT_TRUE(found.has_value());
+  ExpectSameToken(*found, wanted);
+
+  core::ApiToken revoked = wanted;
+  revoked.revoked = true;
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateApiToken(Ctx(), wanted, revoked); }));
+  ASSERT_OK_AND_ASSIGN(const auto tokens,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListApiTokens(); }));
+  ASSERT_EQ(tokens.size(), 1U);
+  ExpectSameToken(tokens[0], revoked);
+
+  ASSERT_OK_AND_ASSIGN(const auto unknown, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindApiToken("0000000000000000000000000000000000000000000000000000000000000000");
+                       }));
+  EXPECT_EQ(unknown, std::nullopt);
+
+  core::ApiToken same_secret = wanted;
+  same_secret.name = "copy";
+  EXPECT_ERROR(WriteValue(this->TheStore(), [&](core::WriteTx& tx) { return tx.CreateApiToken(Ctx(), same_secret); }),
+               ErrorCode::kConflict);
+}
+
+TYPED_TEST(StoreContractTest, SessionsAreCreatedFoundDeletedAndPurged) {
+  ASSERT_OK_AND_ASSIGN(const auto user, WriteValue(this->TheStore(), [](core::WriteTx& tx) {
+                         return tx.CreateUser(Ctx(), NewUser("taro"));
+                       }));
+  const Timestamp now = At(2026, 3, 14, 12, 0);
+  const core::Session kept{"1111111111111111111111111111111111111111111111111111111111111111", user.id, "csrf-kept",
+                           kT0, now + std::chrono::hours(1)};
+  const core::Session expired{"2222222222222222222222222222222222222222222222222222222222222222", user.id,
+                              "csrf-expired", kT0, now - std::chrono::microseconds(1)};
+  const core::Session at_the_limit{"3333333333333333333333333333333333333333333333333333333333333333", user.id,
+                                   "csrf-limit", kT0, now};
+  const core::Session logged_out{"4444444444444444444444444444444444444444444444444444444444444444", user.id,
+                                 "csrf-out", kT0, now + std::chrono::hours(2)};
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    for (const auto* session : {&kept, &expired, &at_the_limit, &logged_out}) {
+      HIKESHI_CHECK(tx.CreateSession(Ctx(), *session, "taro"));
+    }
+    return {};
+  }));
+
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindSession(kept.secret_sha256);
+                       }));
+  ASSERT_TRUE(found.has_value());
+  ExpectSameSession(*found, kept);
+
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.DeleteSession(Ctx(), logged_out, "taro"); }));
+  ASSERT_OK_AND_ASSIGN(const auto audit_before_purge, this->Audit());
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> { return tx.PurgeExpiredSessions(now); }));
+
+  // "drops sessions that expired before `now`": the one expiring exactly at `now` stays.
+  const std::vector<std::pair<const core::Session*, bool>> expected_presence = {
+      {&kept, true}, {&expired, false}, {&at_the_limit, true}, {&logged_out, false}};
+  for (const auto& entry : expected_presence) {
+    const core::Session& session = *entry.first;
+    ASSERT_OK_AND_ASSIGN(const auto lookup, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                           return r.FindSession(session.secret_sha256);
+                         }));
+    EXPECT_EQ(lookup.has_value(), entry.second) << session.csrf_token;
+  }
+
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  EXPECT_EQ(audit.size(), audit_before_purge.size()) << "purging is housekeeping, not audited";
+  ASSERT_EQ(audit.size(), 6U);  // user.create, 4 x session.login, session.logout
+  EXPECT_EQ(audit[1].action, "session.login");
+  EXPECT_EQ(audit[1].object_id, "taro");
+  EXPECT_EQ(audit[5].action, "session.logout");
+  for (const auto& entry : audit) {
+    EXPECT_THAT(entry.after + entry.before, ::testing::Not(HasSubstr("1111111111111111")))
+        << "no secret in the journal";
+  }
+}
+
+TYPED_TEST(StoreContractTest, IncidentRoundTripsEveryField) {
+  ASSERT_OK_AND_ASSIGN(const auto constituency, this->AddConstituency("example-university"));
+  ASSERT_OK_AND_ASSIGN(const auto owner, WriteValue(this->TheStore(), [](core::WriteTx& tx) {
+                         return tx.CreateUser(Ctx(), NewUser("hanako"));
+                       }));
+  ASSERT_OK_AND_ASSIGN(const auto target, this->AddIncident(NewIncident("merge target")));
+  ASSERT_EQ(target.human_id, "I-2026-000001");
+
+  Incident full = NewIncident("Webサーバへの不正アクセス \"quoted\" 'single' \\ 🔥");
+  full.description = "line 1\nline 2\ttab\n管理画面から侵入された形跡";
+  full.category = core::Category{"information-content-security", "data-leak"};
+  full.apt = true;
+  full.constituency_id = constituency.id;
+  full.impact = 1;
+  full.urgency = 2;
+  full.priority = 1;
+  full.status = core::IncidentStatus::kMerged;
+  full.phase = core::Phase::kContainment;
+  full.owner_id = owner.id;
+  full.tlp = core::Tlp::kRed;
+  full.exercise = true;
+  full.merged_into = target.id;
+  full.observables = {
+      {ObservableType::kDomain, "evil.example"},
+      {ObservableType::kIpv4, "192.0.2.7"},
+      {ObservableType::kSha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+      {ObservableType::kIpv4, "192.0.2.1"},  // after .7: stored order, not sorted
+      {ObservableType::kUrl, "https://evil.example/login?a=1&b=2"},
+  };
+  full.created_at = At(2026, 5, 1, 8, 0, 1);
+  full.updated_at = At(2026, 5, 2, 9, 0, 999999);
+  full.resolved_at = At(2026, 5, 3, 10, 0, 42);
+  full.closed_at = At(2026, 5, 4, 11, 0, 7);
+
+  ASSERT_OK_AND_ASSIGN(const auto created, this->AddIncident(full));
+  full.id = created.id;
+  full.human_id = "I-2026-000002";
+  EXPECT_GT(created.id, target.id);
+  ExpectSameIncident(created, full);
+
+  ASSERT_OK_AND_ASSIGN(const auto by_human_id, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindIncident(Scope::All(), "I-2026-000002");
+                       }));
+  ASSERT_TRUE(by_human_id.has_value());
+  ExpectSameIncident(*by_human_id, full);
+  ASSERT_OK_AND_ASSIGN(const auto by_id, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindIncidentById(Scope::All(), full.id);
+                       }));
+  ASSERT_TRUE(by_id.has_value());
+  ExpectSameIncident(*by_id, full);
+
+  // The minimal incident: every optional empty, no observables.
+  ASSERT_OK_AND_ASSIGN(const auto found_target, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindIncident(Scope::All(), "I-2026-000001");
+                       }));
+  ASSERT_TRUE(found_target.has_value());
+  Incident minimal = NewIncident("merge target");
+  minimal.id = target.id;
+  minimal.human_id = "I-2026-000001";
+  ExpectSameIncident(*found_target, minimal);
+}
+
+TYPED_TEST(StoreContractTest, IncidentUpdateReplacesEveryField) {
+  ASSERT_OK_AND_ASSIGN(const auto owner, WriteValue(this->TheStore(), [](core::WriteTx& tx) {
+                         return tx.CreateUser(Ctx(), NewUser("hanako"));
+                       }));
+  Incident before = NewIncident("初報");
+  before.owner_id = owner.id;
+  before.resolved_at = At(2026, 3, 20);
+  before.observables = {{ObservableType::kIpv4, "192.0.2.1"}, {ObservableType::kDomain, "a.example"}};
+  ASSERT_OK_AND_ASSIGN(before, this->AddIncident(before));
+
+  Incident after = before;
+  after.title = "続報: 侵入を確認";
+  after.description = "詳細";
+  after.category = core::Category{"malicious-code", "infected-system"};
+  after.impact = 2;
+  after.urgency = 1;
+  after.priority = 1;
+  after.status = core::IncidentStatus::kResolved;
+  after.phase = core::Phase::kRecovery;
+  after.owner_id = std::nullopt;
+  after.tlp = core::Tlp::kGreen;
+  after.resolved_at = std::nullopt;
+  after.closed_at = At(2026, 3, 21);
+  after.updated_at = At(2026, 3, 21, 1);
+  after.observables = {{ObservableType::kDomain, "a.example"},
+                       {ObservableType::kCve, "CVE-2024-12345"},
+                       {ObservableType::kIpv4, "192.0.2.1"}};
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateIncident(Ctx(), "incident.update", before, after); }));
+
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindIncident(Scope::All(), before.human_id);
+                       }));
+  ASSERT_TRUE(found.has_value());
+  ExpectSameIncident(*found, after);
+
+  Incident emptied = after;
+  emptied.observables = {};
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateIncident(Ctx(), "incident.update", after, emptied); }));
+  ASSERT_OK_AND_ASSIGN(const auto found_again, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindIncidentById(Scope::All(), before.id);
+                       }));
+  ASSERT_TRUE(found_again.has_value());
+  EXPECT_THAT(found_again->observables, IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, ReportRoundTripsEveryField) {
+  ASSERT_OK_AND_ASSIGN(const auto constituency, this->AddConstituency("example-isp"));
+  ASSERT_OK_AND_ASSIGN(const auto incident, this->AddIncident(NewIncident("phishing wave")));
+
+  Report linked = NewReport("【至急】フィッシングサイトの報告");
+  linked.channel = core::Channel::kWeb;
+  linked.reporter = "山田 <yamada@example.jp>";
+  linked.body = std::string("本文\r\n") + std::string(100000, 'x') + "\n終わり";
+  linked.category = core::Category{"fraud", "phishing"};
+  linked.constituency_id = constituency.id;
+  linked.tlp = core::Tlp::kClear;
+  linked.status = core::ReportStatus::kLinked;
+  linked.incident_id = incident.id;
+  linked.observables = {{ObservableType::kUrl, "http://phish.example/"},
+                        {ObservableType::kEmail, "victim@example.jp"},
+                        {ObservableType::kDomain, "phish.example"}};
+  linked.flags = {"pgp_verified", "html_only"};
+  linked.received_at = At(2026, 12, 31, 23, 59, 999999);
+  linked.updated_at = At(2027, 1, 1, 0, 0, 1);
+
+  Report rejected = NewReport("");
+  rejected.channel = core::Channel::kFeed;
+  rejected.status = core::ReportStatus::kRejected;
+  rejected.reject_reason = core::RejectReason::kOutOfScope;
+  rejected.reject_comment = "not our network";
+  rejected.flags = {"parse_failed"};
+
+  ASSERT_OK_AND_ASSIGN(const auto created_linked, this->AddReport(linked));
+  ASSERT_OK_AND_ASSIGN(const auto created_rejected, this->AddReport(rejected));
+  linked.id = created_linked.id;
+  linked.human_id = "R-2026-000001";
+  rejected.id = created_rejected.id;
+  rejected.human_id = "R-2026-000002";
+  ExpectSameReport(created_linked, linked);
+  ExpectSameReport(created_rejected, rejected);
+
+  for (const Report* wanted : {&linked, &rejected}) {
+    ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                           return r.FindReport(Scope::All(), wanted->human_id);
+                         }));
+    ASSERT_TRUE(found.has_value()) << wanted->human_id;
+    ExpectSameReport(*found, *wanted);
+  }
+
+  Report updated = rejected;
+  updated.status = core::ReportStatus::kLinked;
+  updated.reject_reason = std::nullopt;
+  updated.reject_comment = "";
+  updated.incident_id = incident.id;
+  updated.category = core::Category{"fraud", "phishing"};
+  updated.flags = {"reviewed", "parse_failed"};
+  updated.observables = {{ObservableType::kIpv6, "2001:db8::1"}};
+  updated.subject = "re-parsed";
+  updated.body = "parsed body";
+  updated.updated_at = At(2026, 4, 1);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateReport(Ctx(), "report.link", rejected, updated, incident.human_id);
+  }));
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindReport(Scope::All(), "R-2026-000002");
+                       }));
+  ASSERT_TRUE(found.has_value());
+  ExpectSameReport(*found, updated);
+}
+
+TYPED_TEST(StoreContractTest, SharedObservablesStayWithEachOwner) {
+  const Observable shared{ObservableType::kIpv4, "203.0.113.9"};
+  Incident incident = NewIncident("scan");
+  incident.observables = {shared, {ObservableType::kAsn, "AS64500"}};
+  Report report = NewReport("scan report");
+  report.observables = {{ObservableType::kDomain, "x.example"}, shared};
+  ASSERT_OK_AND_ASSIGN(incident, this->AddIncident(incident));
+  ASSERT_OK_AND_ASSIGN(report, this->AddReport(report));
+
+  Report changed = report;
+  changed.observables = {shared};
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateReport(Ctx(), "report.update", report, changed, ""); }));
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto found_incident, r.FindIncident(Scope::All(), incident.human_id));
+    EXPECT_TRUE(found_incident.has_value());
+    if (found_incident) {
+      EXPECT_THAT(found_incident->observables, ElementsAre(shared, Observable{ObservableType::kAsn, "AS64500"}));
+    }
+    HIKESHI_TRY(const auto found_report, r.FindReport(Scope::All(), report.human_id));
+    EXPECT_TRUE(found_report.has_value());
+    if (found_report) {
+      EXPECT_THAT(found_report->observables, ElementsAre(shared));
+    }
+    return {};
+  }));
+}
+
+TYPED_TEST(StoreContractTest, TextRoundTripsByteForByte) {
+  std::string long_body;
+  for (int i = 0; i < 20000; ++i) long_body += "行" + std::to_string(i) + "\n";  // about 170 KB
+  Report report = NewReport("  leading and trailing spaces  ");
+  report.body = long_body;
+  report.reporter = "\"Quoted, Name\" <a@b.example>; DROP TABLE reports; --";
+  ASSERT_OK_AND_ASSIGN(const auto created, this->AddReport(report));
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindReport(Scope::All(), created.human_id);
+                       }));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->subject, "  leading and trailing spaces  ");
+  EXPECT_EQ(found->body, long_body);
+  EXPECT_EQ(found->reporter, "\"Quoted, Name\" <a@b.example>; DROP TABLE reports; --");
+}
+
+// --- Human ids ----------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, HumanIdsCountPerKindAndPerYear) {
+  const Timestamp in_2026 = At(2026, 6, 1);
+  const Timestamp in_2027 = At(2027, 1, 1, 0, 0, 0);
+  const Timestamp last_moment_of_2026 = At(2026, 12, 31, 23, 59, 59999999);
+  std::vector<std::string> ids;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto i1, tx.CreateIncident(Ctx(), NewIncident("a", in_2026)));
+    HIKESHI_TRY(const auto r1, tx.CreateReport(Ctx(), NewReport("a", in_2026)));
+    HIKESHI_TRY(const auto i2, tx.CreateIncident(Ctx(), NewIncident("b", in_2026)));
+    HIKESHI_TRY(const auto i3, tx.CreateIncident(Ctx(), NewIncident("c", in_2027)));
+    HIKESHI_TRY(const auto r2, tx.CreateReport(Ctx(), NewReport("b", last_moment_of_2026)));
+    HIKESHI_TRY(const auto r3, tx.CreateReport(Ctx(), NewReport("c", in_2027)));
+    ids = {i1.human_id, r1.human_id, i2.human_id, i3.human_id, r2.human_id, r3.human_id};
+    return {};
+  }));
+  EXPECT_THAT(ids, ElementsAre("I-2026-000001", "R-2026-000001", "I-2026-000002", "I-2027-000001", "R-2026-000002",
+                               "R-2027-000001"));
+
+  // A later transaction continues each sequence.
+  ASSERT_OK_AND_ASSIGN(const auto next_2026, this->AddIncident(NewIncident("d", in_2026)));
+  EXPECT_EQ(next_2026.human_id, "I-2026-000003");
+  ASSERT_OK_AND_ASSIGN(const auto next_2027, this->AddReport(NewReport("d", in_2027)));
+  EXPECT_EQ(next_2027.human_id, "R-2027-000002");
+}
+
+// --- Transactions -------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, CallbackErrorRollsBackEveryWriteAndTheCounter) {
+  const auto result = this->TheStore().Write([](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.CreateConstituency(Ctx(), NewConstituency("example-university")));
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), NewIncident("never stored")));
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), NewReport("never stored")));
+    return Fail(Error::InvalidArgument("stop here", "/title"));
+  });
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.error().message(), "stop here");
+  EXPECT_EQ(result.error().field(), "/title");
+
+  ASSERT_OK(this->TheStore().Read([](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto constituency, r.FindConstituency("example-university"));
+    EXPECT_EQ(constituency, std::nullopt);
+    HIKESHI_TRY(const auto incidents, r.ListIncidents(Scope::All(), {}));
+    EXPECT_THAT(incidents.items, IsEmpty());
+    HIKESHI_TRY(const auto reports, r.ListReports(Scope::All(), {}));
+    EXPECT_THAT(reports.items, IsEmpty());
+    HIKESHI_TRY(const auto audit, r.ListAudit(0, 100));
+    EXPECT_THAT(audit, IsEmpty());
+    return {};
+  }));
+
+  // Counters are part of the transaction: human ids have no gaps.
+  ASSERT_OK_AND_ASSIGN(const auto incident, this->AddIncident(NewIncident("first for real")));
+  EXPECT_EQ(incident.human_id, "I-2026-000001");
+  ASSERT_OK_AND_ASSIGN(const auto report, this->AddReport(NewReport("first for real")));
+  EXPECT_EQ(report.human_id, "R-2026-000001");
+}
+
+TYPED_TEST(StoreContractTest, UniqueClashIsConflictAndRollsBackTheWholeTransaction) {
+  ASSERT_OK(this->AddConstituency("example-university"));
+
+  const auto clash = this->TheStore().Write([](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.CreateConstituency(Ctx(), NewConstituency("written-first")));
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), NewIncident("written-first")));
+    HIKESHI_CHECK(tx.CreateConstituency(Ctx(), NewConstituency("example-university")));
+    return {};
+  });
+  ASSERT_FALSE(clash.has_value());
+  EXPECT_EQ(clash.error().code(), ErrorCode::kConflict);
+  EXPECT_THAT(clash.error().message(), HasSubstr("example-university"));
+
+  ASSERT_OK(this->TheStore().Read([](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto all, r.ListConstituencies());
+    EXPECT_EQ(all.size(), 1U);
+    HIKESHI_TRY(const auto incidents, r.ListIncidents(Scope::All(), {}));
+    EXPECT_THAT(incidents.items, IsEmpty());
+    HIKESHI_TRY(const auto audit, r.ListAudit(0, 100));
+    EXPECT_EQ(audit.size(), 1U) << "only the first, committed creation is journaled";
+    return {};
+  }));
+
+  // Renaming onto an existing name clashes too, and so do usernames.
+  ASSERT_OK_AND_ASSIGN(const auto other, this->AddConstituency("other"));
+  core::Constituency renamed = other;
+  renamed.name = "example-university";
+  EXPECT_ERROR(this->TheStore().Write(
+                   [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateConstituency(Ctx(), other, renamed); }),
+               ErrorCode::kConflict);
+  ASSERT_OK(WriteValue(this->TheStore(), [](core::WriteTx& tx) { return tx.CreateUser(Ctx(), NewUser("hanako")); }));
+  const auto user_clash =
+      WriteValue(this->TheStore(), [](core::WriteTx& tx) { return tx.CreateUser(Ctx(), NewUser("hanako")); });
+  ASSERT_FALSE(user_clash.has_value());
+  EXPECT_EQ(user_clash.error().code(), ErrorCode::kConflict);
+  EXPECT_THAT(user_clash.error().message(), HasSubstr("hanako"));
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  EXPECT_EQ(audit.size(), 3U);  // two constituencies, one user
+}
+
+TYPED_TEST(StoreContractTest, UpdatingSomethingThatDoesNotExistIsNotFound) {
+  Incident ghost = NewIncident("ghost");
+  ghost.id = 424242;
+  ghost.human_id = "I-2026-424242";
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateIncident(Ctx(), "incident.update", ghost, ghost);
+  }),
+               ErrorCode::kNotFound);
+  Report ghost_report = NewReport("ghost");
+  ghost_report.id = 424242;
+  ghost_report.human_id = "R-2026-424242";
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateReport(Ctx(), "report.update", ghost_report, ghost_report, "");
+  }),
+               ErrorCode::kNotFound);
+  core::Constituency ghost_constituency = NewConstituency("ghost");
+  ghost_constituency.id = 424242;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateConstituency(Ctx(), ghost_constituency, ghost_constituency);
+  }),
+               ErrorCode::kNotFound);
+  core::User ghost_user = NewUser("ghost");
+  ghost_user.id = 424242;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateUser(Ctx(), "user.update", ghost_user, ghost_user);
+  }),
+               ErrorCode::kNotFound);
+  core::ApiToken ghost_token;
+  ghost_token.id = 424242;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateApiToken(Ctx(), ghost_token, ghost_token);
+  }),
+               ErrorCode::kNotFound);
+  const core::Session ghost_session{"5555555555555555555555555555555555555555555555555555555555555555", 1, "x", kT0,
+                                    kT0};
+  EXPECT_ERROR(this->TheStore().Write(
+                   [&](core::WriteTx& tx) -> Result<void> { return tx.DeleteSession(Ctx(), ghost_session, "ghost"); }),
+               ErrorCode::kNotFound);
+
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  EXPECT_THAT(audit, IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, ReadsInsideAWriteSeeItsOwnChanges) {
+  ASSERT_OK(this->TheStore().Write([](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto incident, tx.CreateIncident(Ctx(), NewIncident("侵入の疑い")));
+    HIKESHI_TRY(const auto found, tx.FindIncident(Scope::All(), incident.human_id));
+    EXPECT_TRUE(found.has_value());
+    core::IncidentQuery query;
+    query.text = "侵入";
+    HIKESHI_TRY(const auto page, tx.ListIncidents(Scope::All(), query));
+    EXPECT_THAT(HumanIds(page.items), ElementsAre("I-2026-000001"));
+    HIKESHI_TRY(const auto audit, tx.ListAudit(0, 10));
+    EXPECT_EQ(audit.size(), 1U);
+    return {};
+  }));
+}
+
+TYPED_TEST(StoreContractTest, AReadSeesOneSnapshotWhileAWriteCommits) {
+  ASSERT_OK(this->AddIncident(NewIncident("before")));
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto first, r.ListIncidents(Scope::All(), {}));
+    EXPECT_EQ(first.items.size(), 1U);
+    // A write from another thread commits while this read is open; it must neither wait for the
+    // read nor show up in it.
+    Result<Incident> written = Fail(Error::Internal("not run"));
+    std::thread writer([&] { written = this->AddIncident(NewIncident("during")); });
+    writer.join();
+    EXPECT_TRUE(written.has_value()) << Describe(written.error());
+    HIKESHI_TRY(const auto second, r.ListIncidents(Scope::All(), {}));
+    EXPECT_EQ(second.items.size(), 1U);
+    return {};
+  }));
+  EXPECT_THAT(this->IncidentIds({}), ElementsAre("I-2026-000002", "I-2026-000001"));
+}
+
+TYPED_TEST(StoreContractTest, ConcurrentWritersAreSerialised) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 10;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<std::string>> ids(kThreads);
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto incident = this->AddIncident(NewIncident("thread " + std::to_string(t)));
+        if (incident) {
+          ids[static_cast<std::size_t>(t)].push_back(incident->human_id);
+        } else {
+          ++failures[static_cast<std::size_t>(t)];
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> all;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(failures[static_cast<std::size_t>(t)], 0);
+    all.insert(ids[static_cast<std::size_t>(t)].begin(), ids[static_cast<std::size_t>(t)].end());
+  }
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kThreads * kEach));
+  EXPECT_EQ(*all.begin(), "I-2026-000001");
+  EXPECT_EQ(*all.rbegin(), "I-2026-000040");
+
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  ASSERT_EQ(audit.size(), static_cast<std::size_t>(kThreads * kEach));
+  for (std::size_t i = 1; i < audit.size(); ++i) {
+    EXPECT_EQ(audit[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(audit[i].prev_hash, audit[i - 1].hash);
+  }
+}
+
+TYPED_TEST(StoreContractTest, DataSurvivesReopening) {
+  ASSERT_OK(this->AddConstituency("example-university"));
+  Incident incident = NewIncident("情報漏えいの疑い");
+  incident.observables = {{ObservableType::kDomain, "leak.example"}};
+  ASSERT_OK(this->AddIncident(incident));
+
+  this->Reopen();
+
+  ASSERT_OK(this->TheStore().Read([](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto constituency, r.FindConstituency("example-university"));
+    EXPECT_TRUE(constituency.has_value());
+    HIKESHI_TRY(const auto found, r.FindIncident(Scope::All(), "I-2026-000001"));
+    EXPECT_TRUE(found.has_value());
+    if (found) {
+      EXPECT_THAT(found->observables, ElementsAre(Observable{ObservableType::kDomain, "leak.example"}));
+    }
+    HIKESHI_TRY(const auto audit, r.ListAudit(0, 100));
+    EXPECT_EQ(audit.size(), 2U);
+    return {};
+  }));
+  EXPECT_THAT(this->SearchIncidents("漏えい"), ElementsAre("I-2026-000001"));
+  ASSERT_OK_AND_ASSIGN(const auto next, this->AddIncident(NewIncident("next")));
+  EXPECT_EQ(next.human_id, "I-2026-000002");
+}
+
+// --- Audit journal ------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, EveryMutationAppendsOneChainedAuditEntry) {
+  const Timestamp t1 = At(2026, 3, 14, 10, 0, 1);
+  const Timestamp t2 = At(2026, 3, 14, 10, 5, 2);
+  core::Constituency constituency;
+  core::User user;
+  Incident incident;
+  Incident incident_after;
+  Report report;
+  Report report_after;
+  core::Session session{"6666666666666666666666666666666666666666666666666666666666666666", 0, "csrf", t1,
+                        t1 + std::chrono::hours(8)};
+
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(constituency, tx.CreateConstituency(Ctx("cli", t1), NewConstituency("example-university")));
+    HIKESHI_TRY(user, tx.CreateUser(Ctx("cli", t1), NewUser("hanako")));
+    return {};
+  }));
+  session.user_id = user.id;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(incident, tx.CreateIncident(Ctx("hanako", t2), NewIncident("侵入")));
+    incident_after = incident;
+    incident_after.status = core::IncidentStatus::kResolved;
+    HIKESHI_CHECK(tx.UpdateIncident(Ctx("hanako", t2), "incident.resolve", incident, incident_after));
+    HIKESHI_TRY(report, tx.CreateReport(Ctx("system", t2), NewReport("侵入の報告")));
+    report_after = report;
+    report_after.status = core::ReportStatus::kLinked;
+    report_after.incident_id = incident.id;
+    HIKESHI_CHECK(tx.UpdateReport(Ctx("hanako", t2), "report.link", report, report_after, incident.human_id));
+    HIKESHI_CHECK(tx.CreateSession(Ctx("hanako", t2), session, "hanako"));
+    return {};
+  }));
+
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  ASSERT_EQ(audit.size(), 7U);
+
+  struct Expected {
+    std::string actor, action, object_type, object_id, incident, before, after;
+    Timestamp at;
+  };
+  const std::vector<Expected> expected = {
+      {"cli", "constituency.create", "constituency", "example-university", "", "", core::Snapshot(constituency), t1},
+      {"cli", "user.create", "user", "hanako", "", "", core::Snapshot(user), t1},
+      {"hanako", "incident.create", "incident", "I-2026-000001", "I-2026-000001", "", core::Snapshot(incident), t2},
+      {"hanako", "incident.resolve", "incident", "I-2026-000001", "I-2026-000001", core::Snapshot(incident),
+       core::Snapshot(incident_after), t2},
+      {"system", "report.create", "report", "R-2026-000001", "", "", core::Snapshot(report), t2},
+      {"hanako", "report.link", "report", "R-2026-000001", "I-2026-000001", core::Snapshot(report),
+       core::Snapshot(report_after), t2},
+      {"hanako", "session.login", "session", "hanako", "", "", audit[6].after, t2},
+  };
+  for (std::size_t i = 0; i < audit.size(); ++i) {
+    SCOPED_TRACE("audit entry " + std::to_string(i + 1));
+    const auto& entry = audit[i];
+    EXPECT_EQ(entry.seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(common::ToMicros(entry.at), common::ToMicros(expected[i].at));
+    EXPECT_EQ(entry.actor, expected[i].actor);
+    EXPECT_EQ(entry.action, expected[i].action);
+    EXPECT_EQ(entry.object_type, expected[i].object_type);
+    EXPECT_EQ(entry.object_id, expected[i].object_id);
+    EXPECT_EQ(entry.incident, expected[i].incident);
+    EXPECT_EQ(entry.before, expected[i].before);
+    EXPECT_EQ(entry.after, expected[i].after);
+    EXPECT_EQ(entry.prev_hash, i == 0 ? std::string(core::kGenesisHash) : audit[i - 1].hash);
+    EXPECT_EQ(entry.hash, core::AuditHash(entry));
+    EXPECT_EQ(entry.hash.size(), 64U);
+  }
+  EXPECT_THAT(audit[6].after, HasSubstr("hanako"));
+  EXPECT_THAT(audit[6].after, ::testing::Not(HasSubstr("6666666666")));
+
+  // Paging through the journal.
+  ASSERT_OK_AND_ASSIGN(const auto middle,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListAudit(2, 3); }));
+  ASSERT_EQ(middle.size(), 3U);
+  EXPECT_EQ(middle[0].seq, 3);
+  EXPECT_EQ(middle[2].seq, 5);
+  ASSERT_OK_AND_ASSIGN(const auto past_end,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListAudit(7, 10); }));
+  EXPECT_THAT(past_end, IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, ListAuditForIncidentReturnsItsTimelineInOrder) {
+  ASSERT_OK_AND_ASSIGN(const auto first, this->AddIncident(NewIncident("first")));
+  ASSERT_OK_AND_ASSIGN(const auto second, this->AddIncident(NewIncident("second")));
+  ASSERT_OK_AND_ASSIGN(const auto report, this->AddReport(NewReport("about the first")));
+  Incident first_after = first;
+  first_after.phase = core::Phase::kAnalysis;
+  Incident second_after = second;
+  second_after.priority = 1;
+  Report report_after = report;
+  report_after.status = core::ReportStatus::kLinked;
+  report_after.incident_id = first.id;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.UpdateIncident(Ctx(), "incident.phase", first, first_after));
+    HIKESHI_CHECK(tx.UpdateIncident(Ctx(), "incident.priority", second, second_after));
+    return tx.UpdateReport(Ctx(), "report.link", report, report_after, "I-2026-000001");
+  }));
+
+  ASSERT_OK_AND_ASSIGN(const auto timeline, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.ListAuditForIncident("I-2026-000001");
+                       }));
+  // seq 1 incident.create (first), 2 (second), 3 report.create, 4 incident.phase, 5 (second), 6 report.link
+  ASSERT_EQ(timeline.size(), 3U);
+  EXPECT_EQ(timeline[0].seq, 1);
+  EXPECT_EQ(timeline[0].action, "incident.create");
+  EXPECT_EQ(timeline[1].seq, 4);
+  EXPECT_EQ(timeline[1].action, "incident.phase");
+  EXPECT_EQ(timeline[2].seq, 6);
+  EXPECT_EQ(timeline[2].action, "report.link");
+
+  ASSERT_OK_AND_ASSIGN(const auto none, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.ListAuditForIncident("I-2026-999999");
+                       }));
+  EXPECT_THAT(none, IsEmpty());
+}
+
+// --- Scope --------------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, ScopeHidesOtherConstituenciesAndTheUnassignedQueue) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  ASSERT_OK_AND_ASSIGN(const auto b, this->AddConstituency("b"));
+  Incident in_a = NewIncident("侵入 in A");
+  in_a.constituency_id = a.id;
+  Incident in_b = NewIncident("侵入 in B");
+  in_b.constituency_id = b.id;
+  Incident unassigned = NewIncident("侵入 unassigned");
+  ASSERT_OK_AND_ASSIGN(in_a, this->AddIncident(in_a));              // I-2026-000001
+  ASSERT_OK_AND_ASSIGN(in_b, this->AddIncident(in_b));              // I-2026-000002
+  ASSERT_OK_AND_ASSIGN(unassigned, this->AddIncident(unassigned));  // I-2026-000003
+  Report report_a = NewReport("侵入 report A");
+  report_a.constituency_id = a.id;
+  Report report_b = NewReport("侵入 report B");
+  report_b.constituency_id = b.id;
+  ASSERT_OK(this->AddReport(report_a));                       // R-2026-000001
+  ASSERT_OK(this->AddReport(report_b));                       // R-2026-000002
+  ASSERT_OK(this->AddReport(NewReport("侵入 report none")));  // R-2026-000003
+
+  const Scope only_a{false, {a.id}};
+  const Scope a_and_b{false, {a.id, b.id}};
+  const Scope nothing{false, {}};
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto own, r.FindIncident(only_a, "I-2026-000001"));
+    EXPECT_TRUE(own.has_value());
+    HIKESHI_TRY(const auto other, r.FindIncident(only_a, "I-2026-000002"));
+    EXPECT_EQ(other, std::nullopt);
+    HIKESHI_TRY(const auto queue, r.FindIncident(only_a, "I-2026-000003"));
+    EXPECT_EQ(queue, std::nullopt);
+    HIKESHI_TRY(const auto other_by_id, r.FindIncidentById(only_a, in_b.id));
+    EXPECT_EQ(other_by_id, std::nullopt);
+    HIKESHI_TRY(const auto queue_by_id, r.FindIncidentById(a_and_b, unassigned.id));
+    EXPECT_EQ(queue_by_id, std::nullopt);
+    HIKESHI_TRY(const auto queue_for_all, r.FindIncidentById(Scope::All(), unassigned.id));
+    EXPECT_TRUE(queue_for_all.has_value());
+    HIKESHI_TRY(const auto other_report, r.FindReport(only_a, "R-2026-000002"));
+    EXPECT_EQ(other_report, std::nullopt);
+    HIKESHI_TRY(const auto queue_report, r.FindReport(a_and_b, "R-2026-000003"));
+    EXPECT_EQ(queue_report, std::nullopt);
+    HIKESHI_TRY(const auto own_report, r.FindReport(only_a, "R-2026-000001"));
+    EXPECT_TRUE(own_report.has_value());
+    return {};
+  }));
+
+  EXPECT_THAT(this->IncidentIds({}, only_a), ElementsAre("I-2026-000001"));
+  EXPECT_THAT(this->IncidentIds({}, a_and_b), ElementsAre("I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(this->IncidentIds({}, nothing), IsEmpty());
+  EXPECT_THAT(this->IncidentIds({}, Scope::All()), ElementsAre("I-2026-000003", "I-2026-000002", "I-2026-000001"));
+  core::IncidentQuery asking_for_b;
+  asking_for_b.constituency_id = b.id;
+  EXPECT_THAT(this->IncidentIds(asking_for_b, only_a), IsEmpty());
+  EXPECT_THAT(this->SearchIncidents("侵入", only_a), ElementsAre("I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("侵入", nothing), IsEmpty());
+  EXPECT_THAT(this->SearchIncidents("侵入"), ElementsAre("I-2026-000003", "I-2026-000002", "I-2026-000001"));
+
+  EXPECT_THAT(this->ReportIds({}, only_a), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->ReportIds({}, a_and_b), ElementsAre("R-2026-000002", "R-2026-000001"));
+  EXPECT_THAT(this->ReportIds({}, nothing), IsEmpty());
+  EXPECT_THAT(this->SearchReports("侵入", only_a), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("report", a_and_b), ElementsAre("R-2026-000002", "R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("侵入"), ElementsAre("R-2026-000003", "R-2026-000002", "R-2026-000001"));
+}
+
+// --- Filters ------------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, IncidentFiltersSelectExactlyTheMatchingRows) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  ASSERT_OK_AND_ASSIGN(const auto b, this->AddConstituency("b"));
+  ASSERT_OK_AND_ASSIGN(const auto owner, WriteValue(this->TheStore(), [](core::WriteTx& tx) {
+                         return tx.CreateUser(Ctx(), NewUser("o"));
+                       }));
+
+  struct Row {
+    core::IncidentStatus status;
+    core::Category category;
+    std::optional<std::int64_t> constituency;
+    int priority;
+    std::optional<std::int64_t> owner;
+  };
+  const core::Category phishing{"fraud", "phishing"};
+  const core::Category masquerade{"fraud", "masquerade"};
+  const core::Category ddos{"availability", "ddos"};
+  const std::vector<Row> rows = {
+      {core::IncidentStatus::kOpen, phishing, a.id, 1, owner.id},            // I-2026-000001
+      {core::IncidentStatus::kOpen, masquerade, b.id, 2, std::nullopt},      // I-2026-000002
+      {core::IncidentStatus::kResolved, ddos, a.id, 1, std::nullopt},        // I-2026-000003
+      {core::IncidentStatus::kClosed, phishing, std::nullopt, 3, owner.id},  // I-2026-000004
+      {core::IncidentStatus::kOpen, ddos, b.id, 4, owner.id},                // I-2026-000005
+  };
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    for (const Row& row : rows) {
+      Incident incident = NewIncident("row");
+      incident.status = row.status;
+      incident.category = row.category;
+      incident.constituency_id = row.constituency;
+      incident.priority = row.priority;
+      incident.owner_id = row.owner;
+      HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident));
+    }
+    return {};
+  }));
+
+  core::IncidentQuery open;
+  open.status = core::IncidentStatus::kOpen;
+  EXPECT_THAT(this->IncidentIds(open), ElementsAre("I-2026-000005", "I-2026-000002", "I-2026-000001"));
+
+  core::IncidentQuery fraud;
+  fraud.rsit_class = "fraud";  // the whole class: phishing and masquerade
+  EXPECT_THAT(this->IncidentIds(fraud), ElementsAre("I-2026-000004", "I-2026-000002", "I-2026-000001"));
+
+  core::IncidentQuery fraud_phishing;
+  fraud_phishing.rsit_class = "fraud";
+  fraud_phishing.rsit_type = "phishing";
+  EXPECT_THAT(this->IncidentIds(fraud_phishing), ElementsAre("I-2026-000004", "I-2026-000001"));
+
+  core::IncidentQuery in_a;
+  in_a.constituency_id = a.id;
+  EXPECT_THAT(this->IncidentIds(in_a), ElementsAre("I-2026-000003", "I-2026-000001"));
+
+  core::IncidentQuery p1;
+  p1.priority = 1;
+  EXPECT_THAT(this->IncidentIds(p1), ElementsAre("I-2026-000003", "I-2026-000001"));
+
+  core::IncidentQuery owned;
+  owned.owner_id = owner.id;
+  EXPECT_THAT(this->IncidentIds(owned), ElementsAre("I-2026-000005", "I-2026-000004", "I-2026-000001"));
+
+  core::IncidentQuery combined;
+  combined.status = core::IncidentStatus::kOpen;
+  combined.owner_id = owner.id;
+  combined.rsit_class = "availability";
+  EXPECT_THAT(this->IncidentIds(combined), ElementsAre("I-2026-000005"));
+
+  core::IncidentQuery merged;
+  merged.status = core::IncidentStatus::kMerged;
+  EXPECT_THAT(this->IncidentIds(merged), IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, ReportFiltersSelectExactlyTheMatchingRows) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  ASSERT_OK_AND_ASSIGN(const auto incident, this->AddIncident(NewIncident("target")));
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    Report r1 = NewReport("r1");  // R-2026-000001: new, in A, parse_failed
+    r1.constituency_id = a.id;
+    r1.flags = {"parse_failed"};
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r1));
+    Report r2 = NewReport("r2");  // R-2026-000002: linked, in A
+    r2.constituency_id = a.id;
+    r2.status = core::ReportStatus::kLinked;
+    r2.incident_id = incident.id;
+    r2.flags = {"pgp_verified"};
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r2));
+    Report r3 = NewReport("r3");  // R-2026-000003: rejected, unassigned, two flags
+    r3.status = core::ReportStatus::kRejected;
+    r3.reject_reason = core::RejectReason::kSpam;
+    r3.flags = {"pgp_verified", "parse_failed"};
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r3));
+    Report r4 = NewReport("r4");  // R-2026-000004: linked, unassigned, no flags
+    r4.status = core::ReportStatus::kLinked;
+    r4.incident_id = incident.id;
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r4));
+    return {};
+  }));
+
+  core::ReportQuery fresh;
+  fresh.status = core::ReportStatus::kNew;
+  EXPECT_THAT(this->ReportIds(fresh), ElementsAre("R-2026-000001"));
+  core::ReportQuery in_a;
+  in_a.constituency_id = a.id;
+  EXPECT_THAT(this->ReportIds(in_a), ElementsAre("R-2026-000002", "R-2026-000001"));
+  core::ReportQuery of_incident;
+  of_incident.incident_id = incident.id;
+  EXPECT_THAT(this->ReportIds(of_incident), ElementsAre("R-2026-000004", "R-2026-000002"));
+  core::ReportQuery failed;
+  failed.flag = "parse_failed";
+  EXPECT_THAT(this->ReportIds(failed), ElementsAre("R-2026-000003", "R-2026-000001"));
+  core::ReportQuery unknown_flag;
+  unknown_flag.flag = "parse";  // flags match whole, not by prefix
+  EXPECT_THAT(this->ReportIds(unknown_flag), IsEmpty());
+  core::ReportQuery combined;
+  combined.flag = "pgp_verified";
+  combined.status = core::ReportStatus::kLinked;
+  EXPECT_THAT(this->ReportIds(combined), ElementsAre("R-2026-000002"));
+}
+
+// --- Pagination ---------------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, KeysetPaginationVisitsEveryRowOnceNewestFirst) {
+  std::set<std::int64_t> created_ids;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    for (int i = 0; i < 120; ++i) {
+      HIKESHI_TRY(const auto incident, tx.CreateIncident(Ctx(), NewIncident("row " + std::to_string(i))));
+      created_ids.insert(incident.id);
+    }
+    return {};
+  }));
+
+  std::vector<std::int64_t> seen;
+  std::vector<std::size_t> page_sizes;
+  core::IncidentQuery query;
+  query.limit = 50;
+  for (int guard = 0; guard < 10; ++guard) {
+    ASSERT_OK_AND_ASSIGN(const auto page, this->Incidents(Scope::All(), query));
+    page_sizes.push_back(page.items.size());
+    if (guard == 0) {
+      ASSERT_FALSE(page.items.empty());
+      EXPECT_EQ(page.items.front().human_id, "I-2026-000120");
+    }
+    for (const auto& incident : page.items) seen.push_back(incident.id);
+    if (!page.next_before_id) break;
+    EXPECT_EQ(*page.next_before_id, page.items.back().id);
+    query.before_id = page.next_before_id;
+  }
+  EXPECT_THAT(page_sizes, ElementsAre(50U, 50U, 20U));
+  EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+  EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()), created_ids);
+  EXPECT_EQ(seen.size(), 120U);
+}
+
+TYPED_TEST(StoreContractTest, LastFullPageHasNoNextCursor) {
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    for (int i = 0; i < 100; ++i) HIKESHI_CHECK(tx.CreateReport(Ctx(), NewReport("row")));
+    return {};
+  }));
+  core::ReportQuery query;
+  query.limit = 50;
+  ASSERT_OK_AND_ASSIGN(const auto first, this->Reports(Scope::All(), query));
+  ASSERT_EQ(first.items.size(), 50U);
+  ASSERT_TRUE(first.next_before_id.has_value());
+  EXPECT_EQ(first.items.front().human_id, "R-2026-000100");
+  EXPECT_EQ(first.items.back().human_id, "R-2026-000051");
+  query.before_id = first.next_before_id;
+  ASSERT_OK_AND_ASSIGN(const auto second, this->Reports(Scope::All(), query));
+  ASSERT_EQ(second.items.size(), 50U);
+  EXPECT_EQ(second.items.front().human_id, "R-2026-000050");
+  EXPECT_EQ(second.items.back().human_id, "R-2026-000001");
+  EXPECT_EQ(second.next_before_id, std::nullopt);
+
+  query.limit = 1;
+  query.before_id = std::nullopt;
+  ASSERT_OK_AND_ASSIGN(const auto single, this->Reports(Scope::All(), query));
+  EXPECT_THAT(HumanIds(single.items), ElementsAre("R-2026-000100"));
+}
+
+TYPED_TEST(StoreContractTest, PageLimitOutsideOneToFiveHundredIsInvalid) {
+  for (const int limit : {0, -1, 501}) {
+    core::IncidentQuery incidents;
+    incidents.limit = limit;
+    EXPECT_ERROR(this->Incidents(Scope::All(), incidents), ErrorCode::kInvalidArgument);
+    core::ReportQuery reports;
+    reports.limit = limit;
+    EXPECT_ERROR(this->Reports(Scope::All(), reports), ErrorCode::kInvalidArgument);
+  }
+  core::IncidentQuery largest;
+  largest.limit = 500;
+  ASSERT_OK(this->Incidents(Scope::All(), largest));
+}
+
+// --- Full-text search ---------------------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, IncidentTextSearchFindsJapaneseAndEnglishWords) {
+  const std::vector<std::pair<std::string, std::string>> texts = {
+      {"不正アクセスによる情報漏えい", "顧客データが外部に送信された"},        // I-2026-000001
+      {"Webサーバへの侵入", "管理画面から侵入された形跡"},                     // I-2026-000002
+      {"Phishing site impersonating Example Bank", "Reported by a customer"},  // I-2026-000003
+      {"報と告の字", "報道と告知"},                                            // I-2026-000004
+      {"月次報告", "no incident this month"},                                  // I-2026-000005
+  };
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    for (const auto& [title, description] : texts) {
+      Incident incident = NewIncident(title);
+      incident.description = description;
+      HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident));
+    }
+    return {};
+  }));
+
+  EXPECT_THAT(this->SearchIncidents("報告"), ElementsAre("I-2026-000005"));
+  EXPECT_THAT(this->SearchIncidents("侵入"), ElementsAre("I-2026-000002"));
+  EXPECT_THAT(this->SearchIncidents("漏えい"), ElementsAre("I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("不正アクセス"), ElementsAre("I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("送信"), ElementsAre("I-2026-000001"));  // in the description
+  EXPECT_THAT(this->SearchIncidents("phishing"), ElementsAre("I-2026-000003"));
+  EXPECT_THAT(this->SearchIncidents("PHISHING"), ElementsAre("I-2026-000003"));
+  EXPECT_THAT(this->SearchIncidents("example BANK"), ElementsAre("I-2026-000003"));
+  EXPECT_THAT(this->SearchIncidents("customer"), ElementsAre("I-2026-000003"));
+  EXPECT_THAT(this->SearchIncidents("侵入　管理画面"), ElementsAre("I-2026-000002"));  // ideographic space
+  EXPECT_THAT(this->SearchIncidents("侵入 漏えい"), IsEmpty());                        // terms are ANDed
+  EXPECT_THAT(this->SearchIncidents("ransomware"), IsEmpty());
+  EXPECT_THAT(this->SearchIncidents("\"報告\" OR 侵入"), IsEmpty()) << "query syntax is taken literally";
+  EXPECT_THAT(this->SearchIncidents("!!!"), IsEmpty()) << "nothing searchable matches nothing";
+  EXPECT_EQ(this->SearchIncidents("  ").size(), 5U) << "blank text is no filter";
+
+  core::IncidentQuery with_filter;
+  with_filter.text = "報告";
+  with_filter.status = core::IncidentStatus::kResolved;
+  EXPECT_THAT(this->IncidentIds(with_filter), IsEmpty());
+}
+
+TYPED_TEST(StoreContractTest, IncidentTextSearchFollowsUpdates) {
+  Incident incident = NewIncident("Webサーバへの侵入");
+  incident.description = "管理画面";
+  ASSERT_OK_AND_ASSIGN(incident, this->AddIncident(incident));
+  Incident after = incident;
+  after.title = "DDoS攻撃";
+  after.description = "大量の通信";
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) -> Result<void> { return tx.UpdateIncident(Ctx(), "incident.update", incident, after); }));
+  EXPECT_THAT(this->SearchIncidents("侵入"), IsEmpty());
+  EXPECT_THAT(this->SearchIncidents("管理画面"), IsEmpty());
+  EXPECT_THAT(this->SearchIncidents("攻撃"), ElementsAre("I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("ddos 通信"), ElementsAre("I-2026-000001"));
+
+  // An update that leaves the text alone keeps it searchable.
+  Incident resolved = after;
+  resolved.status = core::IncidentStatus::kResolved;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateIncident(Ctx(), "incident.resolve", after, resolved);
+  }));
+  EXPECT_THAT(this->SearchIncidents("攻撃"), ElementsAre("I-2026-000001"));
+}
+
+TYPED_TEST(StoreContractTest, ReportTextSearchCoversSubjectAndBody) {
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    Report r1 = NewReport("フィッシングサイトの報告");  // R-2026-000001
+    r1.body = "偽のログインページを確認しました。";
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r1));
+    Report r2 = NewReport("Abuse report: SSH brute force");  // R-2026-000002
+    r2.body = std::string(5000, '.') + " from 192.0.2.44, 情報漏えいの可能性 " + std::string(5000, '.');
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r2));
+    Report r3 = NewReport("報と告");  // R-2026-000003
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), r3));
+    return {};
+  }));
+  EXPECT_THAT(this->SearchReports("報告"), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("ログイン"), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("漏えい"), ElementsAre("R-2026-000002"));
+  EXPECT_THAT(this->SearchReports("ssh BRUTE"), ElementsAre("R-2026-000002"));
+  EXPECT_THAT(this->SearchReports("192.0.2.44"), ElementsAre("R-2026-000002"));
+  EXPECT_THAT(this->SearchReports("report"), ElementsAre("R-2026-000002"));
+  // One character finds it inside longer words too: 報告 (1), 情報 (2), 報と告 (3).
+  EXPECT_THAT(this->SearchReports("報"), ElementsAre("R-2026-000003", "R-2026-000002", "R-2026-000001"));
+
+  core::ReportQuery with_filter;
+  with_filter.text = "漏えい";
+  with_filter.status = core::ReportStatus::kNew;
+  EXPECT_THAT(this->ReportIds(with_filter), ElementsAre("R-2026-000002"));
+
+  // Re-parsing a report replaces what its text search finds.
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindReport(Scope::All(), "R-2026-000001");
+                       }));
+  ASSERT_TRUE(found.has_value());
+  Report reparsed = *found;
+  reparsed.subject = "Malware distribution";
+  reparsed.body = "マルウェア配布サイト";
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateReport(Ctx(), "report.reparse", *found, reparsed, "");
+  }));
+  EXPECT_THAT(this->SearchReports("ログイン"), IsEmpty());
+  EXPECT_THAT(this->SearchReports("フィッシング"), IsEmpty());
+  EXPECT_THAT(this->SearchReports("マルウェア distribution"), ElementsAre("R-2026-000001"));
+}
+
+}  // namespace
+}  // namespace hikeshi::store_contract
