@@ -1,0 +1,548 @@
+#include "hikeshi/api/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <functional>
+#include <set>
+
+#include "detail/headers.hpp"
+#include "detail/json_input.hpp"
+#include "detail/render.hpp"
+#include "hikeshi/api/problem.hpp"
+#include "hikeshi/common/crypto.hpp"
+
+namespace hikeshi::api {
+
+namespace {
+using detail::JsonObjectReader;
+using detail::Names;
+using nlohmann::ordered_json;
+
+constexpr std::string_view kSessionCookie = "hikeshi_session";
+constexpr std::string_view kCsrfCookie = "hikeshi_csrf";
+
+// What a matched route's handler receives.
+struct Call {
+  const HttpRequest& request;
+  std::vector<std::string> params;         // the {placeholders} of the route, in order
+  std::optional<core::Authenticated> auth;  // set for routes that require authentication
+  const core::Principal& principal() const { return auth->principal; }
+};
+
+using RouteHandler = std::function<Result<HttpResponse>(Call&)>;
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;  // "{}" is a placeholder
+  std::string pattern;                // for Routes() and logs
+  bool authenticated;
+  RouteHandler handler;
+};
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto end = path.find('/', start);
+    const auto piece = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    out.emplace_back(piece);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+HttpResponse Json(int status, const ordered_json& body) {
+  HttpResponse response;
+  response.status = status;
+  response.headers.emplace_back("Content-Type", "application/json");
+  detail::AddSecurityHeaders(response);
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
+std::string_view Cookie(const HttpRequest& request, std::string_view name) {
+  std::string_view header = request.Header("cookie");
+  while (!header.empty()) {
+    const auto semi = header.find(';');
+    std::string_view pair = header.substr(0, semi);
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+bool IsUnsafe(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+// Query-string reading: unknown parameters are refused like unknown JSON fields.
+class QueryReader {
+ public:
+  explicit QueryReader(const HttpRequest& request) : request_(request) {}
+  std::optional<std::string> Get(std::string_view name) {
+    known_.emplace(name);
+    const auto* v = request_.Query(name);
+    return v ? std::optional<std::string>(*v) : std::nullopt;
+  }
+  Result<std::optional<int>> Int(std::string_view name) {
+    const auto v = Get(name);
+    if (!v) return std::optional<int>();
+    int out = 0;
+    const auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+    if (ec != std::errc() || ptr != v->data() + v->size()) {
+      return Fail(Error::InvalidArgument("query parameter must be an integer", "/" + std::string(name)));
+    }
+    return std::optional<int>(out);
+  }
+  Result<std::optional<std::int64_t>> Cursor() {
+    const auto v = Get("cursor");
+    if (!v) return std::optional<std::int64_t>();
+    std::int64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(v->data() + (v->empty() ? 0 : 1), v->data() + v->size(), id);
+    if (v->empty() || (*v)[0] != 'k' || ec != std::errc() || ptr != v->data() + v->size() || id <= 0) {
+      return Fail(Error::InvalidArgument("not a cursor this server issued", "/cursor"));
+    }
+    return std::optional<std::int64_t>(id);
+  }
+  Result<void> RejectUnknown() const {
+    for (const auto& [name, value] : request_.query) {
+      if (!known_.contains(name)) return Fail(Error::InvalidArgument("unknown query parameter", "/" + name));
+    }
+    return {};
+  }
+
+ private:
+  const HttpRequest& request_;
+  std::set<std::string, std::less<>> known_;
+};
+
+ordered_json NextCursor(const std::optional<std::int64_t>& next) {
+  return next ? ordered_json("k" + std::to_string(*next)) : ordered_json(nullptr);
+}
+
+std::string CookieHeader(std::string_view name, std::string_view value, bool http_only, long long max_age,
+                         bool secure) {
+  std::string out = std::string(name) + "=" + std::string(value) + "; Path=/; SameSite=Strict; Max-Age=" +
+                    std::to_string(max_age);
+  if (http_only) out += "; HttpOnly";
+  if (secure) out += "; Secure";
+  return out;
+}
+}  // namespace
+
+class Api::Impl {
+ public:
+  Impl(ApiServices services, ApiOptions options) : s_(services), options_(options) { AddRoutes(); }
+
+  HttpResponse Handle(const HttpRequest& request) const {
+    auto result = Dispatch(request);
+    if (result) return std::move(*result);
+    const Error& error = result.error();
+    if (HttpStatusOf(error) >= 500) {
+      spdlog::error("{} {}: {} ({})", request.method, request.path, error.message(), ErrorCodeName(error.code()));
+    }
+    return ProblemResponse(error);
+  }
+
+  std::vector<std::string> Routes() const {
+    std::vector<std::string> out;
+    for (const auto& r : routes_) out.push_back(r.method + " " + r.pattern);
+    return out;
+  }
+
+ private:
+  Result<HttpResponse> Dispatch(const HttpRequest& request) const {
+    const auto segments = SplitPath(request.path);
+    bool path_matched = false;
+    std::string allowed;
+    for (const auto& route : routes_) {
+      if (route.segments.size() != segments.size()) continue;
+      std::vector<std::string> params;
+      bool match = true;
+      for (std::size_t i = 0; i < segments.size() && match; ++i) {
+        if (route.segments[i] == "{}") {
+          match = !segments[i].empty();
+          params.push_back(segments[i]);
+        } else {
+          match = route.segments[i] == segments[i];
+        }
+      }
+      if (!match) continue;
+      path_matched = true;
+      const bool method_ok = route.method == request.method || (route.method == "GET" && request.method == "HEAD");
+      if (!method_ok) {
+        allowed += (allowed.empty() ? "" : ", ") + route.method;
+        continue;
+      }
+      Call call{request, std::move(params), std::nullopt};
+      if (route.authenticated) {
+        HIKESHI_TRY(call.auth, Authenticate(request));
+      }
+      return route.handler(call);
+    }
+    if (path_matched) {
+      return Fail(Error::MethodNotAllowed(request.method + " is not allowed here; use " + allowed));
+    }
+    return Fail(Error::NotFound("no such API resource: " + request.path));
+  }
+
+  Result<core::Authenticated> Authenticate(const HttpRequest& request) const {
+    const std::string_view authorization = request.Header("authorization");
+    if (!authorization.empty()) {
+      constexpr std::string_view kBearer = "Bearer ";
+      if (!authorization.starts_with(kBearer)) {
+        return Fail(Error::Unauthenticated("only Bearer tokens are accepted in Authorization"));
+      }
+      return s_.accounts.AuthenticateToken(authorization.substr(kBearer.size()));
+    }
+    const std::string_view session = Cookie(request, kSessionCookie);
+    if (session.empty()) return Fail(Error::Unauthenticated("log in first, or send a Bearer token"));
+    HIKESHI_TRY(auto auth, s_.accounts.AuthenticateSession(session));
+    if (IsUnsafe(request.method) && !common::ConstantTimeEquals(request.Header("x-csrf-token"), auth.csrf_token)) {
+      return Fail(Error::PermissionDenied("missing or wrong X-CSRF-Token header for a session-authenticated change"));
+    }
+    return auth;
+  }
+
+  void Add(std::string method, std::string pattern, bool authenticated, RouteHandler handler) {
+    Route route{std::move(method), {}, pattern, authenticated, std::move(handler)};
+    for (auto& seg : SplitPath(pattern)) route.segments.push_back(seg.starts_with("{") ? "{}" : seg);
+    routes_.push_back(std::move(route));
+  }
+
+  void AddRoutes();
+
+  // --- sessions ---
+  Result<HttpResponse> Login(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    HIKESHI_TRY(const auto username, body.RequiredString("username"));
+    HIKESHI_TRY(const auto password, body.RequiredString("password"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    HIKESHI_TRY(const auto grant, s_.accounts.Login(username, password, call.request.remote_address));
+    const core::Principal principal = core::Principal::ForUser(grant.user);
+    Names names(s_.store, principal);
+    ordered_json out;
+    out["user"] = detail::RenderUser(grant.user, names);
+    out["csrf_token"] = grant.csrf_token;
+    out["expires_at"] = common::FormatRfc3339(grant.expires_at);
+    auto response = Json(200, out);
+    const long long ttl = options_.session_ttl.count();
+    response.headers.emplace_back("Set-Cookie",
+                                  CookieHeader(kSessionCookie, grant.session_secret, true, ttl, options_.secure_cookies));
+    // Readable by the page's script so it can echo the token in X-CSRF-Token (double submit).
+    response.headers.emplace_back("Set-Cookie",
+                                  CookieHeader(kCsrfCookie, grant.csrf_token, false, ttl, options_.secure_cookies));
+    return response;
+  }
+
+  Result<HttpResponse> WhoAmI(Call& call) const {
+    HIKESHI_TRY(const auto users, s_.accounts.ListUsers(call.principal()));
+    Names names(s_.store, call.principal());
+    ordered_json out;
+    for (const auto& u : users) {
+      if (u.id == call.principal().user_id) out["user"] = detail::RenderUser(u, names);
+    }
+    out["csrf_token"] = call.auth->csrf_token.empty() ? ordered_json(nullptr) : ordered_json(call.auth->csrf_token);
+    return Json(200, out);
+  }
+
+  Result<HttpResponse> Logout(Call& call) const {
+    const std::string_view session = Cookie(call.request, kSessionCookie);
+    if (!session.empty()) HIKESHI_CHECK(s_.accounts.Logout(session));
+    HttpResponse response;
+    response.status = 204;
+    detail::AddSecurityHeaders(response);
+    response.headers.emplace_back("Set-Cookie", CookieHeader(kSessionCookie, "", true, 0, options_.secure_cookies));
+    response.headers.emplace_back("Set-Cookie", CookieHeader(kCsrfCookie, "", false, 0, options_.secure_cookies));
+    return response;
+  }
+
+  // --- incidents ---
+  Result<HttpResponse> CreateIncident(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    core::IncidentDraft draft;
+    HIKESHI_TRY(draft.title, body.RequiredString("title"));
+    HIKESHI_TRY(const auto description, body.String("description"));
+    draft.description = description.value_or("");
+    HIKESHI_TRY(draft.category, body.RequiredString("category"));
+    HIKESHI_TRY(draft.constituency, body.String("constituency"));
+    HIKESHI_TRY(const auto impact, body.Integer("impact"));
+    HIKESHI_TRY(const auto urgency, body.Integer("urgency"));
+    HIKESHI_TRY(draft.tlp, body.String("tlp"));
+    HIKESHI_TRY(draft.owner, body.String("owner"));
+    HIKESHI_TRY(const auto exercise, body.Bool("exercise"));
+    HIKESHI_TRY(const auto observables, body.Observables("observables"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    HIKESHI_TRY(draft.impact, Level(impact, "/impact"));
+    HIKESHI_TRY(draft.urgency, Level(urgency, "/urgency"));
+    draft.exercise = exercise.value_or(false);
+    draft.observables = observables.value_or(std::vector<core::RawObservable>{});
+    HIKESHI_TRY(const auto incident, s_.incidents.Create(call.principal(), draft));
+    Names names(s_.store, call.principal());
+    auto response = Json(201, detail::RenderIncident(incident, names));
+    response.headers.emplace_back("Location", "/api/v1/incidents/" + incident.human_id);
+    return response;
+  }
+
+  static Result<int> Level(const std::optional<std::int64_t>& value, const std::string& field) {
+    if (!value) return 3;
+    if (*value < 1 || *value > 4) return Fail(Error::InvalidArgument("must be between 1 (highest) and 4 (lowest)", field));
+    return static_cast<int>(*value);
+  }
+
+  Result<HttpResponse> ListIncidents(Call& call) const {
+    QueryReader q(call.request);
+    core::IncidentListRequest request;
+    request.status = q.Get("status");
+    request.category = q.Get("category");
+    request.constituency = q.Get("constituency");
+    request.owner = q.Get("owner");
+    request.text = q.Get("q").value_or("");
+    if (auto priority = q.Get("priority")) {
+      std::string_view p = *priority;
+      if (p.size() == 2 && (p[0] == 'P' || p[0] == 'p')) p.remove_prefix(1);
+      if (p.size() != 1 || p[0] < '1' || p[0] > '4') {
+        return Fail(Error::InvalidArgument("must be P1, P2, P3 or P4", "/priority"));
+      }
+      request.priority = p[0] - '0';
+    }
+    HIKESHI_TRY(request.before_id, q.Cursor());
+    HIKESHI_TRY(const auto limit, q.Int("limit"));
+    request.limit = limit.value_or(50);
+    HIKESHI_CHECK(q.RejectUnknown());
+    HIKESHI_TRY(const auto page, s_.incidents.List(call.principal(), request));
+    Names names(s_.store, call.principal());
+    ordered_json items = ordered_json::array();
+    for (const auto& i : page.items) items.push_back(detail::RenderIncident(i, names));
+    return Json(200, {{"items", items}, {"next_cursor", NextCursor(page.next_before_id)}});
+  }
+
+  Result<HttpResponse> GetIncident(Call& call) const {
+    HIKESHI_TRY(const auto incident, s_.incidents.Get(call.principal(), call.params[0]));
+    Names names(s_.store, call.principal());
+    return Json(200, detail::RenderIncident(incident, names));
+  }
+
+  Result<HttpResponse> PatchIncident(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    core::IncidentPatch patch;
+    HIKESHI_TRY(patch.title, body.String("title"));
+    HIKESHI_TRY(patch.description, body.String("description"));
+    HIKESHI_TRY(patch.category, body.String("category"));
+    HIKESHI_TRY(const auto impact, body.Integer("impact"));
+    HIKESHI_TRY(const auto urgency, body.Integer("urgency"));
+    HIKESHI_TRY(patch.status, body.String("status"));
+    HIKESHI_TRY(patch.phase, body.String("phase"));
+    HIKESHI_TRY(patch.owner, body.NullableString("owner"));
+    HIKESHI_TRY(patch.tlp, body.String("tlp"));
+    HIKESHI_TRY(patch.exercise, body.Bool("exercise"));
+    HIKESHI_TRY(patch.merged_into, body.String("merged_into"));
+    HIKESHI_TRY(patch.observables, body.Observables("observables"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    if (impact) {
+      HIKESHI_TRY(patch.impact, Level(impact, "/impact"));
+    }
+    if (urgency) {
+      HIKESHI_TRY(patch.urgency, Level(urgency, "/urgency"));
+    }
+    HIKESHI_TRY(const auto incident, s_.incidents.Update(call.principal(), call.params[0], patch));
+    Names names(s_.store, call.principal());
+    return Json(200, detail::RenderIncident(incident, names));
+  }
+
+  Result<HttpResponse> Timeline(Call& call) const {
+    HIKESHI_TRY(const auto entries, s_.incidents.Timeline(call.principal(), call.params[0]));
+    ordered_json items = ordered_json::array();
+    for (const auto& e : entries) items.push_back(detail::RenderTimelineEntry(e));
+    return Json(200, {{"items", items}});
+  }
+
+  // --- reports ---
+  Result<HttpResponse> CreateReport(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    core::ReportDraft draft;
+    HIKESHI_TRY(const auto channel, body.String("channel"));
+    draft.channel = channel.value_or("api");
+    HIKESHI_TRY(const auto reporter, body.String("reporter"));
+    draft.reporter = reporter.value_or("");
+    HIKESHI_TRY(draft.subject, body.RequiredString("subject"));
+    HIKESHI_TRY(const auto text, body.String("body"));
+    draft.body = text.value_or("");
+    HIKESHI_TRY(draft.category, body.String("category"));
+    HIKESHI_TRY(draft.constituency, body.String("constituency"));
+    HIKESHI_TRY(draft.tlp, body.String("tlp"));
+    HIKESHI_TRY(const auto observables, body.Observables("observables"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    draft.observables = observables.value_or(std::vector<core::RawObservable>{});
+    HIKESHI_TRY(const auto report, s_.reports.Create(call.principal(), draft));
+    Names names(s_.store, call.principal());
+    auto response = Json(201, detail::RenderReport(report, names));
+    response.headers.emplace_back("Location", "/api/v1/reports/" + report.human_id);
+    return response;
+  }
+
+  Result<HttpResponse> ListReports(Call& call) const {
+    QueryReader q(call.request);
+    core::ReportListRequest request;
+    request.status = q.Get("status");
+    request.constituency = q.Get("constituency");
+    request.incident = q.Get("incident");
+    request.flag = q.Get("flag");
+    request.text = q.Get("q").value_or("");
+    HIKESHI_TRY(request.before_id, q.Cursor());
+    HIKESHI_TRY(const auto limit, q.Int("limit"));
+    request.limit = limit.value_or(50);
+    HIKESHI_CHECK(q.RejectUnknown());
+    HIKESHI_TRY(const auto page, s_.reports.List(call.principal(), request));
+    Names names(s_.store, call.principal());
+    ordered_json items = ordered_json::array();
+    for (const auto& r : page.items) items.push_back(detail::RenderReport(r, names));
+    return Json(200, {{"items", items}, {"next_cursor", NextCursor(page.next_before_id)}});
+  }
+
+  Result<HttpResponse> GetReport(Call& call) const {
+    HIKESHI_TRY(const auto report, s_.reports.Get(call.principal(), call.params[0]));
+    Names names(s_.store, call.principal());
+    return Json(200, detail::RenderReport(report, names));
+  }
+
+  Result<HttpResponse> LinkReport(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    HIKESHI_TRY(const auto incident, body.RequiredString("incident"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    HIKESHI_TRY(const auto report, s_.reports.Link(call.principal(), call.params[0], incident));
+    Names names(s_.store, call.principal());
+    return Json(200, detail::RenderReport(report, names));
+  }
+
+  Result<HttpResponse> RejectReport(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    HIKESHI_TRY(const auto reason, body.RequiredString("reason"));
+    HIKESHI_TRY(const auto comment, body.String("comment"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    HIKESHI_TRY(const auto report, s_.reports.Reject(call.principal(), call.params[0], reason, comment.value_or("")));
+    Names names(s_.store, call.principal());
+    return Json(200, detail::RenderReport(report, names));
+  }
+
+  // --- constituencies, users, tokens ---
+  Result<HttpResponse> ListConstituencies(Call& call) const {
+    HIKESHI_TRY(const auto list, s_.constituencies.List(call.principal()));
+    ordered_json items = ordered_json::array();
+    for (const auto& c : list) items.push_back(detail::RenderConstituency(c));
+    return Json(200, {{"items", items}});
+  }
+
+  Result<HttpResponse> CreateConstituency(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    core::NewConstituency request;
+    HIKESHI_TRY(request.name, body.RequiredString("name"));
+    HIKESHI_TRY(const auto description, body.String("description"));
+    HIKESHI_TRY(const auto cidrs, body.StringArray("cidrs"));
+    HIKESHI_TRY(const auto asns, body.StringArray("asns"));
+    HIKESHI_TRY(const auto domains, body.StringArray("domains"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    request.description = description.value_or("");
+    request.cidrs = cidrs.value_or(std::vector<std::string>{});
+    request.asns = asns.value_or(std::vector<std::string>{});
+    request.domains = domains.value_or(std::vector<std::string>{});
+    HIKESHI_TRY(const auto created, s_.constituencies.Add(call.principal(), request));
+    auto response = Json(201, detail::RenderConstituency(created));
+    response.headers.emplace_back("Location", "/api/v1/constituencies/" + created.name);
+    return response;
+  }
+
+  Result<HttpResponse> ListUsers(Call& call) const {
+    HIKESHI_TRY(const auto users, s_.accounts.ListUsers(call.principal()));
+    Names names(s_.store, call.principal());
+    ordered_json items = ordered_json::array();
+    for (const auto& u : users) items.push_back(detail::RenderUser(u, names));
+    return Json(200, {{"items", items}});
+  }
+
+  Result<HttpResponse> CreateUser(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    core::NewUser request;
+    HIKESHI_TRY(request.username, body.RequiredString("username"));
+    HIKESHI_TRY(const auto display_name, body.String("display_name"));
+    HIKESHI_TRY(request.password, body.RequiredString("password"));
+    HIKESHI_TRY(const auto role, body.RequiredString("role"));
+    HIKESHI_TRY(const auto scope_all, body.Bool("all_constituencies"));
+    HIKESHI_TRY(const auto constituencies, body.StringArray("constituencies"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    const auto parsed_role = core::ParseRole(role);
+    if (!parsed_role) {
+      return Fail(Error::InvalidArgument("must be admin, handler, viewer or constituent", "/role"));
+    }
+    request.role = *parsed_role;
+    request.display_name = display_name.value_or("");
+    request.scope_all = scope_all.value_or(false);
+    request.constituencies = constituencies.value_or(std::vector<std::string>{});
+    HIKESHI_TRY(const auto user, s_.accounts.AddUser(call.principal(), request));
+    Names names(s_.store, call.principal());
+    return Json(201, detail::RenderUser(user, names));
+  }
+
+  Result<HttpResponse> CreateToken(Call& call) const {
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    HIKESHI_TRY(const auto username, body.String("username"));
+    HIKESHI_TRY(const auto name, body.String("name"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    HIKESHI_TRY(const auto issued, s_.accounts.CreateToken(call.principal(),
+                                                           username.value_or(call.principal().username),
+                                                           name.value_or("")));
+    ordered_json out;
+    out["id"] = issued.token.id;
+    out["name"] = issued.token.name;
+    out["username"] = username.value_or(call.principal().username);
+    out["token"] = issued.secret;
+    return Json(201, out);
+  }
+
+  ApiServices s_;
+  ApiOptions options_;
+  std::vector<Route> routes_;
+};
+
+void Api::Impl::AddRoutes() {
+  using std::placeholders::_1;
+  const auto bind = [this](Result<HttpResponse> (Impl::*method)(Call&) const) {
+    return [this, method](Call& call) { return (this->*method)(call); };
+  };
+  Add("GET", "/api/v1/health", false, [](Call&) -> Result<HttpResponse> { return Json(200, {{"status", "ok"}}); });
+  Add("GET", "/api/v1/openapi.json", false, [](Call&) -> Result<HttpResponse> {
+    HttpResponse response;
+    response.headers.emplace_back("Content-Type", "application/json");
+    detail::AddSecurityHeaders(response);
+    response.body = std::string(OpenApiDocument());
+    return response;
+  });
+  Add("POST", "/api/v1/session", false, bind(&Impl::Login));
+  Add("GET", "/api/v1/session", true, bind(&Impl::WhoAmI));
+  Add("DELETE", "/api/v1/session", true, bind(&Impl::Logout));
+  Add("POST", "/api/v1/incidents", true, bind(&Impl::CreateIncident));
+  Add("GET", "/api/v1/incidents", true, bind(&Impl::ListIncidents));
+  Add("GET", "/api/v1/incidents/{id}", true, bind(&Impl::GetIncident));
+  Add("PATCH", "/api/v1/incidents/{id}", true, bind(&Impl::PatchIncident));
+  Add("GET", "/api/v1/incidents/{id}/timeline", true, bind(&Impl::Timeline));
+  Add("POST", "/api/v1/reports", true, bind(&Impl::CreateReport));
+  Add("GET", "/api/v1/reports", true, bind(&Impl::ListReports));
+  Add("GET", "/api/v1/reports/{id}", true, bind(&Impl::GetReport));
+  Add("POST", "/api/v1/reports/{id}/link", true, bind(&Impl::LinkReport));
+  Add("POST", "/api/v1/reports/{id}/reject", true, bind(&Impl::RejectReport));
+  Add("GET", "/api/v1/constituencies", true, bind(&Impl::ListConstituencies));
+  Add("POST", "/api/v1/constituencies", true, bind(&Impl::CreateConstituency));
+  Add("GET", "/api/v1/users", true, bind(&Impl::ListUsers));
+  Add("POST", "/api/v1/users", true, bind(&Impl::CreateUser));
+  Add("POST", "/api/v1/tokens", true, bind(&Impl::CreateToken));
+}
+
+Api::Api(ApiServices services, ApiOptions options) : impl_(std::make_unique<Impl>(services, options)) {}
+Api::~Api() = default;
+HttpResponse Api::Handle(const HttpRequest& request) const { return impl_->Handle(request); }
+std::vector<std::string> Api::Routes() const { return impl_->Routes(); }
+
+}  // namespace hikeshi::api

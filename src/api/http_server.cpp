@@ -1,0 +1,842 @@
+// The HTTP/1.1 transport. This is the only translation unit in Hikeshi that includes Boost.Beast or
+// Boost.Asio: both are heavy to compile, and keeping them here keeps every other file fast to build
+// and free of Boost types.
+//
+// Per connection the life cycle is:
+//   wait for the first byte (request_timeout on a fresh connection, idle_timeout on keep-alive)
+//   -> read the request under one deadline covering header and body (request_timeout)
+//   -> run the handler -> write the response -> loop (keep-alive) or close.
+// Requests refused by the transport (too large, too slow, malformed) get a response from the
+// ErrorResponder and a lingering close, so the client reads the status instead of a reset.
+
+#include "hikeshi/api/http_server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <csignal>
+#include <ctime>
+#include <exception>
+#include <iterator>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/core.h>
+
+namespace hikeshi::api {
+
+std::string_view HttpRequest::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return {};
+}
+
+const std::string* HttpRequest::Query(std::string_view name) const {
+  for (const auto& [key, value] : query) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// How much a lingering close reads and discards before giving up on the client, and for how long.
+constexpr std::size_t kLingerMaxBytes = 1 << 20;
+constexpr std::chrono::milliseconds kLingerTimeout{1'000};
+// A response must be drained by the client within this, or request_timeout if that is longer.
+constexpr std::chrono::milliseconds kMinWriteTimeout{10'000};
+// Pause before accepting again after an accept error such as EMFILE, so it cannot spin.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+constexpr std::size_t kReadChunk = 4096;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
+
+char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = LowerAscii(c);
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return LowerAscii(x) == LowerAscii(y); });
+}
+
+// True when a comma-separated header value lists `token` (case-insensitive), e.g. "keep-alive, close".
+bool ListsToken(std::string_view value, std::string_view token) {
+  while (!value.empty()) {
+    std::size_t comma = value.find(',');
+    std::string_view item = value.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (EqualsIgnoreCase(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// RFC 9110 token characters: what a header name may contain.
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+// Control characters other than HTAB would let a header value split the response.
+bool IsSafeHeaderValue(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && u != '\t') || u == 0x7f;
+  });
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes (and '+' as space in query components). A broken escape or a NUL byte is
+// refused: later layers treat these strings as C-safe text and route on them.
+Result<std::string> PercentDecode(std::string_view in, bool plus_is_space, std::string_view what) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      int hi = in.size() - i >= 3 ? HexValue(in[i + 1]) : -1;
+      int lo = in.size() - i >= 3 ? HexValue(in[i + 2]) : -1;
+      if (hi < 0 || lo < 0) return Fail(Error::InvalidArgument(fmt::format("invalid percent-escape in {}", what)));
+      c = static_cast<char>(hi * 16 + lo);
+      if (c == '\0') return Fail(Error::InvalidArgument(fmt::format("NUL byte in {}", what)));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    std::size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    if (!pair.empty()) {
+      std::size_t eq = pair.find('=');
+      HIKESHI_TRY(std::string name, PercentDecode(pair.substr(0, eq), true, "query"));
+      std::string value;
+      if (eq != std::string_view::npos) {
+        HIKESHI_TRY(value, PercentDecode(pair.substr(eq + 1), true, "query"));
+      }
+      out.emplace_back(std::move(name), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+// Splits a request target into its path and query. Origin-form ("/a?b") is what clients send;
+// absolute-form ("http://host/a?b") must be accepted too (RFC 9112 section 3.2.2).
+Result<std::pair<std::string_view, std::string_view>> SplitTarget(std::string_view target) {
+  std::string_view query;
+  if (std::size_t q = target.find('?'); q != std::string_view::npos) {
+    query = target.substr(q + 1);
+    target = target.substr(0, q);
+  }
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() >= scheme.size() && EqualsIgnoreCase(target.substr(0, scheme.size()), scheme)) {
+      std::size_t slash = target.find('/', scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+      break;
+    }
+  }
+  if (target.empty() || (target.front() != '/' && target != "*")) {
+    return Fail(Error::InvalidArgument("request target must be an absolute path"));
+  }
+  return std::pair{target, query};
+}
+
+Result<HttpRequest> BuildRequest(http::request<http::string_body>& wire, const std::string& remote_address) {
+  HttpRequest request;
+  request.method = std::string(ToStd(wire.method_string()));
+  request.target = std::string(ToStd(wire.target()));
+  HIKESHI_TRY(auto parts, SplitTarget(request.target));
+  HIKESHI_TRY(request.path, PercentDecode(parts.first, false, "path"));
+  HIKESHI_TRY(request.query, ParseQuery(parts.second));
+  for (const auto& field : wire) {
+    request.headers.emplace_back(Lower(ToStd(field.name_string())), std::string(ToStd(field.value())));
+  }
+  request.body = std::move(wire.body());
+  request.remote_address = remote_address;
+  return request;
+}
+
+// IMF-fixdate (RFC 9110 section 5.6.7), built by hand so the C locale cannot change day names.
+std::string HttpDate() {
+  static constexpr std::string_view kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::string_view kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  return fmt::format("{}, {:02d} {} {:04d} {:02d}:{:02d}:{:02d} GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
+                     kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+using WireResponse = http::response<http::string_body>;
+
+// Turns a handler's response into the bytes we send. The server owns message framing
+// (Content-Length, Transfer-Encoding, Connection); everything else passes through unchanged.
+// Errors: kInternal when the handler produced something that cannot be sent safely.
+Result<WireResponse> ToWire(HttpResponse&& response, unsigned version, bool keep_alive, bool head) {
+  if (response.status < 200 || response.status > 599) {
+    return Fail(Error::Internal(fmt::format("handler returned HTTP status {}", response.status)));
+  }
+  WireResponse wire;
+  wire.version(version);
+  wire.result(static_cast<unsigned>(response.status));
+  wire.set(http::field::server, "hikeshi");
+  bool has_date = false;
+  for (const auto& [name, value] : response.headers) {
+    if (!IsToken(name) || !IsSafeHeaderValue(value)) {
+      return Fail(Error::Internal(fmt::format("handler returned an invalid header '{}'", name)));
+    }
+    std::string lower = Lower(name);
+    if (lower == "content-length" || lower == "transfer-encoding") continue;
+    if (lower == "connection") {
+      if (ListsToken(value, "close")) keep_alive = false;
+      continue;
+    }
+    if (lower == "server") {
+      wire.set(http::field::server, value);
+      continue;
+    }
+    if (lower == "date") has_date = true;
+    wire.insert(name, value);
+  }
+  if (!has_date) wire.set(http::field::date, HttpDate());
+  // 204 and 304 responses carry no body and no meaningful length (RFC 9110 sections 8.6, 15.4.5).
+  bool bodiless = response.status == 204 || response.status == 304;
+  if (!bodiless) wire.content_length(response.body.size());
+  // HEAD gets the Content-Length of the body it would have received, and no body.
+  if (!bodiless && !head) wire.body() = std::move(response.body);
+  wire.keep_alive(keep_alive);
+  return wire;
+}
+
+const boost::system::error_category& HttpErrorCategory() {
+  return http::make_error_code(http::error::bad_method).category();
+}
+
+// "host:port" with an IPv4 literal, a bracketed IPv6 literal or "localhost".
+Result<tcp::endpoint> ParseListen(std::string_view listen) {
+  auto invalid = [&](std::string_view why) {
+    return Fail(Error::InvalidArgument(fmt::format("listen address '{}': {}", listen, why)));
+  };
+  std::string_view host;
+  std::string_view port_text;
+  bool bracketed = false;
+  if (!listen.empty() && listen.front() == '[') {
+    std::size_t close = listen.find(']');
+    if (close == std::string_view::npos) return invalid("missing ']'");
+    host = listen.substr(1, close - 1);
+    if (listen.substr(close + 1, 1) != ":") return invalid("expected ':port' after ']'");
+    port_text = listen.substr(close + 2);
+    bracketed = true;
+  } else {
+    std::size_t colon = listen.rfind(':');
+    if (colon == std::string_view::npos) return invalid("expected host:port");
+    host = listen.substr(0, colon);
+    port_text = listen.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return invalid("IPv6 addresses must be in brackets");
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return invalid("port must be a number from 0 to 65535");
+  }
+  if (host.empty()) return invalid("missing host (use 0.0.0.0 or [::] for every interface)");
+  asio::ip::address address;
+  if (!bracketed && EqualsIgnoreCase(host, "localhost")) {
+    address = asio::ip::address_v4::loopback();
+  } else {
+    boost::system::error_code parse_error;
+    address = asio::ip::make_address(std::string(host), parse_error);
+    if (parse_error || (bracketed && !address.is_v6())) return invalid("host must be an IP address or localhost");
+  }
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+std::string AddressText(const asio::ip::address& address) {
+  // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; report them as plain IPv4.
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+class Session;
+
+// Everything the connections share: options, callbacks, the acceptor and the shutdown state.
+class Server {
+ public:
+  Server(HttpServerOptions options, HttpHandler handler, ErrorResponder error_responder)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        error_responder_(std::move(error_responder)),
+        io_context_(std::max(options_.threads, 1)),
+        strand_(asio::make_strand(io_context_)),
+        acceptor_(strand_),
+        accept_retry_timer_(strand_),
+        grace_timer_(strand_) {}
+
+  ~Server() {
+    // From here on the io_context destroys sessions; none of them may post to it any more.
+    std::lock_guard lock(sessions_mutex_);
+    finished_ = true;
+  }
+
+  Result<void> Start();
+  std::uint16_t BoundPort() const { return port_.load(); }
+  void Run();
+  void Stop();
+
+  const HttpServerOptions& Options() const { return options_; }
+  bool Stopping() const { return stop_requested_.load(); }
+  // Runs the handler; an exception becomes an Internal error response, never a dead server.
+  HttpResponse Handle(const HttpRequest& request) const;
+  // Asks the error responder for the response to a refused request. Never throws.
+  HttpResponse Respond(const Error& error) const;
+  void Register(Session* session);
+  void Unregister(Session* session);
+
+ private:
+  void Accept();
+  void OnAccept(const boost::system::error_code& ec, tcp::socket socket);
+  void WaitForSignal();
+  void BeginShutdown();
+  void Finish();
+  void RunWorker();
+  std::vector<std::shared_ptr<Session>> LiveSessions();
+
+  const HttpServerOptions options_;
+  const HttpHandler handler_;
+  const ErrorResponder error_responder_;
+
+  // Declared before io_context_: sessions still owned by pending handlers are destroyed with the
+  // io_context and unregister themselves here on the way out.
+  std::mutex sessions_mutex_;
+  std::unordered_set<Session*> sessions_;  // guarded by sessions_mutex_
+  bool draining_ = false;                  // guarded by sessions_mutex_
+  bool finished_ = false;                  // guarded by sessions_mutex_
+
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<std::uint16_t> port_{0};
+  bool started_ = false;
+  std::atomic<bool> run_called_{false};
+
+  asio::io_context io_context_;
+  // Serialises the acceptor, the signal set and the shutdown sequence.
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_timer_;
+  asio::steady_timer grace_timer_;
+  std::optional<asio::signal_set> signals_;
+};
+
+// One TCP connection. Owned through shared_ptr because that is how Asio keeps an object alive for
+// as long as any of its operations is pending: each completion handler holds a reference, and the
+// session dies when the last one has run. No single owner could know when that is.
+// All member functions except CloseNow() run on the connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(Server& server, tcp::socket socket, std::string remote_address)
+      : server_(server),
+        stream_(std::move(socket)),
+        request_timer_(stream_.get_executor()),
+        remote_address_(std::move(remote_address)) {
+    server_.Register(this);
+  }
+  ~Session() { server_.Unregister(this); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void Begin() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(true); });
+  }
+
+  void NotifyStopping() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->OnServerStopping(); });
+  }
+
+  // Only for when no thread runs the io_context any more (after Run()'s workers have joined).
+  void CloseNow() {
+    boost::system::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+ private:
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+
+  const HttpServerOptions& Options() const { return server_.Options(); }
+
+  // Every read and write completes through this one handler type. Each distinct handler type
+  // instantiates Beast's composed operations anew, and those instantiations are most of this
+  // file's compile time.
+  using IoCompletion = void (Session::*)(const boost::system::error_code&, std::size_t);
+  auto Bind(IoCompletion completion) { return beast::bind_front_handler(completion, shared_from_this()); }
+
+  void WaitForRequest(bool fresh_connection) {
+    if (server_stopping_ || server_.Stopping()) return Close();
+    phase_ = Phase::kIdle;
+    if (buffer_.size() > 0) return ReadRequest();  // pipelined: the next request is already here
+    // Until the first byte arrives nothing is owed to the client, so these timeouts close silently
+    // (tcp_stream closes the socket when its deadline passes).
+    stream_.expires_after(fresh_connection ? Options().request_timeout : Options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk), Bind(&Session::OnFirstBytes));
+  }
+
+  void OnFirstBytes(const boost::system::error_code& ec, std::size_t n) {
+    if (ec) return Close();
+    buffer_.commit(n);
+    ReadRequest();
+  }
+
+  void ReadRequest() {
+    phase_ = Phase::kReading;
+    request_timed_out_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(Options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser_->body_limit(static_cast<std::uint64_t>(Options().max_body_bytes));
+    // One deadline for the whole request, not per read: a client trickling a byte at a time
+    // (slowloris) must not be able to hold the connection longer than request_timeout.
+    stream_.expires_never();
+    request_timer_.expires_after(Options().request_timeout);
+    request_timer_.async_wait(beast::bind_front_handler(&Session::OnRequestDeadline, shared_from_this()));
+    http::async_read_header(stream_, buffer_, *parser_, Bind(&Session::OnHeader));
+  }
+
+  void OnRequestDeadline(const boost::system::error_code& ec) {
+    // The expiry check skips a stale expiry that was already queued when its request completed and
+    // the timer was re-armed for the next one.
+    if (ec || phase_ != Phase::kReading || request_timer_.expiry() > Clock::now()) return;
+    request_timed_out_ = true;
+    stream_.cancel();
+  }
+
+  void OnHeader(const boost::system::error_code& ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    if (request_timed_out_) return RefuseTimedOut();
+    const auto& wire = parser_->get();
+    if (wire.version() != 10 && wire.version() != 11) {
+      return Refuse(Error::InvalidArgument("unsupported HTTP version"));
+    }
+    // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in HTTP/1.0.
+    const auto [first_host, end_host] = wire.equal_range(http::field::host);
+    const auto hosts = std::distance(first_host, end_host);
+    if (hosts > 1 || (wire.version() == 11 && hosts == 0)) {
+      return Refuse(Error::InvalidArgument("an HTTP/1.1 request needs exactly one Host header"));
+    }
+    if (parser_->is_done()) return OnRequestComplete();
+    if (wire.version() == 11 && EqualsIgnoreCase(ToStd(wire[http::field::expect]), "100-continue")) {
+      // The client holds the body back until told to go on; the limits have already passed.
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()), Bind(&Session::OnContinueSent));
+      return;
+    }
+    ReadBody();
+  }
+
+  void OnContinueSent(const boost::system::error_code& ec, std::size_t) {
+    if (ec) return Close();  // includes the request deadline cutting the write short
+    ReadBody();
+  }
+
+  void ReadBody() { http::async_read(stream_, buffer_, *parser_, Bind(&Session::OnBody)); }
+
+  void OnBody(const boost::system::error_code& ec, std::size_t) {
+    if (ec) return OnReadError(ec);
+    if (request_timed_out_) return RefuseTimedOut();
+    OnRequestComplete();
+  }
+
+  void OnReadError(const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted && request_timed_out_) return RefuseTimedOut();
+    if (ec == http::error::header_limit) {
+      return Refuse(Error::TooLarge(fmt::format("request header block exceeds {} bytes", Options().max_header_bytes),
+                                    "/headers"));
+    }
+    if (ec == http::error::body_limit) {
+      return Refuse(Error::TooLarge(fmt::format("request body exceeds {} bytes", Options().max_body_bytes), "/body"));
+    }
+    // The client went away mid-request; there is nobody to answer.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return Close();
+    if (ec.category() == HttpErrorCategory()) {
+      return Refuse(Error::InvalidArgument(fmt::format("malformed HTTP request: {}", ec.message())));
+    }
+    Close();  // reset, aborted by shutdown, ...
+  }
+
+  void RefuseTimedOut() {
+    Refuse(
+        Error::DeadlineExceeded(fmt::format("request not received within {} ms", Options().request_timeout.count())));
+  }
+
+  void OnRequestComplete() {
+    request_timer_.cancel();
+    phase_ = Phase::kHandling;
+    auto& wire = parser_->get();
+    const bool head = wire.method() == http::verb::head;
+    const unsigned version = wire.version();
+    const bool keep_alive = wire.keep_alive();
+    Result<HttpRequest> request = BuildRequest(wire, remote_address_);
+    parser_.reset();
+    // A bad escape leaves the message framing intact, so such a request keeps its connection.
+    HttpResponse response = request ? server_.Handle(*request) : server_.Respond(request.error());
+    Send(std::move(response), version, keep_alive, head, /*linger=*/false);
+  }
+
+  // Answers a request the transport refused, then closes: after a framing error the rest of the
+  // byte stream cannot be trusted.
+  void Refuse(const Error& error) {
+    request_timer_.cancel();
+    const bool head = parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
+    parser_.reset();
+    Send(server_.Respond(error), 11, /*keep_alive=*/false, head, /*linger=*/true);
+  }
+
+  void Send(HttpResponse response, unsigned version, bool keep_alive, bool head, bool linger) {
+    keep_alive = keep_alive && !server_stopping_ && !server_.Stopping();
+    Result<WireResponse> wire = ToWire(std::move(response), version, keep_alive, head);
+    if (!wire) {
+      fmt::print(stderr, "hikeshi http: dropping a response: {}\n", wire.error().message());
+      wire = ToWire(server_.Respond(Error::Internal("internal error")), version, keep_alive, head);
+    }
+    if (!wire) {
+      WireResponse fallback{http::status::internal_server_error, version};
+      fallback.set(http::field::server, "hikeshi");
+      fallback.content_length(0);
+      fallback.keep_alive(false);
+      wire = std::move(fallback);
+    }
+    response_.emplace(*std::move(wire));
+    phase_ = Phase::kWriting;
+    stream_.expires_after(std::max(Options().request_timeout, kMinWriteTimeout));
+    linger_after_write_ = linger;
+    http::async_write(stream_, *response_, Bind(&Session::OnWritten));
+  }
+
+  void OnWritten(const boost::system::error_code& ec, std::size_t) {
+    const bool keep_alive = response_->keep_alive();
+    response_.reset();
+    if (ec) return Close();
+    if (linger_after_write_) return Linger();
+    if (!keep_alive) return Close();
+    WaitForRequest(false);
+  }
+
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy the
+  // response before the client reads it. So stop sending, then read and discard what the client is
+  // still sending (bounded in bytes and time), and only then close.
+  void Linger() {
+    phase_ = Phase::kLingering;
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.clear();
+    stream_.expires_after(kLingerTimeout);
+    Discard();
+  }
+
+  void Discard() { stream_.async_read_some(buffer_.prepare(kReadChunk), Bind(&Session::OnDiscarded)); }
+
+  void OnDiscarded(const boost::system::error_code& ec, std::size_t n) {
+    lingered_bytes_ += n;
+    if (ec || lingered_bytes_ > kLingerMaxBytes) return Close();
+    Discard();
+  }
+
+  void OnServerStopping() {
+    server_stopping_ = true;
+    // Idle connections go now; one that is mid-request finishes and then closes (see Send()).
+    if (phase_ == Phase::kIdle) Close();
+  }
+
+  void Close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    request_timer_.cancel();
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  Server& server_;
+  beast::tcp_stream stream_;
+  asio::steady_timer request_timer_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<WireResponse> response_;
+  const std::string remote_address_;
+  Phase phase_ = Phase::kIdle;
+  bool request_timed_out_ = false;
+  bool linger_after_write_ = false;
+  bool server_stopping_ = false;
+  std::size_t lingered_bytes_ = 0;
+};
+
+Result<void> Server::Start() {
+  if (started_) throw std::logic_error("HttpServer::Start() called twice");
+  if (options_.threads < 1) return Fail(Error::InvalidArgument("threads must be at least 1"));
+  HIKESHI_TRY(tcp::endpoint endpoint, ParseListen(options_.listen));
+  boost::system::error_code ec;
+  auto fail = [&](std::string_view step) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    return Fail(Error::Unavailable(fmt::format("cannot listen on {} ({}): {}", options_.listen, step, ec.message())));
+  };
+  if (acceptor_.open(endpoint.protocol(), ec)) return fail("socket");
+  // Lets a restarted server bind while old connections sit in TIME_WAIT; on Linux it does not let
+  // two listeners share a port, so "address in use" is still reported.
+  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec)) return fail("setsockopt");
+  if (acceptor_.bind(endpoint, ec)) return fail("bind");
+  if (acceptor_.listen(asio::socket_base::max_listen_connections, ec)) return fail("listen");
+  tcp::endpoint bound = acceptor_.local_endpoint(ec);
+  if (ec) return fail("getsockname");
+  port_.store(bound.port());
+  if (options_.stop_on_signals) {
+    // Registered here rather than in Run() so that a signal arriving between the two is not lost.
+    signals_.emplace(strand_);
+    if (signals_->add(SIGINT, ec) || signals_->add(SIGTERM, ec)) {
+      signals_.reset();
+      return fail("signal handler");
+    }
+    WaitForSignal();
+  }
+  started_ = true;
+  Accept();
+  return {};
+}
+
+void Server::WaitForSignal() {
+  signals_->async_wait([this](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!Stopping()) {
+      Stop();
+      WaitForSignal();
+    } else {
+      // A second signal means "now": skip the rest of the grace period.
+      Finish();
+    }
+  });
+}
+
+void Server::Accept() {
+  acceptor_.async_accept(
+      asio::make_strand(io_context_),
+      [this](const boost::system::error_code& ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
+}
+
+void Server::OnAccept(const boost::system::error_code& ec, tcp::socket socket) {
+  if (Stopping() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    fmt::print(stderr, "hikeshi http: accept failed: {}\n", ec.message());
+    accept_retry_timer_.expires_after(kAcceptRetryDelay);
+    accept_retry_timer_.async_wait([this](const boost::system::error_code& wait_ec) {
+      if (!wait_ec && !Stopping()) Accept();
+    });
+    return;
+  }
+  boost::system::error_code endpoint_ec;
+  tcp::endpoint remote = socket.remote_endpoint(endpoint_ec);
+  if (!endpoint_ec) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);  // responses are small and written whole
+    std::make_shared<Session>(*this, std::move(socket), AddressText(remote.address()))->Begin();
+  }
+  Accept();
+}
+
+void Server::Run() {
+  if (!started_) throw std::logic_error("HttpServer::Run() without a successful Start()");
+  if (run_called_.exchange(true)) throw std::logic_error("HttpServer::Run() called twice");
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(options_.threads - 1));
+  try {
+    for (int i = 1; i < options_.threads; ++i) workers.emplace_back([this] { RunWorker(); });
+  } catch (...) {
+    // Out of threads: stop the ones already started rather than std::terminate on their destructors.
+    io_context_.stop();
+    for (auto& worker : workers) worker.join();
+    throw;
+  }
+  RunWorker();
+  for (auto& worker : workers) worker.join();
+  // Whatever outlived the grace period is cut off here. No thread runs the io_context any more,
+  // so touching the sockets directly is safe.
+  for (const auto& session : LiveSessions()) session->CloseNow();
+}
+
+void Server::RunWorker() {
+  for (;;) {
+    try {
+      io_context_.run();
+      return;
+    } catch (const std::exception& e) {
+      // Handlers catch what they expect; anything else is a bug, but one connection's bug must not
+      // take the server down.
+      fmt::print(stderr, "hikeshi http: unexpected exception in I/O thread: {}\n", e.what());
+    }
+  }
+}
+
+void Server::Stop() {
+  if (stop_requested_.exchange(true)) return;
+  asio::post(strand_, [this] { BeginShutdown(); });
+}
+
+void Server::BeginShutdown() {
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  accept_retry_timer_.cancel();
+  std::vector<std::shared_ptr<Session>> live = LiveSessions();
+  bool none_left = false;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    draining_ = true;
+    none_left = sessions_.empty();
+  }
+  for (const auto& session : live) session->NotifyStopping();
+  if (none_left) return Finish();
+  grace_timer_.expires_after(options_.shutdown_grace);
+  grace_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Finish();
+  });
+}
+
+// Makes every Run() thread return. Sessions still alive are closed by Run() after the join.
+void Server::Finish() {
+  {
+    std::lock_guard lock(sessions_mutex_);
+    if (finished_) return;
+    finished_ = true;
+  }
+  grace_timer_.cancel();
+  accept_retry_timer_.cancel();
+  if (signals_) {
+    boost::system::error_code ignored;
+    signals_->cancel(ignored);
+  }
+  io_context_.stop();
+}
+
+std::vector<std::shared_ptr<Session>> Server::LiveSessions() {
+  std::vector<std::shared_ptr<Session>> live;
+  std::lock_guard lock(sessions_mutex_);
+  live.reserve(sessions_.size());
+  for (Session* session : sessions_) {
+    // Empty when that session's destructor is already waiting for the mutex.
+    if (auto alive = session->weak_from_this().lock()) live.push_back(std::move(alive));
+  }
+  return live;
+}
+
+void Server::Register(Session* session) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.insert(session);
+}
+
+void Server::Unregister(Session* session) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(session);
+  if (draining_ && !finished_ && sessions_.empty()) asio::post(strand_, [this] { Finish(); });
+}
+
+HttpResponse Server::Handle(const HttpRequest& request) const {
+  try {
+    return handler_(request);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "hikeshi http: handler for {} {} threw: {}\n", request.method, request.path, e.what());
+  } catch (...) {
+    fmt::print(stderr, "hikeshi http: handler for {} {} threw a non-standard exception\n", request.method,
+               request.path);
+  }
+  // The client learns only that something failed; the details stay in the log.
+  return Respond(Error::Internal("internal error"));
+}
+
+HttpResponse Server::Respond(const Error& error) const {
+  try {
+    return error_responder_(error);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "hikeshi http: error responder threw: {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "hikeshi http: error responder threw a non-standard exception\n");
+  }
+  return HttpResponse{.status = 500, .headers = {}, .body = {}};
+}
+
+}  // namespace
+
+class HttpServer::Impl : public Server {
+ public:
+  using Server::Server;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler, ErrorResponder error_responder)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(error_responder))) {}
+
+HttpServer::~HttpServer() = default;
+
+Result<void> HttpServer::Start() { return impl_->Start(); }
+
+std::uint16_t HttpServer::port() const { return impl_->BoundPort(); }
+
+void HttpServer::Run() { impl_->Run(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace hikeshi::api

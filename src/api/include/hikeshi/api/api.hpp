@@ -1,0 +1,54 @@
+#pragma once
+// The REST API under /api/v1: routing, authentication (session cookie with CSRF token, or bearer
+// token), request parsing and JSON rendering. Business rules live in core's use cases; this layer
+// only translates. Thread-safe: Handle() is called concurrently by the HTTP server's threads.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hikeshi/api/http_server.hpp"
+#include "hikeshi/core/accounts.hpp"
+#include "hikeshi/core/constituencies.hpp"
+#include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/reports.hpp"
+#include "hikeshi/core/store.hpp"
+
+namespace hikeshi::api {
+
+// The use cases the API serves; all must outlive the Api.
+struct ApiServices {
+  core::Store& store;  // read-only use: turning ids into names for display
+  core::Accounts& accounts;
+  core::Incidents& incidents;
+  core::Reports& reports;
+  core::Constituencies& constituencies;
+};
+
+struct ApiOptions {
+  bool secure_cookies = false;  // set when served over TLS (directly or behind a proxy)
+  std::chrono::seconds session_ttl{12 * 3600};
+};
+
+class Api {
+ public:
+  Api(ApiServices services, ApiOptions options);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Answers one request. Expected failures become problem+json responses; never throws for them.
+  HttpResponse Handle(const HttpRequest& request) const;
+  // "METHOD /path/{param}" for every route, so tests can hold the OpenAPI document to them.
+  std::vector<std::string> Routes() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The OpenAPI 3.1 document served at /api/v1/openapi.json.
+std::string_view OpenApiDocument();
+
+}  // namespace hikeshi::api

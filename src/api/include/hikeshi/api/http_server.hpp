@@ -1,0 +1,87 @@
+#pragma once
+// An HTTP/1.1 server on Boost.Beast, kept behind plain types so no Boost header leaks out.
+// It enforces the transport limits (header and body size, slow clients), runs the handler on its
+// worker threads and shuts down gracefully. Protocol failures become hikeshi::Error values that
+// the ErrorResponder turns into responses, so the one error-to-status mapping lives in api/problem.
+//
+// Thread-safety: the handler and error responder are called concurrently from worker threads.
+// Stop() may be called from any thread.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "hikeshi/common/error.hpp"
+
+namespace hikeshi::api {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: "/api/v1/incidents?status=open"
+  std::string path;    // percent-decoded path, no query: "/api/v1/incidents"
+  std::vector<std::pair<std::string, std::string>> query;    // percent-decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in order
+  std::string body;
+  std::string remote_address;  // "127.0.0.1" or "::1"
+
+  // The first header with this lower-case name, or "" when absent.
+  std::string_view Header(std::string_view lower_name) const;
+  // The first query parameter with this name, or nullptr when absent.
+  const std::string* Query(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added by the server
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Builds the response for a request the server refused before it reached the handler:
+//   kTooLarge with field "/body"    - body over max_body_bytes (HTTP 413)
+//   kTooLarge with field "/headers" - header block over max_header_bytes (HTTP 431)
+//   kDeadlineExceeded               - request not complete within request_timeout (HTTP 408)
+//   kInvalidArgument                - unparseable HTTP (HTTP 400)
+using ErrorResponder = std::function<HttpResponse(const Error&)>;
+
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:8080";  // "host:port"; port 0 picks a free one
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::chrono::milliseconds request_timeout{15'000};  // from first byte to complete request
+  std::chrono::milliseconds idle_timeout{60'000};     // keep-alive wait for the next request
+  std::chrono::milliseconds shutdown_grace{10'000};   // how long in-flight requests may finish
+  int threads = 4;
+  bool stop_on_signals = true;  // SIGTERM and SIGINT start a graceful Stop()
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, HttpHandler handler, ErrorResponder error_responder);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens. Errors: kInvalidArgument for a malformed listen address, kUnavailable when
+  // it cannot be bound (in use, no permission).
+  [[nodiscard]] Result<void> Start();
+  // The bound port; valid after Start().
+  std::uint16_t port() const;
+  // Serves until Stop() (or a signal) and the graceful shutdown have completed.
+  void Run();
+  // Stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
+  // connections, then makes Run() return. Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hikeshi::api
