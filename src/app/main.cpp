@@ -1,0 +1,311 @@
+// hikeshi: the command-line entry point and composition root. Only this folder names concrete
+// backends (store::sqlite) and wires them to core's use cases and the API.
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "hikeshi/api/api.hpp"
+#include "hikeshi/api/http_server.hpp"
+#include "hikeshi/api/problem.hpp"
+#include "hikeshi/common/crypto.hpp"
+#include "hikeshi/core/accounts.hpp"
+#include "hikeshi/core/audit_verify.hpp"
+#include "hikeshi/core/clock.hpp"
+#include "hikeshi/core/constituencies.hpp"
+#include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/reports.hpp"
+#include "hikeshi/store/sqlite/sqlite_store.hpp"
+
+namespace hikeshi::app {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kDbFile = "hikeshi.db";
+
+// Everything a command needs, wired once. Members are declared in dependency order.
+struct Hikeshi {
+  core::SystemClock clock;
+  std::unique_ptr<core::Store> store;
+  std::unique_ptr<core::Accounts> accounts;
+  std::unique_ptr<core::Incidents> incidents;
+  std::unique_ptr<core::Reports> reports;
+  std::unique_ptr<core::Constituencies> constituencies;
+};
+
+Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create) {
+  std::error_code ec;
+  if (create) {
+    fs::create_directories(data_dir, ec);
+    if (ec) return Fail(Error::InvalidArgument("cannot create data directory " + data_dir.string() + ": " + ec.message()));
+    // Reports are confidential: the data directory is for the service account alone.
+    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  } else if (!fs::exists(data_dir / kDbFile, ec)) {
+    return Fail(Error::NotFound("Hikeshi store in " + data_dir.string() + " (run `hikeshi init --data " +
+                                data_dir.string() + "` first)"));
+  }
+  auto h = std::make_unique<Hikeshi>();
+  HIKESHI_TRY(h->store, store::sqlite::OpenSqliteStore(data_dir / kDbFile));
+  h->accounts = std::make_unique<core::Accounts>(*h->store, h->clock);
+  h->incidents = std::make_unique<core::Incidents>(*h->store, h->clock);
+  h->reports = std::make_unique<core::Reports>(*h->store, h->clock);
+  h->constituencies = std::make_unique<core::Constituencies>(*h->store, h->clock);
+  return h;
+}
+
+std::string EnvOr(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? std::string(v) : std::move(fallback);
+}
+
+Result<int> Init(const fs::path& data_dir) {
+  HIKESHI_TRY(auto h, Open(data_dir, true));
+  const std::string from_env = EnvOr("HIKESHI_ADMIN_PASSWORD", "");
+  const std::string password = from_env.empty() ? common::RandomToken(18) : from_env;
+  HIKESHI_TRY(const auto admin, h->accounts->Bootstrap(password));
+  if (!admin) {
+    fmt::print("Hikeshi store in {} is already initialised; nothing changed.\n", data_dir.string());
+    return kExitOk;
+  }
+  fmt::print("Initialised Hikeshi store in {}\n", data_dir.string());
+  if (from_env.empty()) {
+    fmt::print("Created user 'admin' with password: {}\nIt is shown only this once.\n", password);
+  } else {
+    fmt::print("Created user 'admin' with the password from HIKESHI_ADMIN_PASSWORD.\n");
+  }
+  return kExitOk;
+}
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  int request_timeout_ms = 15'000;
+  int threads = 4;
+  bool secure_cookies = false;
+  std::string port_file;
+};
+
+Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  api::Api api({*h->store, *h->accounts, *h->incidents, *h->reports, *h->constituencies},
+               {.secure_cookies = o.secure_cookies});
+  api::HttpServerOptions options;
+  options.listen = o.listen;
+  options.max_body_bytes = o.max_body_bytes;
+  options.max_header_bytes = o.max_header_bytes;
+  options.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
+  options.threads = o.threads;
+  // Access log: method, path (never the query or body, which may hold search terms or secrets),
+  // status and duration.
+  auto handler = [&api](const api::HttpRequest& request) {
+    const auto start = std::chrono::steady_clock::now();
+    auto response = api.Handle(request);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    spdlog::info("{} {} {} {} {}us", request.remote_address, request.method, request.path, response.status, us.count());
+    return response;
+  };
+  auto refused = [](const Error& error) {
+    spdlog::warn("refused request: {}", error.message());
+    return api::ProblemResponse(error);
+  };
+  api::HttpServer server(options, handler, refused);
+  HIKESHI_CHECK(server.Start());
+  const std::string host = o.listen.substr(0, o.listen.rfind(':'));
+  spdlog::info("Hikeshi serving {} on http://{}:{}/ (stop with Ctrl-C or SIGTERM)", data_dir.string(), host,
+               server.port());
+  if (!o.port_file.empty()) {
+    std::ofstream(o.port_file) << server.port() << "\n";
+  }
+  server.Run();
+  spdlog::info("Hikeshi stopped");
+  return kExitOk;
+}
+
+Result<std::string> NewPassword(bool from_stdin, bool& generated) {
+  std::string password = EnvOr("HIKESHI_PASSWORD", "");
+  generated = false;
+  if (from_stdin) {
+    if (!std::getline(std::cin, password)) return Fail(Error::InvalidArgument("no password on standard input"));
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+  } else if (password.empty()) {
+    password = common::RandomToken(18);
+    generated = true;
+  }
+  return password;
+}
+
+struct UserOptions {
+  std::string username;
+  std::string display_name;
+  std::string role = "handler";
+  std::vector<std::string> constituencies;
+  bool all_constituencies = false;
+  bool password_stdin = false;
+};
+
+Result<int> UserAdd(const fs::path& data_dir, const UserOptions& o) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  const auto role = core::ParseRole(o.role);
+  if (!role) return Fail(Error::InvalidArgument("--role must be admin, handler, viewer or constituent"));
+  bool generated = false;
+  HIKESHI_TRY(const auto password, NewPassword(o.password_stdin, generated));
+  core::NewUser request{o.username, o.display_name, password, *role, o.all_constituencies, o.constituencies};
+  HIKESHI_TRY(const auto user, h->accounts->AddUser(core::Principal::LocalOperator(), request));
+  fmt::print("Added {} '{}'\n", core::RoleName(user.role), user.username);
+  if (generated) fmt::print("Password: {}\nIt is shown only this once.\n", password);
+  return kExitOk;
+}
+
+Result<int> ConstituencyAdd(const fs::path& data_dir, const core::NewConstituency& request) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  HIKESHI_TRY(const auto c, h->constituencies->Add(core::Principal::LocalOperator(), request));
+  fmt::print("Added constituency '{}' ({} CIDRs, {} ASNs, {} domains)\n", c.name, c.cidrs.size(), c.asns.size(),
+             c.domains.size());
+  return kExitOk;
+}
+
+Result<int> TokenCreate(const fs::path& data_dir, const std::string& username, const std::string& name) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  HIKESHI_TRY(const auto issued, h->accounts->CreateToken(core::Principal::LocalOperator(), username, name));
+  // The secret alone on stdout, so scripts can capture it: TOKEN=$(hikeshi token create ...).
+  fmt::print("{}\n", issued.secret);
+  fmt::print(stderr, "Token {} for '{}' created; it is shown only this once.\n", issued.token.id, username);
+  return kExitOk;
+}
+
+Result<int> AuditVerify(const fs::path& data_dir) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  HIKESHI_TRY(const auto verdict, core::VerifyAudit(*h->store));
+  if (verdict.ok()) {
+    fmt::print("audit journal intact: {} entries verified, {} objects match the journal\n", verdict.entries_checked,
+               verdict.objects_checked);
+    return kExitOk;
+  }
+  if (verdict.first_bad_seq && *verdict.first_bad_seq > 0) {
+    fmt::print(stderr, "AUDIT VERIFICATION FAILED at entry #{}: {}\n", *verdict.first_bad_seq, verdict.problem);
+  } else {
+    fmt::print(stderr, "AUDIT VERIFICATION FAILED: {}\n", verdict.problem);
+  }
+  return kExitVerifyFailed;
+}
+
+int Report(Result<int> result) {
+  if (result) return *result;
+  const Error& e = result.error();
+  fmt::print(stderr, "hikeshi: {}{}\n", e.message(), e.field().empty() ? "" : " (" + e.field() + ")");
+  return ExitCodeOf(e);
+}
+
+int Main(int argc, char** argv) {
+  common::InitCrypto();
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hikeshi"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+
+  CLI::App app{"Hikeshi: incident handling for CSIRTs"};
+  app.require_subcommand(1);
+  std::string data = "./data";
+  const auto add_data = [&data](CLI::App* cmd) {
+    cmd->add_option("--data", data, "Data directory holding the store")->capture_default_str();
+  };
+
+  auto* init = app.add_subcommand("init", "Create the store and the first admin account");
+  add_data(init);
+
+  ServeOptions serve_options;
+  auto* serve = app.add_subcommand("serve", "Serve the API and UI over HTTP");
+  add_data(serve);
+  serve->add_option("--listen", serve_options.listen, "host:port to listen on (port 0 picks a free one)")
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", serve_options.max_body_bytes, "Largest request body accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  serve->add_option("--max-header-bytes", serve_options.max_header_bytes, "Largest request header block accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 20));
+  serve->add_option("--request-timeout-ms", serve_options.request_timeout_ms,
+                    "Time a client has to send a complete request")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600'000));
+  serve->add_option("--threads", serve_options.threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  serve->add_flag("--secure-cookies", serve_options.secure_cookies, "Mark cookies Secure (serve behind TLS)");
+  serve->add_option("--port-file", serve_options.port_file, "Write the bound port to this file");
+
+  auto* user = app.add_subcommand("user", "Manage users");
+  user->require_subcommand(1);
+  UserOptions user_options;
+  auto* user_add = user->add_subcommand("add", "Add a user; the password comes from HIKESHI_PASSWORD, "
+                                               "--password-stdin, or is generated and printed once");
+  add_data(user_add);
+  user_add->add_option("--username,username", user_options.username, "Login name")->required();
+  user_add->add_option("--role", user_options.role, "admin, handler, viewer or constituent")->capture_default_str();
+  user_add->add_option("--constituency", user_options.constituencies, "A constituency in the user's scope (repeat)");
+  user_add->add_flag("--all-constituencies", user_options.all_constituencies, "The user sees every constituency");
+  user_add->add_option("--display-name", user_options.display_name, "Full name");
+  user_add->add_flag("--password-stdin", user_options.password_stdin, "Read the password from standard input");
+
+  auto* constituency = app.add_subcommand("constituency", "Manage constituencies");
+  constituency->require_subcommand(1);
+  core::NewConstituency new_constituency;
+  auto* constituency_add = constituency->add_subcommand("add", "Add a constituency");
+  add_data(constituency_add);
+  constituency_add->add_option("--name,name", new_constituency.name, "Short name, e.g. example-univ")->required();
+  constituency_add->add_option("--description", new_constituency.description, "What it is");
+  constituency_add->add_option("--cidr", new_constituency.cidrs, "A network it owns (repeat)");
+  constituency_add->add_option("--asn", new_constituency.asns, "An AS number it operates (repeat)");
+  constituency_add->add_option("--domain", new_constituency.domains, "A domain it owns (repeat)");
+
+  auto* token = app.add_subcommand("token", "Manage API tokens");
+  token->require_subcommand(1);
+  std::string token_user;
+  std::string token_name;
+  auto* token_create = token->add_subcommand("create", "Print a new bearer token for a user");
+  add_data(token_create);
+  token_create->add_option("--user", token_user, "Whose token")->required();
+  token_create->add_option("--name", token_name, "What the token is for");
+
+  auto* audit = app.add_subcommand("audit", "Audit journal");
+  audit->require_subcommand(1);
+  auto* audit_verify = audit->add_subcommand("verify", "Check the hash chain and that the data matches the journal");
+  add_data(audit_verify);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+
+  const fs::path data_dir(data);
+  if (*init) return Report(Init(data_dir));
+  if (*serve) return Report(Serve(data_dir, serve_options));
+  if (*user_add) return Report(UserAdd(data_dir, user_options));
+  if (*constituency_add) return Report(ConstituencyAdd(data_dir, new_constituency));
+  if (*token_create) return Report(TokenCreate(data_dir, token_user, token_name));
+  if (*audit_verify) return Report(AuditVerify(data_dir));
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace hikeshi::app
+
+int main(int argc, char** argv) {
+  try {
+    return hikeshi::app::Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Start-up and configuration failures only; expected failures are Result values.
+    std::fprintf(stderr, "hikeshi: fatal: %s\n", e.what());
+    return 70;
+  }
+}
