@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything Hikeshi needs to build, run and test, from Debian 12 packages only.
+# Idempotent: when every package is already installed it changes nothing and asks no mirror.
+# Run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+  # toolchain
+  build-essential g++ cmake ninja-build ccache pkg-config git
+  # libraries (see docs/architecture.md for what each is for)
+  libboost-dev            # Boost.Beast + Boost.Asio: HTTP server
+  libssl-dev              # OpenSSL, for Beast
+  nlohmann-json3-dev      # JSON for the API
+  libsqlite3-dev          # embedded store with FTS5
+  libsodium-dev           # argon2id passwords, SHA-256, random tokens
+  libfmt-dev libspdlog-dev libcli11-dev
+  # tests
+  libgtest-dev libgmock-dev libbenchmark-dev
+  sqlite3                 # the audit tamper test edits rows with the real sqlite3 shell
+  curl                    # README walkthrough
+  # style
+  clang-format clang-tidy
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "install-deps: run as root (or install sudo)" >&2; exit 1
+  fi
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
