@@ -33,10 +33,19 @@ const std::vector<std::string> kWords = {"不正アクセス", "情報漏えい"
                                          "phishing", "server", "login", "ransomware", "scan", "botnet",
                                          "university", "検知", "通信", "サーバ"};
 
+// Rare words: two kanji out of forty, so each appears in about one title in 1,600 - the way a
+// handler searches for a specific host, product or campaign name among thousands of incidents.
+const std::string kKanji = "東西南北春夏秋冬山川海空雲雨雪風花鳥月星金銀銅鉄石木林森田町村港橋島湾岬谷坂峠沢滝";
+
+std::string RareWord(std::size_t n) {
+  const std::size_t a = n % 40, b = (n / 40) % 40;  // each kanji is 3 bytes of UTF-8
+  return kKanji.substr(a * 3, 3) + kKanji.substr(b * 3, 3) + "作戦";
+}
+
 std::string Title(std::mt19937& rng, int i) {
   std::string t = "incident " + std::to_string(i) + ":";
-  for (int w = 0; w < 6; ++w) t += " " + kWords[rng() % kWords.size()];
-  return t;
+  for (int w = 0; w < 5; ++w) t += " " + kWords[rng() % kWords.size()];
+  return t + " " + RareWord(rng());
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -57,7 +66,7 @@ void Check(int rc, sqlite3* db, const char* what) {
 
 int main(int argc, char** argv) {
   using namespace hikeshi;
-  const int rows = argc > 1 ? std::atoi(argv[1]) : 2000;
+  const int rows = argc > 1 ? std::atoi(argv[1]) : 20000;
   const int queries = argc > 2 ? std::atoi(argv[2]) : 500;
   common::InitCrypto();
   const fs::path dir = fs::temp_directory_path() / ("hikeshi-bench-" + std::to_string(std::random_device{}()));
@@ -127,14 +136,14 @@ int main(int argc, char** argv) {
                            &like, nullptr),
         bare, "prepare like");
   for (int q = 0; q < queries; ++q) {
-    const std::string& word = kWords[q % kWords.size()];
+    const std::string word = RareWord(static_cast<std::size_t>(q) * 7919);
     core::IncidentListRequest request;
     request.text = word;
     auto t0 = Clock::now();
     auto page = incidents.List(op, request);
     fts_ms.push_back(Seconds(Clock::now() - t0) * 1000);
-    if (!page || page->items.empty()) {
-      fmt::print(stderr, "search for {} found nothing\n", word);
+    if (!page) {
+      fmt::print(stderr, "search for {} failed: {}\n", word, page.error().message());
       return 1;
     }
     const std::string pattern = "%" + word + "%";
@@ -155,9 +164,9 @@ int main(int argc, char** argv) {
   fmt::print("| measure | Hikeshi | bare SQLite baseline | ratio |\n|---|---|---|---|\n");
   fmt::print("| durable inserts/s (1 tx per row, synchronous=FULL) | {:.0f} | {:.0f} | {:.2f} |\n", rows / hikeshi_s,
              rows / bare_s, bare_s / hikeshi_s);
-  fmt::print("| search p50 ms (page of 50) | {:.3f} | {:.3f} (LIKE scan) | {:.2f} |\n", Percentile(fts_ms, 0.5),
+  fmt::print("| search for a rare word, p50 ms | {:.3f} | {:.3f} (LIKE scan) | {:.2f} |\n", Percentile(fts_ms, 0.5),
              Percentile(like_ms, 0.5), Percentile(like_ms, 0.5) / Percentile(fts_ms, 0.5));
-  fmt::print("| search p99 ms (page of 50) | {:.3f} | {:.3f} (LIKE scan) | {:.2f} |\n", Percentile(fts_ms, 0.99),
+  fmt::print("| search for a rare word, p99 ms | {:.3f} | {:.3f} (LIKE scan) | {:.2f} |\n", Percentile(fts_ms, 0.99),
              Percentile(like_ms, 0.99), Percentile(like_ms, 0.99) / Percentile(fts_ms, 0.99));
   return 0;
 }
