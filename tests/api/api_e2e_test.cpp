@@ -307,6 +307,11 @@ TEST_F(ApiTest, ScopedHandlerCannotSeeAnotherConstituencysIncidentAnyWay) {
   const auto all = Body(S().Call("GET", "/api/v1/incidents?limit=500", Token("admin")));
   EXPECT_TRUE(Ids(all).contains(beta_id));
   EXPECT_TRUE(Ids(all).contains(alpha_id));
+  // The admin may filter by either constituency and gets exactly that one's incidents.
+  const auto only_beta = Body(S().Call("GET", "/api/v1/incidents?constituency=beta&limit=500", Token("admin")));
+  EXPECT_TRUE(Ids(only_beta).contains(beta_id));
+  EXPECT_FALSE(Ids(only_beta).contains(alpha_id));
+  for (const auto& item : only_beta["items"]) EXPECT_EQ(item["constituency"], "beta");
 }
 
 TEST_F(ApiTest, RolesLimitWhatUsersMayDo) {
