@@ -30,7 +30,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -424,9 +423,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   const HttpServerOptions& Options() const { return server_.Options(); }
 
-  // Every read and write completes through this one handler type. Each distinct handler type
-  // instantiates Beast's composed operations anew, and those instantiations are most of this
-  // file's compile time.
+  // Completions are member functions bound to a shared_ptr to this session: the pending operation
+  // is what keeps the session alive (see the class comment).
   using IoCompletion = void (Session::*)(const boost::system::error_code&, std::size_t);
   auto Bind(IoCompletion completion) { return beast::bind_front_handler(completion, shared_from_this()); }
 

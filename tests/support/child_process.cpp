@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -49,7 +50,10 @@ Result<std::string> FindProgram(const std::string& program) {
     if (::access(program.c_str(), X_OK) != 0) {
       return Fail(Error::InvalidArgument(program + " is not executable: " + std::strerror(errno)));
     }
-    return program;
+    // Absolute, because the child changes directory (working_directory) before exec.
+    std::error_code ec;
+    std::filesystem::path absolute = std::filesystem::absolute(program, ec);
+    return ec ? program : absolute.string();
   }
   const char* path = std::getenv("PATH");
   std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";

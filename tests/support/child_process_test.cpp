@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
 #include <string>
 
 #include <fcntl.h>
@@ -56,6 +57,18 @@ TEST(ChildProcessTest, RunsInTheGivenWorkingDirectory) {
   ChildProcess child = SpawnShell("pwd", std::move(options));
   ASSERT_TRUE(child.Wait(milliseconds(5'000)).has_value());
   EXPECT_EQ(child.Stdout(), "/\n");
+}
+
+TEST(ChildProcessTest, RelativeProgramPathSurvivesAWorkingDirectoryChange) {
+  ChildProcessOptions options;
+  options.program = std::filesystem::relative("/bin/sh").string();
+  ASSERT_NE(options.program.front(), '/');
+  options.args = {"-c", "pwd"};
+  options.working_directory = "/";
+  auto child = ChildProcess::Spawn(std::move(options));
+  ASSERT_TRUE(child.has_value()) << child.error().message();
+  ASSERT_TRUE(child->Wait(milliseconds(5'000)).has_value());
+  EXPECT_EQ(child->Stdout(), "/\n");
 }
 
 TEST(ChildProcessTest, ReportsAProgramThatCannotRun) {

@@ -119,11 +119,16 @@ class ServerThread {
 
   Result<void> Start() {
     HIKESHI_CHECK(server_.Start());
+    RunInBackground();
+    return {};
+  }
+
+  // For tests that need to act between HttpServer::Start() and Run().
+  void RunInBackground() {
     thread_ = std::thread([this] {
       server_.Run();
       run_returned_.set_value();
     });
-    return {};
   }
 
   bool WaitForRun(milliseconds timeout) { return run_done_.wait_for(timeout) == std::future_status::ready; }
@@ -660,15 +665,12 @@ TEST_F(HttpServerTest, ThrowingHandlerGets500WithoutDetailsAndTheServerKeepsServ
   EXPECT_EQ(fresh->body, "fine");
 }
 
-TEST_F(HttpServerTest, ThrowingErrorResponderStillYieldsA500) {
-  HttpServer server(
+TEST(HttpServerFailureTest, ThrowingErrorResponderStillYieldsA500) {
+  ServerThread server(
       TestOptions(), [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("handler"); },
       [](const Error&) -> HttpResponse { throw std::runtime_error("responder"); });
   ASSERT_TRUE(server.Start().has_value());
-  std::thread runner([&] { server.Run(); });
-  auto response = testing::Fetch(server.port(), {.target = "/"}, kClientTimeout);
-  server.Stop();
-  runner.join();
+  auto response = testing::Fetch(server.Port(), {.target = "/"}, kClientTimeout);
   ASSERT_TRUE(response.has_value()) << response.error().message();
   EXPECT_EQ(response->status, 500);
 }
@@ -808,12 +810,12 @@ TEST_F(HttpServerTest, StopIsIdempotentAndSafeFromManyThreads) {
 }
 
 TEST(HttpServerStopTest, StopBeforeRunMakesRunReturnPromptly) {
-  HttpServer server(TestOptions(), nullptr, nullptr);
-  ASSERT_TRUE(server.Start().has_value());
-  server.Stop();
-  auto done = std::async(std::launch::async, [&] { server.Run(); });
-  ASSERT_EQ(done.wait_for(kClientTimeout), std::future_status::ready);
-  server.Stop();
+  ServerThread server(TestOptions(), nullptr, nullptr);
+  ASSERT_TRUE(server.Server().Start().has_value());
+  server.Server().Stop();
+  server.RunInBackground();
+  EXPECT_TRUE(server.WaitForRun(kClientTimeout));
+  server.Server().Stop();
 }
 
 // Runs in a forked child (see below): the SIGTERM handler and the signal itself stay there.
