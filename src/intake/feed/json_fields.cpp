@@ -1,0 +1,96 @@
+#include "detail/json_fields.hpp"
+
+#include "detail/text.hpp"
+
+namespace hikeshi::intake::feed::detail {
+
+JsonFieldSet::JsonFieldSet() : nodes_(1) {}
+
+namespace {
+// FNV-1a: short keys, no need for anything stronger.
+std::uint64_t HashKey(std::string_view key) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (char c : key) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return hash;
+}
+}  // namespace
+
+std::optional<std::size_t> JsonFieldSet::Child(std::size_t node, std::string_view key) const {
+  const std::vector<Edge>& children = nodes_[node].children;
+  if (children.empty()) return std::nullopt;
+  const std::uint64_t hash = HashKey(key);
+  for (const auto& child : children) {
+    if (child.hash == hash && child.key == key) return child.node;
+  }
+  return std::nullopt;
+}
+
+Result<std::size_t> JsonFieldSet::Add(std::string_view pointer) {
+  if (pointer.size() < 2 || pointer.front() != '/') {
+    return Fail(Error::InvalidArgument(Quote(pointer) +
+                                       " is not a JSON pointer to a field; write it as '/source/ip' (RFC 6901)"));
+  }
+  std::size_t node = 0;
+  std::size_t pos = 1;
+  for (;;) {
+    const std::size_t slash = pointer.find('/', pos);
+    const std::string_view raw = pointer.substr(pos, slash == std::string_view::npos ? slash : slash - pos);
+    std::string key;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size() && (raw[i + 1] == '0' || raw[i + 1] == '1')) {
+        key += raw[i + 1] == '0' ? '~' : '/';
+        ++i;
+      } else if (raw[i] == '~') {
+        return Fail(Error::InvalidArgument(Quote(pointer) + " has a '~' not followed by 0 or 1 (RFC 6901)"));
+      } else {
+        key += raw[i];
+      }
+    }
+    std::optional<std::size_t> child = Child(node, key);
+    if (!child) {
+      child = nodes_.size();
+      const std::uint64_t hash = HashKey(key);
+      nodes_[node].children.push_back({hash, std::move(key), *child});
+      nodes_.emplace_back();
+    }
+    node = *child;
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  if (!nodes_[node].slot) nodes_[node].slot = slot_count_++;
+  return *nodes_[node].slot;
+}
+
+void JsonRecord::Clear() {
+  for (Slot& slot : slots_) {
+    slot.present = false;
+    slot.list_size = 0;
+  }
+}
+
+FieldValue JsonRecord::Get(std::size_t slot) const {
+  const Slot& value = slots_[slot];
+  FieldValue out;
+  out.present = value.present;
+  out.kind = value.kind;
+  out.text = value.text;
+  out.list = std::span<const std::string>(value.list.data(), value.list_size);
+  return out;
+}
+
+void JsonRecord::Set(std::size_t slot, JsonKind kind, std::string_view text) {
+  Slot& value = slots_[slot];
+  value.kind = kind;
+  value.text.assign(text);
+  value.present = kind == JsonKind::kArray || !text.empty();
+}
+
+void JsonRecord::Append(std::size_t slot, std::string_view item) {
+  Slot& value = slots_[slot];
+  if (value.list_size == value.list.size()) value.list.emplace_back();
+  value.list[value.list_size++].assign(item);
+  value.kind = JsonKind::kArray;
+  value.present = true;
+}
+
+}  // namespace hikeshi::intake::feed::detail

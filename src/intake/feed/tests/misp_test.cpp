@@ -1,0 +1,50 @@
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/test_support.hpp"
+
+namespace hikeshi::intake::feed {
+namespace {
+
+using testing::RunParser;
+
+TEST(Misp, ADocumentWithoutAnEventIsRefused) {
+  for (const char* document : {"{}", "[]", "{\"response\":[]}", "{\"Event\":\"x\"}", "42", "", "{\"Event\":{"}) {
+    const auto run = RunParser(FeedFormat::kMisp, document);
+    ASSERT_FALSE(run.status.has_value()) << document;
+    EXPECT_EQ(run.status.error().code(), ErrorCode::kInvalidArgument);
+  }
+}
+
+TEST(Misp, DeepNestingIsRefusedBeforeItCanOverflowTheStack) {
+  std::string deep = "{\"Event\":{\"Attribute\":[{\"type\":\"comment\",\"value\":";
+  for (int i = 0; i < 100000; ++i) deep += "[";
+  for (int i = 0; i < 100000; ++i) deep += "]";
+  deep += "}]}}";
+  const auto run = RunParser(FeedFormat::kMisp, deep);
+  ASSERT_FALSE(run.status.has_value());
+  EXPECT_NE(run.status.error().message().find("nested deeper"), std::string::npos);
+}
+
+TEST(Misp, TagsWithoutATypeOrOfAnotherTaxonomyAreIgnored) {
+  const auto run = RunParser(FeedFormat::kMisp, R"({"Event":{"info":"x","Tag":[{"name":"rsit:malicious-code"},
+      {"name":"misp:tool=\"x\""},{"name":"rsit:fraud=\"unauthorized-use-of-resources\""}],
+      "Attribute":[{"type":"ip-src","value":"192.0.2.1","uuid":"u1"},
+                   {"type":"ip-src","value":"192.0.2.2","uuid":"u2","Tag":[{"name":"rsit:nonsense=\"x\""}]}]}})");
+  ASSERT_EQ(run.events.size(), 2u) << testing::Summarize(run);
+  // IntelMQ's "unauthorized" spelling is read as RSIT's.
+  EXPECT_EQ(run.events[0].category.ToString(), "fraud/unauthorised-use-of-resources");
+  EXPECT_EQ(run.events[1].category.ToString(), "fraud/unauthorised-use-of-resources");
+}
+
+TEST(Misp, ABareEventArrayAndCidrValues) {
+  const auto run = RunParser(FeedFormat::kMisp, R"([{"Event":{"info":"a","Attribute":[
+      {"type":"ip-dst","value":"198.51.100.0/24","uuid":"c1"},{"type":"AS","value":"64500","uuid":"c2"}]}}])");
+  ASSERT_EQ(run.events.size(), 2u) << testing::Summarize(run);
+  EXPECT_EQ(run.events[0].subject->type, core::ObservableType::kCidr);
+  EXPECT_EQ(run.events[1].observables[0].value, "AS64500");
+}
+
+}  // namespace
+}  // namespace hikeshi::intake::feed
