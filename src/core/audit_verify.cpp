@@ -105,6 +105,15 @@ Result<AuditVerdict> VerifyAudit(Store& store) {
     HIKESHI_TRY(const auto tokens, r.ListApiTokens());
     for (const auto& t : tokens) CheckObject(last, seen, "api_token", std::to_string(t.id), Snapshot(t), verdict);
 
+    for (std::int64_t after = 0;;) {
+      HIKESHI_TRY(const auto runs, r.ListFeedRuns(after, 500));
+      for (const auto& run : runs) {
+        CheckObject(last, seen, "feed_run", std::to_string(run.id), Snapshot(run), verdict);
+        after = run.id;
+      }
+      if (runs.size() < 500) break;
+    }
+
     // 3. Nothing the journal says exists may be missing.
     if (verdict.ok()) {
       for (const auto& [key, state] : last) {

@@ -108,6 +108,19 @@ Result<Page<Report>> Reports::List(const Principal& actor, const ReportListReque
   return page;
 }
 
+Result<std::vector<Correlation>> Reports::Correlations(const Principal& actor, const Report& report) {
+  std::vector<Correlation> visible;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto all, r.ListCorrelations(report.id));
+    for (const auto& c : all) {
+      HIKESHI_TRY(const auto incident, r.FindIncidentById(actor.scope, c.incident_id));
+      if (incident) visible.push_back(c);
+    }
+    return {};
+  }));
+  return visible;
+}
+
 Result<Report> Reports::Link(const Principal& actor, std::string_view report_id, std::string_view incident_id) {
   HIKESHI_CHECK(RequireTriager(actor));
   const auto now = clock_.Now();

@@ -67,6 +67,10 @@ std::string Snapshot(const Report& r) {
   j["reject_comment"] = r.reject_comment;
   j["observables"] = Observables(r.observables);
   j["flags"] = r.flags;
+  j["fingerprint"] = r.fingerprint;
+  j["event_count"] = r.event_count;
+  j["first_seen"] = Optional(r.first_seen);
+  j["last_seen"] = Optional(r.last_seen);
   j["received_at"] = FormatRfc3339(r.received_at);
   j["updated_at"] = FormatRfc3339(r.updated_at);
   return Dump(j);
@@ -122,6 +126,24 @@ std::string Snapshot(const ApiToken& t) {
   j["secret_sha256"] = t.secret_sha256;
   j["revoked"] = t.revoked;
   j["created_at"] = FormatRfc3339(t.created_at);
+  return Dump(j);
+}
+
+std::string Snapshot(const FeedRun& r) {
+  ordered_json j;
+  j["id"] = r.id;
+  j["format"] = r.format;
+  j["source"] = r.source;
+  j["records"] = r.records;
+  j["events_new"] = r.events_new;
+  j["duplicates"] = r.duplicates;
+  j["rejects"] = r.rejects;
+  j["reports_created"] = r.reports_created;
+  j["reports_updated"] = r.reports_updated;
+  j["correlations"] = r.correlations;
+  j["status"] = r.status;
+  j["started_at"] = FormatRfc3339(r.started_at);
+  j["finished_at"] = Optional(r.finished_at);
   return Dump(j);
 }
 

@@ -98,6 +98,18 @@ Result<void> WriteTx::UpdateApiToken(const AuditContext& ctx, const ApiToken& be
   return Audit(ctx, "token.update", "api_token", std::to_string(after.id), "", Snapshot(before), Snapshot(after));
 }
 
+Result<FeedRun> WriteTx::CreateFeedRun(const AuditContext& ctx, FeedRun run) {
+  HIKESHI_TRY(run.id, DoInsertFeedRun(run));
+  HIKESHI_CHECK(Audit(ctx, "feed_run.start", "feed_run", std::to_string(run.id), "", "", Snapshot(run)));
+  return run;
+}
+
+Result<void> WriteTx::UpdateFeedRun(const AuditContext& ctx, const FeedRun& before, const FeedRun& after) {
+  HIKESHI_CHECK(DoUpdateFeedRun(after));
+  return Audit(ctx, after.status == "running" ? "feed_run.batch" : "feed_run." + after.status, "feed_run",
+               std::to_string(after.id), "", Snapshot(before), Snapshot(after));
+}
+
 namespace {
 // What the journal says about a session: who and until when, never the secret or CSRF token.
 std::string SessionEvent(const Session& session, std::string_view username) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <system_error>
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "hikeshi/common/error.hpp"
@@ -55,6 +56,15 @@ struct SqliteBackend {
   }
 
   TempDir dir;
+};
+
+// Every backend the typed suites run against, and the suffix each test name gets.
+using StoreBackends = ::testing::Types<SqliteBackend>;
+struct BackendNames {
+  template <typename T>
+  static std::string GetName(int) {
+    return std::string(T::kName);
+  }
 };
 
 }  // namespace hikeshi::store_contract

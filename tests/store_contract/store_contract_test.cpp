@@ -20,18 +20,14 @@
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/common/time.hpp"
+#include "hikeshi/core/audit_verify.hpp"
 #include "hikeshi/core/model.hpp"
 #include "hikeshi/core/principal.hpp"
 #include "hikeshi/core/snapshot.hpp"
 #include "hikeshi/core/store.hpp"
 
 #include "backends.hpp"
-
-namespace hikeshi::core {
-// Readable failure messages for the value types gtest cannot print itself.
-inline void PrintTo(const Observable& o, std::ostream* os) { *os << ObservableTypeName(o.type) << ":" << o.value; }
-inline void PrintTo(const Category& c, std::ostream* os) { *os << c.ToString(); }
-}  // namespace hikeshi::core
+#include "contract_support.hpp"
 
 namespace hikeshi::store_contract {
 namespace {
@@ -51,67 +47,10 @@ using core::Timestamp;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-std::string Describe(const Error& error) { return std::string(ErrorCodeName(error.code())) + ": " + error.message(); }
-
-#define CONTRACT_CONCAT_INNER(a, b) a##b
-#define CONTRACT_CONCAT(a, b) CONTRACT_CONCAT_INNER(a, b)
-// Asserts that `expr` (a Result<T>) holds a value and moves it into `lhs`.
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) ASSERT_OK_AND_ASSIGN_IMPL(lhs, expr, CONTRACT_CONCAT(result_, __LINE__))
-#define ASSERT_OK_AND_ASSIGN_IMPL(lhs, expr, tmp)        \
-  auto tmp = (expr);                                     \
-  ASSERT_TRUE(tmp.has_value()) << Describe(tmp.error()); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK(expr)                                                            \
-  do {                                                                             \
-    const auto contract_result = (expr);                                           \
-    ASSERT_TRUE(contract_result.has_value()) << Describe(contract_result.error()); \
-  } while (0)
-#define EXPECT_ERROR(expr, expected_code)                                                          \
-  do {                                                                                             \
-    const auto contract_result = (expr);                                                           \
-    ASSERT_FALSE(contract_result.has_value()) << "expected " << ErrorCodeName(expected_code);      \
-    EXPECT_EQ(contract_result.error().code(), expected_code) << Describe(contract_result.error()); \
-  } while (0)
-
 // 2026-03-14 09:30 UTC (+ micros), the kind of timestamp every fixture uses.
-Timestamp At(int year, unsigned month, unsigned day, int hour = 0, int minute = 0, std::int64_t micros = 0) {
-  const std::chrono::sys_days date = std::chrono::year{year} / std::chrono::month{month} / std::chrono::day{day};
-  return std::chrono::time_point_cast<std::chrono::microseconds>(date) + std::chrono::hours(hour) +
-         std::chrono::minutes(minute) + std::chrono::microseconds(micros);
-}
-
 const Timestamp kT0 = At(2026, 3, 14, 9, 30, 123456);
 
 core::AuditContext Ctx(std::string actor = "alice", Timestamp at = kT0) { return {std::move(actor), at}; }
-
-// Runs `body` (WriteTx& -> Result<T>) in one write transaction and passes its value out. An error
-// from `body` rolls the transaction back.
-template <typename F>
-auto WriteValue(core::Store& store, F body) -> decltype(body(std::declval<core::WriteTx&>())) {
-  using R = decltype(body(std::declval<core::WriteTx&>()));
-  std::optional<R> out;
-  auto status = store.Write([&](core::WriteTx& tx) -> Result<void> {
-    R result = body(tx);
-    if (!result) return Fail(result.error());
-    out.emplace(std::move(result));
-    return {};
-  });
-  if (!status) return R(std::unexpected(status.error()));
-  return std::move(*out);
-}
-
-// Runs `body` (StoreReader& -> Result<T>) against one snapshot and passes its result out.
-template <typename F>
-auto ReadValue(core::Store& store, F body) -> decltype(body(std::declval<core::StoreReader&>())) {
-  using R = decltype(body(std::declval<core::StoreReader&>()));
-  std::optional<R> out;
-  auto status = store.Read([&](core::StoreReader& reader) -> Result<void> {
-    out.emplace(body(reader));
-    return {};
-  });
-  if (!status) return R(std::unexpected(status.error()));
-  return std::move(*out);
-}
 
 Incident NewIncident(std::string title, Timestamp created = kT0) {
   Incident incident;
@@ -206,6 +145,10 @@ void ExpectSameReport(const Report& actual, const Report& expected) {
   EXPECT_EQ(actual.reject_comment, expected.reject_comment);
   EXPECT_EQ(actual.observables, expected.observables);
   EXPECT_EQ(actual.flags, expected.flags);
+  EXPECT_EQ(actual.fingerprint, expected.fingerprint);
+  EXPECT_EQ(actual.event_count, expected.event_count);
+  EXPECT_EQ(Micros(actual.first_seen), Micros(expected.first_seen));
+  EXPECT_EQ(Micros(actual.last_seen), Micros(expected.last_seen));
   EXPECT_EQ(common::ToMicros(actual.received_at), common::ToMicros(expected.received_at));
   EXPECT_EQ(common::ToMicros(actual.updated_at), common::ToMicros(expected.updated_at));
 }
@@ -324,14 +267,6 @@ class StoreContractTest : public ::testing::Test {
   std::unique_ptr<core::Store> store_;
 };
 
-struct BackendNames {
-  template <typename T>
-  static std::string GetName(int) {
-    return std::string(T::kName);
-  }
-};
-
-using StoreBackends = ::testing::Types<SqliteBackend>;
 TYPED_TEST_SUITE(StoreContractTest, StoreBackends, BackendNames);
 
 // --- A new store --------------------------------------------------------------------------------
@@ -355,6 +290,8 @@ TYPED_TEST(StoreContractTest, NewStoreIsEmpty) {
     EXPECT_THAT(audit, IsEmpty());
     HIKESHI_TRY(const auto missing, r.FindIncident(Scope::All(), "I-2026-000001"));
     EXPECT_EQ(missing, std::nullopt);
+    HIKESHI_TRY(const auto runs, r.ListFeedRuns(0, 500));
+    EXPECT_THAT(runs, IsEmpty());
     return {};
   }));
 }
@@ -1529,6 +1466,660 @@ TYPED_TEST(StoreContractTest, ReportTextSearchCoversSubjectAndBody) {
   EXPECT_THAT(this->SearchReports("ログイン"), IsEmpty());
   EXPECT_THAT(this->SearchReports("フィッシング"), IsEmpty());
   EXPECT_THAT(this->SearchReports("マルウェア distribution"), ElementsAre("R-2026-000001"));
+}
+
+// --- Feed intake: aggregate reports ------------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, ReportAggregateFieldsRoundTripAndAreFoundByFingerprint) {
+  const std::string fingerprint = "suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.7|2026-03-14";
+  Report aggregate = NewReport("suricata-eve: ET EXPLOIT 192.0.2.7 on 2026-03-14");
+  aggregate.channel = core::Channel::kFeed;
+  aggregate.reporter = "suricata-eve:eve.json";
+  aggregate.observables = {{ObservableType::kIpv4, "192.0.2.7"}};
+  aggregate.fingerprint = fingerprint;
+  aggregate.event_count = 42;
+  aggregate.first_seen = At(2026, 3, 14, 0, 0, 1);
+  aggregate.last_seen = At(2026, 3, 14, 23, 59, 999999);
+
+  ASSERT_OK(this->AddReport(NewReport("a plain mail report")));  // R-2026-000001, no fingerprint
+  ASSERT_OK_AND_ASSIGN(const auto created, this->AddReport(aggregate));
+  aggregate.id = created.id;
+  aggregate.human_id = "R-2026-000002";
+  ExpectSameReport(created, aggregate);
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto by_id, r.FindReport(Scope::All(), "R-2026-000002"));
+    EXPECT_TRUE(by_id.has_value());
+    if (by_id) ExpectSameReport(*by_id, aggregate);
+    HIKESHI_TRY(const auto by_fingerprint, r.FindReportByFingerprint(fingerprint));
+    EXPECT_TRUE(by_fingerprint.has_value());
+    if (by_fingerprint) ExpectSameReport(*by_fingerprint, aggregate);
+    HIKESHI_TRY(const auto next_day,
+                r.FindReportByFingerprint("suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.7|2026-03-15"));
+    EXPECT_EQ(next_day, std::nullopt);
+    HIKESHI_TRY(const auto empty, r.FindReportByFingerprint(""));
+    EXPECT_EQ(empty, std::nullopt) << "reports that are not aggregates have no fingerprint to be found by";
+    HIKESHI_TRY(const auto plain, r.FindReport(Scope::All(), "R-2026-000001"));
+    EXPECT_TRUE(plain.has_value());
+    if (plain) {
+      EXPECT_EQ(plain->fingerprint, "");
+      EXPECT_EQ(plain->event_count, 0);
+      EXPECT_EQ(plain->first_seen, std::nullopt);
+      EXPECT_EQ(plain->last_seen, std::nullopt);
+    }
+    return {};
+  }));
+
+  Report grown = aggregate;
+  grown.event_count = 45;
+  grown.first_seen = At(2026, 3, 13, 23, 0);
+  grown.last_seen = At(2026, 3, 15, 0, 30);
+  grown.updated_at = At(2026, 3, 15, 1, 0);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateReport(Ctx(), "report.aggregate", aggregate, grown, "");
+  }));
+  this->Reopen();
+  ASSERT_OK_AND_ASSIGN(const auto found, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindReportByFingerprint(fingerprint);
+                       }));
+  ASSERT_TRUE(found.has_value());
+  ExpectSameReport(*found, grown);
+}
+
+TYPED_TEST(StoreContractTest, ReportFingerprintIsUniqueWhenSet) {
+  const std::string fingerprint = "shadowserver|vulnerable/vulnerable-system|ipv4:198.51.100.1|2026-03-14";
+  Report first = NewReport("first aggregate");
+  first.fingerprint = fingerprint;
+  first.event_count = 1;
+  ASSERT_OK(this->AddReport(first));                               // R-2026-000001
+  ASSERT_OK(this->AddReport(NewReport("no fingerprint")));         // R-2026-000002
+  ASSERT_OK(this->AddReport(NewReport("no fingerprint either")));  // R-2026-000003: '' never clashes
+
+  Report clash = NewReport("second aggregate, same fingerprint");
+  clash.fingerprint = fingerprint;
+  EXPECT_ERROR(this->AddReport(clash), ErrorCode::kConflict);
+
+  ASSERT_OK_AND_ASSIGN(const auto plain, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindReport(Scope::All(), "R-2026-000002");
+                       }));
+  ASSERT_TRUE(plain.has_value());
+  Report taking = *plain;
+  taking.fingerprint = fingerprint;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateReport(Ctx(), "report.update", *plain, taking, "");
+  }),
+               ErrorCode::kConflict);
+
+  // Neither failed write left anything: no number used, no journal entry, R-2 unchanged.
+  ASSERT_OK_AND_ASSIGN(const auto next, this->AddReport(NewReport("next")));
+  EXPECT_EQ(next.human_id, "R-2026-000004");
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  EXPECT_EQ(audit.size(), 4U);
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto owner, r.FindReportByFingerprint(fingerprint));
+    EXPECT_TRUE(owner.has_value());
+    if (owner) {
+      EXPECT_EQ(owner->human_id, "R-2026-000001");
+    }
+    HIKESHI_TRY(const auto unchanged, r.FindReport(Scope::All(), "R-2026-000002"));
+    EXPECT_TRUE(unchanged.has_value());
+    if (unchanged) {
+      EXPECT_EQ(unchanged->fingerprint, "");
+    }
+    return {};
+  }));
+}
+
+// --- Feed intake: events, rejects, correlations -------------------------------------------------
+
+// An intake key: 32 lower-case hex digits, here zeros followed by `tail`.
+std::string Key(const std::string& tail) { return std::string(32 - tail.size(), '0') + tail; }
+
+core::FeedRun NewFeedRun(std::string source, Timestamp started = kT0) {
+  core::FeedRun run;
+  run.format = "suricata-eve";
+  run.source = std::move(source);
+  run.started_at = started;
+  return run;
+}
+
+void ExpectSameFeedRun(const core::FeedRun& actual, const core::FeedRun& expected) {
+  EXPECT_EQ(actual.id, expected.id);
+  EXPECT_EQ(actual.format, expected.format);
+  EXPECT_EQ(actual.source, expected.source);
+  EXPECT_EQ(actual.records, expected.records);
+  EXPECT_EQ(actual.events_new, expected.events_new);
+  EXPECT_EQ(actual.duplicates, expected.duplicates);
+  EXPECT_EQ(actual.rejects, expected.rejects);
+  EXPECT_EQ(actual.reports_created, expected.reports_created);
+  EXPECT_EQ(actual.reports_updated, expected.reports_updated);
+  EXPECT_EQ(actual.correlations, expected.correlations);
+  EXPECT_EQ(actual.status, expected.status);
+  EXPECT_EQ(common::ToMicros(actual.started_at), common::ToMicros(expected.started_at));
+  EXPECT_EQ(Micros(actual.finished_at), Micros(expected.finished_at));
+}
+
+void ExpectSameReject(const core::FeedReject& actual, const core::FeedReject& expected) {
+  EXPECT_EQ(actual.key, expected.key);
+  EXPECT_EQ(actual.run_id, expected.run_id);
+  EXPECT_EQ(actual.record, expected.record);
+  EXPECT_EQ(actual.reason, expected.reason);
+  EXPECT_EQ(actual.raw, expected.raw);
+  EXPECT_EQ(common::ToMicros(actual.at), common::ToMicros(expected.at));
+}
+
+// "report incident type:value micros", to compare correlations whole.
+std::vector<std::string> CorrelationRows(const std::vector<core::Correlation>& correlations) {
+  std::vector<std::string> rows;
+  for (const auto& c : correlations) {
+    rows.push_back(std::to_string(c.report_id) + " " + std::to_string(c.incident_id) + " " +
+                   std::string(core::ObservableTypeName(c.observable.type)) + ":" + c.observable.value + " " +
+                   std::to_string(common::ToMicros(c.at)));
+  }
+  return rows;
+}
+
+std::string CorrelationRow(std::int64_t report, std::int64_t incident, const std::string& observable, Timestamp at) {
+  return std::to_string(report) + " " + std::to_string(incident) + " " + observable + " " +
+         std::to_string(common::ToMicros(at));
+}
+
+std::vector<std::int64_t> Records(const std::vector<core::FeedReject>& rejects) {
+  std::vector<std::int64_t> records;
+  for (const auto& reject : rejects) records.push_back(reject.record);
+  return records;
+}
+
+TYPED_TEST(StoreContractTest, IntakeRecordsAreStoredOnceAndADuplicateWritesNothing) {
+  const Observable ip{ObservableType::kIpv4, "192.0.2.7"};
+  const std::string fingerprint = "suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.7|2026-03-14";
+  const std::string other_fingerprint = "suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.8|2026-03-14";
+  Incident holding = NewIncident("exploit attempts");
+  holding.observables = {ip};
+  ASSERT_OK_AND_ASSIGN(const auto incident, this->AddIncident(holding));
+  ASSERT_OK_AND_ASSIGN(const auto report, this->AddReport(NewReport("aggregate")));
+
+  core::StoredEvent event{Key("e1"), 0, 1, fingerprint, At(2026, 3, 14, 9, 0), R"({"event_type":"alert"})"};
+  core::FeedReject reject{Key("f1"), 0, 2, "not JSON: unterminated object", "{\"event_type\":", kT0};
+  core::FeedRun run;
+  std::vector<bool> stored;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(run, tx.CreateFeedRun(Ctx(), NewFeedRun("eve.json")));
+    event.run_id = run.id;
+    reject.run_id = run.id;
+    HIKESHI_TRY(const bool event_stored, tx.InsertEvent(event));
+    HIKESHI_TRY(const bool reject_stored, tx.InsertFeedReject(reject));
+    HIKESHI_TRY(const bool correlation_stored, tx.InsertCorrelation({report.id, incident.id, ip, kT0}));
+    // Again in the same transaction, with everything but the key different.
+    core::StoredEvent event_again{event.key, run.id, 9, other_fingerprint, std::nullopt, "other raw"};
+    HIKESHI_TRY(const bool event_twice, tx.InsertEvent(event_again));
+    HIKESHI_TRY(const bool reject_twice, tx.InsertFeedReject({reject.key, run.id, 9, "other", "other raw", kT0}));
+    HIKESHI_TRY(const bool correlation_twice, tx.InsertCorrelation({report.id, incident.id, ip, At(2026, 3, 15)}));
+    stored = {event_stored, reject_stored, correlation_stored, event_twice, reject_twice, correlation_twice};
+    return {};
+  }));
+  EXPECT_THAT(stored, ElementsAre(true, true, true, false, false, false));
+
+  // A rerun in a later transaction (and run) is recognised as well.
+  core::FeedRun rerun;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(rerun, tx.CreateFeedRun(Ctx(), NewFeedRun("eve.json")));
+    HIKESHI_TRY(const bool event_stored, tx.InsertEvent({event.key, rerun.id, 1, other_fingerprint, {}, "x"}));
+    HIKESHI_TRY(const bool reject_stored, tx.InsertFeedReject({reject.key, rerun.id, 2, "again", "x", kT0}));
+    const Observable other{ObservableType::kDomain, "other.example"};
+    HIKESHI_TRY(const bool correlation_stored, tx.InsertCorrelation({report.id, incident.id, other, kT0}));
+    stored = {event_stored, reject_stored, correlation_stored};
+    return {};
+  }));
+  EXPECT_THAT(stored, ElementsAre(false, false, false));
+
+  this->Reopen();
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto events, r.CountEvents(fingerprint));
+    EXPECT_EQ(events, 1);
+    HIKESHI_TRY(const auto other_events, r.CountEvents(other_fingerprint));
+    EXPECT_EQ(other_events, 0);
+    HIKESHI_TRY(const auto rejects, r.ListFeedRejects(run.id, 0, 500));
+    EXPECT_EQ(rejects.size(), 1U);
+    if (!rejects.empty()) ExpectSameReject(rejects[0], reject);
+    HIKESHI_TRY(const auto rerun_rejects, r.ListFeedRejects(rerun.id, 0, 500));
+    EXPECT_THAT(rerun_rejects, IsEmpty());
+    HIKESHI_TRY(const auto correlations, r.ListCorrelations(report.id));
+    EXPECT_THAT(CorrelationRows(correlations),
+                ElementsAre(CorrelationRow(report.id, incident.id, "ipv4:192.0.2.7", kT0)));
+    return {};
+  }));
+}
+
+TYPED_TEST(StoreContractTest, RollingBackRemovesIntakeRecords) {
+  const Observable ip{ObservableType::kIpv4, "192.0.2.7"};
+  const std::string fingerprint = "suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.7|2026-03-14";
+  Incident holding = NewIncident("exploit attempts");
+  holding.observables = {ip};
+  ASSERT_OK_AND_ASSIGN(const auto incident, this->AddIncident(holding));
+  ASSERT_OK_AND_ASSIGN(const auto report, this->AddReport(NewReport("aggregate")));
+  ASSERT_OK_AND_ASSIGN(const auto run, WriteValue(this->TheStore(), [](core::WriteTx& tx) {
+                         return tx.CreateFeedRun(Ctx(), NewFeedRun("eve.json"));
+                       }));
+
+  const auto batch = [&](core::WriteTx& tx, std::vector<bool>& stored) -> Result<void> {
+    HIKESHI_TRY(const bool event_stored, tx.InsertEvent({Key("e1"), run.id, 1, fingerprint, {}, "{}"}));
+    HIKESHI_TRY(const bool reject_stored, tx.InsertFeedReject({Key("f1"), run.id, 2, "not JSON", "{", kT0}));
+    HIKESHI_TRY(const bool correlation_stored, tx.InsertCorrelation({report.id, incident.id, ip, kT0}));
+    core::FeedRun counted = run;
+    counted.records = 2;
+    HIKESHI_CHECK(tx.UpdateFeedRun(Ctx(), run, counted));
+    stored = {event_stored, reject_stored, correlation_stored};
+    return {};
+  };
+  std::vector<bool> stored;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(batch(tx, stored));
+    return Fail(Error::Unavailable("the process died before the commit"));
+  }),
+               ErrorCode::kUnavailable);
+  EXPECT_THAT(stored, ElementsAre(true, true, true));
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto events, r.CountEvents(fingerprint));
+    EXPECT_EQ(events, 0);
+    HIKESHI_TRY(const auto rejects, r.ListFeedRejects(run.id, 0, 500));
+    EXPECT_THAT(rejects, IsEmpty());
+    HIKESHI_TRY(const auto correlations, r.ListCorrelations(report.id));
+    EXPECT_THAT(correlations, IsEmpty());
+    HIKESHI_TRY(const auto found, r.FindFeedRun(run.id));
+    EXPECT_TRUE(found.has_value());
+    if (found) {
+      EXPECT_EQ(found->records, 0);
+    }
+    return {};
+  }));
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  EXPECT_EQ(audit.size(), 3U) << "incident, report and run creation; the batch's entry is gone";
+
+  // The same batch committed afterwards is new in every part.
+  stored.clear();
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) { return batch(tx, stored); }));
+  EXPECT_THAT(stored, ElementsAre(true, true, true));
+  ASSERT_OK_AND_ASSIGN(const auto events,
+                       ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.CountEvents(fingerprint); }));
+  EXPECT_EQ(events, 1);
+}
+
+TYPED_TEST(StoreContractTest, CountEventsCountsTheEventsOfOneFingerprint) {
+  const std::string a = "suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.7|2026-03-14";
+  const std::string b = "suricata-eve|intrusion-attempts/exploit|ipv4:192.0.2.7|2026-03-15";
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto run, tx.CreateFeedRun(Ctx(), NewFeedRun("day-1.json")));
+    HIKESHI_CHECK(tx.InsertEvent({Key("01"), run.id, 1, a, {}, "1"}));
+    HIKESHI_CHECK(tx.InsertEvent({Key("02"), run.id, 2, a, {}, "2"}));
+    HIKESHI_CHECK(tx.InsertEvent({Key("03"), run.id, 3, b, {}, "3"}));
+    HIKESHI_CHECK(tx.InsertEvent({Key("04"), run.id, 4, a, {}, "4"}));
+    HIKESHI_CHECK(tx.InsertEvent({Key("01"), run.id, 5, a, {}, "1"}));  // a duplicate: not counted
+    HIKESHI_TRY(const auto second, tx.CreateFeedRun(Ctx(), NewFeedRun("day-2.json")));
+    HIKESHI_CHECK(tx.InsertEvent({Key("05"), second.id, 1, a, {}, "5"}));
+    return {};
+  }));
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto in_a, r.CountEvents(a));
+    EXPECT_EQ(in_a, 4);
+    HIKESHI_TRY(const auto in_b, r.CountEvents(b));
+    EXPECT_EQ(in_b, 1);
+    HIKESHI_TRY(const auto prefix, r.CountEvents("suricata-eve|intrusion-attempts/exploit"));
+    EXPECT_EQ(prefix, 0);
+    HIKESHI_TRY(const auto empty, r.CountEvents(""));
+    EXPECT_EQ(empty, 0);
+    return {};
+  }));
+}
+
+TYPED_TEST(StoreContractTest, FeedRunsAreCreatedUpdatedFoundAndListedEachWithAnAuditEntry) {
+  const Timestamp t1 = At(2026, 3, 14, 10, 0, 1);
+  const Timestamp t2 = At(2026, 3, 14, 10, 5, 2);
+  core::FeedRun first;
+  core::FeedRun second;
+  core::FeedRun third;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(first, tx.CreateFeedRun(Ctx("hanako", t1), NewFeedRun("eve-1.json", t1)));
+    HIKESHI_TRY(second, tx.CreateFeedRun(Ctx("hanako", t1), NewFeedRun("-", t1)));
+    core::FeedRun shadowserver = NewFeedRun("2026-03-14-scan_ssh.csv", t1);
+    shadowserver.format = "shadowserver";
+    HIKESHI_TRY(third, tx.CreateFeedRun(Ctx("cli", t1), shadowserver));
+    return {};
+  }));
+  EXPECT_GT(first.id, 0);
+  EXPECT_GT(second.id, first.id);
+  EXPECT_GT(third.id, second.id);
+  EXPECT_EQ(first.status, "running");
+  EXPECT_EQ(first.source, "eve-1.json");
+
+  core::FeedRun first_batch = first;
+  first_batch.records = 10;
+  first_batch.events_new = 6;
+  first_batch.duplicates = 1;
+  first_batch.rejects = 3;
+  first_batch.reports_created = 2;
+  first_batch.reports_updated = 4;
+  first_batch.correlations = 5;
+  core::FeedRun first_done = first_batch;
+  first_done.status = "finished";
+  first_done.finished_at = t2;
+  core::FeedRun second_failed = second;
+  second_failed.status = "failed";
+  second_failed.finished_at = t2;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.UpdateFeedRun(Ctx("hanako", t2), first, first_batch));
+    HIKESHI_CHECK(tx.UpdateFeedRun(Ctx("hanako", t2), first_batch, first_done));
+    return tx.UpdateFeedRun(Ctx("hanako", t2), second, second_failed);
+  }));
+
+  core::FeedRun missing = third;
+  missing.id = third.id + 1000;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) { return tx.UpdateFeedRun(Ctx(), third, missing); }),
+               ErrorCode::kNotFound);
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto found, r.FindFeedRun(first.id));
+    EXPECT_TRUE(found.has_value());
+    if (found) ExpectSameFeedRun(*found, first_done);
+    HIKESHI_TRY(const auto none, r.FindFeedRun(third.id + 1000));
+    EXPECT_EQ(none, std::nullopt);
+
+    HIKESHI_TRY(const auto all, r.ListFeedRuns(0, 500));
+    EXPECT_EQ(all.size(), 3U);
+    if (all.size() == 3) {
+      ExpectSameFeedRun(all[0], first_done);
+      ExpectSameFeedRun(all[1], second_failed);
+      ExpectSameFeedRun(all[2], third);
+    }
+    HIKESHI_TRY(const auto page1, r.ListFeedRuns(0, 2));
+    HIKESHI_TRY(const auto page2, r.ListFeedRuns(page1.empty() ? 0 : page1.back().id, 2));
+    HIKESHI_TRY(const auto past_end, r.ListFeedRuns(third.id, 2));
+    std::vector<std::int64_t> ids;
+    for (const auto& run : page1) ids.push_back(run.id);
+    ids.push_back(-1);  // page break
+    for (const auto& run : page2) ids.push_back(run.id);
+    EXPECT_THAT(ids, ElementsAre(first.id, second.id, -1, third.id));
+    EXPECT_THAT(past_end, IsEmpty());
+    return {};
+  }));
+  for (const int limit : {0, -1, 501}) {
+    EXPECT_ERROR(ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.ListFeedRuns(0, limit); }),
+                 ErrorCode::kInvalidArgument);
+  }
+
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  ASSERT_EQ(audit.size(), 6U);
+  struct Expected {
+    std::string actor, action, object_id, before, after;
+  };
+  const std::vector<Expected> expected = {
+      {"hanako", "feed_run.start", std::to_string(first.id), "", core::Snapshot(first)},
+      {"hanako", "feed_run.start", std::to_string(second.id), "", core::Snapshot(second)},
+      {"cli", "feed_run.start", std::to_string(third.id), "", core::Snapshot(third)},
+      {"hanako", "feed_run.batch", std::to_string(first.id), core::Snapshot(first), core::Snapshot(first_batch)},
+      {"hanako", "feed_run.finished", std::to_string(first.id), core::Snapshot(first_batch),
+       core::Snapshot(first_done)},
+      {"hanako", "feed_run.failed", std::to_string(second.id), core::Snapshot(second), core::Snapshot(second_failed)},
+  };
+  for (std::size_t i = 0; i < audit.size(); ++i) {
+    SCOPED_TRACE("audit entry " + std::to_string(i + 1));
+    EXPECT_EQ(audit[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(audit[i].actor, expected[i].actor);
+    EXPECT_EQ(audit[i].action, expected[i].action);
+    EXPECT_EQ(audit[i].object_type, "feed_run");
+    EXPECT_EQ(audit[i].object_id, expected[i].object_id);
+    EXPECT_EQ(audit[i].incident, "");
+    EXPECT_EQ(audit[i].before, expected[i].before);
+    EXPECT_EQ(audit[i].after, expected[i].after);
+    EXPECT_EQ(audit[i].prev_hash, i == 0 ? std::string(core::kGenesisHash) : audit[i - 1].hash);
+    EXPECT_EQ(audit[i].hash, core::AuditHash(audit[i]));
+  }
+  ASSERT_OK_AND_ASSIGN(const auto verdict, core::VerifyAudit(this->TheStore()));
+  EXPECT_TRUE(verdict.ok()) << verdict.problem;
+  EXPECT_EQ(verdict.entries_checked, 6);
+  EXPECT_EQ(verdict.objects_checked, 3);
+}
+
+TYPED_TEST(StoreContractTest, ListFeedRejectsPagesThroughARunInRecordOrder) {
+  core::FeedRun run;
+  core::FeedRun other;
+  const core::FeedReject seventh{Key("a7"), 0, 7, "unterminated string", "{\"alert\": \"ET", At(2026, 3, 14, 9, 7)};
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(run, tx.CreateFeedRun(Ctx(), NewFeedRun("eve.json")));
+    HIKESHI_TRY(other, tx.CreateFeedRun(Ctx(), NewFeedRun("other.json")));
+    core::FeedReject in_run = seventh;
+    in_run.run_id = run.id;
+    HIKESHI_CHECK(tx.InsertFeedReject(in_run));  // stored out of record order on purpose
+    HIKESHI_CHECK(tx.InsertFeedReject({Key("a2"), run.id, 2, "not JSON", "garbage", kT0}));
+    HIKESHI_CHECK(tx.InsertFeedReject({Key("b3"), other.id, 3, "not JSON", "garbage", kT0}));
+    HIKESHI_CHECK(tx.InsertFeedReject({Key("a11"), run.id, 11, "no event_type", "{}", kT0}));
+    HIKESHI_CHECK(tx.InsertFeedReject({Key("a5"), run.id, 5, "not JSON", "", kT0}));
+    return {};
+  }));
+  const auto rejects = [&](std::int64_t run_id, std::int64_t after, int limit) {
+    return ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.ListFeedRejects(run_id, after, limit); });
+  };
+  ASSERT_OK_AND_ASSIGN(const auto all, rejects(run.id, 0, 500));
+  EXPECT_THAT(Records(all), ElementsAre(2, 5, 7, 11));
+  if (all.size() == 4) {
+    core::FeedReject expected = seventh;
+    expected.run_id = run.id;
+    ExpectSameReject(all[2], expected);
+  }
+  ASSERT_OK_AND_ASSIGN(const auto page1, rejects(run.id, 0, 2));
+  EXPECT_THAT(Records(page1), ElementsAre(2, 5));
+  ASSERT_OK_AND_ASSIGN(const auto page2, rejects(run.id, 5, 2));
+  EXPECT_THAT(Records(page2), ElementsAre(7, 11));
+  ASSERT_OK_AND_ASSIGN(const auto page3, rejects(run.id, 11, 2));
+  EXPECT_THAT(page3, IsEmpty());
+  ASSERT_OK_AND_ASSIGN(const auto from_six, rejects(run.id, 6, 500));
+  EXPECT_THAT(Records(from_six), ElementsAre(7, 11));
+  ASSERT_OK_AND_ASSIGN(const auto of_other, rejects(other.id, 0, 500));
+  EXPECT_THAT(Records(of_other), ElementsAre(3));
+  ASSERT_OK_AND_ASSIGN(const auto of_nothing, rejects(other.id + 1000, 0, 500));
+  EXPECT_THAT(of_nothing, IsEmpty());
+  for (const int limit : {0, 501}) EXPECT_ERROR(rejects(run.id, 0, limit), ErrorCode::kInvalidArgument);
+}
+
+TYPED_TEST(StoreContractTest, ListCorrelationsReturnsAReportsCandidatesOldestFirst) {
+  const Observable ip{ObservableType::kIpv4, "192.0.2.7"};
+  const Observable domain{ObservableType::kDomain, "c2.example"};
+  Incident with_ip = NewIncident("with ip");
+  with_ip.observables = {ip};
+  Incident with_domain = NewIncident("with domain");
+  with_domain.observables = {domain};
+  ASSERT_OK_AND_ASSIGN(const auto i1, this->AddIncident(with_ip));
+  ASSERT_OK_AND_ASSIGN(const auto i2, this->AddIncident(with_domain));
+  ASSERT_OK_AND_ASSIGN(const auto i3, this->AddIncident(NewIncident("holding nothing")));
+  ASSERT_OK_AND_ASSIGN(const auto r1, this->AddReport(NewReport("first aggregate")));
+  ASSERT_OK_AND_ASSIGN(const auto r2, this->AddReport(NewReport("second aggregate")));
+  const Timestamp t1 = At(2026, 3, 14, 10, 0);
+  const Timestamp t2 = At(2026, 3, 14, 11, 0);
+  const Timestamp t3 = At(2026, 3, 14, 12, 0);
+  const Timestamp t4 = At(2026, 3, 14, 13, 0);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.InsertCorrelation({r1.id, i2.id, domain, t2}));
+    HIKESHI_CHECK(tx.InsertCorrelation({r2.id, i1.id, ip, t3}));
+    HIKESHI_CHECK(tx.InsertCorrelation({r1.id, i1.id, ip, t1}));
+    // An observable that nothing else holds yet is kept all the same.
+    HIKESHI_CHECK(tx.InsertCorrelation({r1.id, i3.id, {ObservableType::kSha256, std::string(64, 'a')}, t4}));
+    return {};
+  }));
+  const auto correlations = [&](std::int64_t report_id) {
+    return ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.ListCorrelations(report_id); });
+  };
+  ASSERT_OK_AND_ASSIGN(const auto of_r1, correlations(r1.id));
+  EXPECT_THAT(CorrelationRows(of_r1), ElementsAre(CorrelationRow(r1.id, i1.id, "ipv4:192.0.2.7", t1),
+                                                  CorrelationRow(r1.id, i2.id, "domain:c2.example", t2),
+                                                  CorrelationRow(r1.id, i3.id, "sha256:" + std::string(64, 'a'), t4)));
+  ASSERT_OK_AND_ASSIGN(const auto of_r2, correlations(r2.id));
+  EXPECT_THAT(CorrelationRows(of_r2), ElementsAre(CorrelationRow(r2.id, i1.id, "ipv4:192.0.2.7", t3)));
+  ASSERT_OK_AND_ASSIGN(const auto of_nothing, correlations(r2.id + 1000));
+  EXPECT_THAT(of_nothing, IsEmpty());
+}
+
+// --- Feed intake: the observable pivot ----------------------------------------------------------
+
+TYPED_TEST(StoreContractTest, FindSightingsReturnsHoldersOfAValueNewestFirstWithinScope) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  ASSERT_OK_AND_ASSIGN(const auto b, this->AddConstituency("b"));
+  const Observable value{ObservableType::kIpv4, "203.0.113.5"};
+  const Observable other{ObservableType::kDomain, "unrelated.example"};
+  const Observable same_text{ObservableType::kFilename, "203.0.113.5"};  // another type: not the value
+  const auto incident = [](std::optional<std::int64_t> constituency, std::vector<Observable> observables,
+                           core::IncidentStatus status = core::IncidentStatus::kOpen) {
+    Incident i = NewIncident("holder");
+    i.constituency_id = constituency;
+    i.observables = std::move(observables);
+    i.status = status;
+    return i;
+  };
+  const auto report = [](std::optional<std::int64_t> constituency, std::vector<Observable> observables) {
+    Report r = NewReport("holder");
+    r.constituency_id = constituency;
+    r.observables = std::move(observables);
+    return r;
+  };
+  Report dropping;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(a.id, {value})));                                 // I-1
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(b.id, {other, value})));                          // I-2
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(std::nullopt, {value})));                         // I-3
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(a.id, {other})));                                 // I-4
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(a.id, {value, other, value})));                   // I-5: twice
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(a.id, {value}, core::IncidentStatus::kClosed)));  // I-6
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(a.id, {same_text})));                             // I-7
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(a.id, {value})));                                     // R-1
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(b.id, {value})));                                     // R-2
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(std::nullopt, {value, other})));                      // R-3
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(a.id, {other})));                                     // R-4
+    HIKESHI_TRY(dropping, tx.CreateReport(Ctx(), report(a.id, {value})));                             // R-5, then not
+    Report dropped = dropping;
+    dropped.observables = {other};
+    return tx.UpdateReport(Ctx(), "report.update", dropping, dropped, "");
+  }));
+
+  struct Seen {
+    std::vector<std::string> incidents;
+    std::vector<std::string> reports;
+  };
+  const auto sightings = [&](const Scope& scope, const Observable& observable, int limit = 500) {
+    auto found =
+        ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.FindSightings(scope, observable, limit); });
+    EXPECT_TRUE(found.has_value()) << Describe(found.error());
+    return found ? Seen{HumanIds(found->incidents), HumanIds(found->reports)} : Seen{};
+  };
+  const Scope only_a{false, {a.id}};
+  const Scope a_and_b{false, {a.id, b.id}};
+  const Scope nothing{false, {}};
+
+  Seen all = sightings(Scope::All(), value);
+  EXPECT_THAT(all.incidents,
+              ElementsAre("I-2026-000006", "I-2026-000005", "I-2026-000003", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(all.reports, ElementsAre("R-2026-000003", "R-2026-000002", "R-2026-000001"));
+  Seen in_a = sightings(only_a, value);
+  EXPECT_THAT(in_a.incidents, ElementsAre("I-2026-000006", "I-2026-000005", "I-2026-000001"));
+  EXPECT_THAT(in_a.reports, ElementsAre("R-2026-000001"));
+  Seen in_a_and_b = sightings(a_and_b, value);
+  EXPECT_THAT(in_a_and_b.incidents, ElementsAre("I-2026-000006", "I-2026-000005", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(in_a_and_b.reports, ElementsAre("R-2026-000002", "R-2026-000001"));
+  Seen in_nothing = sightings(nothing, value);
+  EXPECT_THAT(in_nothing.incidents, IsEmpty());
+  EXPECT_THAT(in_nothing.reports, IsEmpty());
+
+  Seen first_two = sightings(Scope::All(), value, 2);
+  EXPECT_THAT(first_two.incidents, ElementsAre("I-2026-000006", "I-2026-000005"));
+  EXPECT_THAT(first_two.reports, ElementsAre("R-2026-000003", "R-2026-000002"));
+  Seen newest_in_a = sightings(only_a, value, 1);
+  EXPECT_THAT(newest_in_a.incidents, ElementsAre("I-2026-000006"));
+  EXPECT_THAT(newest_in_a.reports, ElementsAre("R-2026-000001"));
+
+  Seen other_in_a = sightings(only_a, other);
+  EXPECT_THAT(other_in_a.incidents, ElementsAre("I-2026-000005", "I-2026-000004"));
+  EXPECT_THAT(other_in_a.reports, ElementsAre("R-2026-000005", "R-2026-000004"));
+  Seen by_filename = sightings(Scope::All(), same_text);
+  EXPECT_THAT(by_filename.incidents, ElementsAre("I-2026-000007"));
+  EXPECT_THAT(by_filename.reports, IsEmpty());
+  Seen unknown = sightings(Scope::All(), {ObservableType::kIpv4, "203.0.113.6"});
+  EXPECT_THAT(unknown.incidents, IsEmpty());
+  EXPECT_THAT(unknown.reports, IsEmpty());
+
+  // The objects come whole.
+  ASSERT_OK_AND_ASSIGN(const auto whole, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.FindSightings(Scope{false, {b.id}}, value, 500);
+                       }));
+  ASSERT_EQ(whole.incidents.size(), 1U);
+  EXPECT_EQ(whole.incidents[0].constituency_id, b.id);
+  EXPECT_THAT(whole.incidents[0].observables, ElementsAre(other, value));
+  ASSERT_EQ(whole.reports.size(), 1U);
+  EXPECT_EQ(whole.reports[0].human_id, "R-2026-000002");
+  EXPECT_THAT(whole.reports[0].observables, ElementsAre(value));
+
+  for (const int limit : {0, -1, 501}) {
+    EXPECT_ERROR(
+        ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.FindSightings(Scope::All(), value, limit); }),
+        ErrorCode::kInvalidArgument);
+  }
+}
+
+TYPED_TEST(StoreContractTest, OpenIncidentsWithFindsOnlyOpenIncidentsOfThatConstituency) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  ASSERT_OK_AND_ASSIGN(const auto b, this->AddConstituency("b"));
+  const Observable value{ObservableType::kIpv4, "198.51.100.23"};
+  const Observable other{ObservableType::kAsn, "AS64500"};
+  std::vector<std::int64_t> ids;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    const auto add = [&](std::optional<std::int64_t> constituency, core::IncidentStatus status,
+                         std::vector<Observable> observables) -> Result<void> {
+      Incident incident = NewIncident("candidate");
+      incident.constituency_id = constituency;
+      incident.status = status;
+      incident.observables = std::move(observables);
+      HIKESHI_TRY(const auto created, tx.CreateIncident(Ctx(), incident));
+      ids.push_back(created.id);
+      return {};
+    };
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kOpen, {value}));              // [0]
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kResolved, {value}));          // [1]
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kClosed, {value}));            // [2]
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kMerged, {value}));            // [3]
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kRejected, {value}));          // [4]
+    HIKESHI_CHECK(add(b.id, core::IncidentStatus::kOpen, {value}));              // [5]
+    HIKESHI_CHECK(add(std::nullopt, core::IncidentStatus::kOpen, {value}));      // [6]
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kOpen, {other}));              // [7]
+    HIKESHI_CHECK(add(a.id, core::IncidentStatus::kOpen, {other, value}));       // [8]
+    HIKESHI_CHECK(add(std::nullopt, core::IncidentStatus::kResolved, {value}));  // [9]
+    Report holding = NewReport("a report is no incident");
+    holding.constituency_id = a.id;
+    holding.observables = {value};
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), holding));
+    return {};
+  }));
+  const auto open_with = [&](std::optional<std::int64_t> constituency, const Observable& observable) {
+    auto found = ReadValue(this->TheStore(),
+                           [&](core::StoreReader& r) { return r.OpenIncidentsWith(constituency, observable); });
+    EXPECT_TRUE(found.has_value()) << Describe(found.error());
+    return found.value_or(std::vector<std::int64_t>{});
+  };
+  EXPECT_THAT(open_with(a.id, value), UnorderedElementsAre(ids[0], ids[8]));
+  EXPECT_THAT(open_with(b.id, value), UnorderedElementsAre(ids[5]));
+  EXPECT_THAT(open_with(std::nullopt, value), UnorderedElementsAre(ids[6]));
+  EXPECT_THAT(open_with(a.id, other), UnorderedElementsAre(ids[7], ids[8]));
+  EXPECT_THAT(open_with(b.id, other), IsEmpty());
+  EXPECT_THAT(open_with(a.id, {ObservableType::kIpv4, "198.51.100.24"}), IsEmpty());
+
+  // Inside a write, a change of status counts at once.
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto before, tx.FindIncidentById(Scope::All(), ids[0]));
+    if (!before) return Fail(Error::NotFound("incident"));
+    Incident resolved = *before;
+    resolved.status = core::IncidentStatus::kResolved;
+    HIKESHI_CHECK(tx.UpdateIncident(Ctx(), "incident.resolve", *before, resolved));
+    HIKESHI_TRY(const auto still_open, tx.OpenIncidentsWith(a.id, value));
+    EXPECT_THAT(still_open, UnorderedElementsAre(ids[8]));
+    return {};
+  }));
 }
 
 }  // namespace

@@ -79,7 +79,8 @@ class SqliteStore final : public core::Store {
     HIKESHI_CHECK(writer_->Execute("BEGIN IMMEDIATE"));
     Result<void> result = [&]() -> Result<void> {
       detail::SqliteWriteTx tx(*writer_);
-      return RunCallback(body, static_cast<core::WriteTx&>(tx));
+      HIKESHI_CHECK(RunCallback(body, static_cast<core::WriteTx&>(tx)));
+      return tx.FlushEventCounts();
     }();
     if (result) result = writer_->Execute("COMMIT");
     if (!result) writer_->RollbackQuietly();

@@ -84,6 +84,16 @@ Statement& Statement::Bind(const char* name, const std::optional<std::string>& v
   return value ? Bind(name, std::string_view(*value)) : BindNull(name);
 }
 
+Statement& Statement::BindBlob(const char* name, std::string_view bytes) {
+  const int index = Index(name);
+  if (index == 0) return *this;
+  // A null data pointer would bind SQL NULL, not an empty BLOB.
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  const int rc = sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 Statement& Statement::BindNull(const char* name) {
   const int index = Index(name);
   if (index == 0) return *this;
@@ -131,6 +141,12 @@ std::optional<std::string> Statement::OptionalText(int column) const {
   return Text(column);
 }
 
+std::string Statement::Blob(int column) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (bytes == nullptr) return {};
+  return std::string(bytes, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
 namespace {
 
 const char* SynchronousPragma(Synchronous synchronous) {
@@ -172,6 +188,10 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
     if (!row || mode.Text(0) != "wal") {
       return Fail(Error::Internal(fmt::format("{}: cannot switch to WAL mode", path.string())));
     }
+    // Feed intake inserts hashed (random) event keys, so every insert touches a random page of the
+    // key indexes; with SQLite's default 2 MiB cache each one is a read from the file. 64 MiB keeps
+    // the hot index pages of tens of millions of events in memory, for one connection only.
+    HIKESHI_CHECK(connection->Execute("PRAGMA cache_size = -65536"));
   } else {
     HIKESHI_CHECK(connection->Execute("PRAGMA query_only = ON"));
   }

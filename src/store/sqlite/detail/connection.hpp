@@ -54,6 +54,8 @@ class Statement {
   Statement& Bind(const char* name, std::optional<std::int64_t> value);
   Statement& Bind(const char* name, const std::optional<std::string>& value);
   Statement& BindNull(const char* name);
+  // Binds `bytes` as a BLOB (a Bind of a string_view binds TEXT).
+  Statement& BindBlob(const char* name, std::string_view bytes);
   // Avoids int -> bool/int64 ambiguity at call sites.
   Statement& BindBool(const char* name, bool value) { return Bind(name, std::int64_t{value ? 1 : 0}); }
 
@@ -70,6 +72,7 @@ class Statement {
   std::optional<std::int64_t> OptionalInt(int column) const;
   std::string Text(int column) const;
   std::optional<std::string> OptionalText(int column) const;
+  std::string Blob(int column) const;
 
  private:
   int Index(const char* name);

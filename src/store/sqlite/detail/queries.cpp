@@ -1,5 +1,6 @@
 #include "detail/queries.hpp"
 
+#include <array>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -159,24 +160,28 @@ constexpr std::string_view kReportObservablesSql =
     "SELECT o.type, o.value FROM report_observables l JOIN observables o ON o.id = l.observable_id "
     "WHERE l.report_id = :owner ORDER BY l.position";
 
-// Records each observable (first/last seen widened to `seen`) and links it at its position.
-// `link_sql` inserts (:owner, :position, :observable).
+// Records `observable` (first/last seen widened to `seen`) and returns its id.
+Result<std::int64_t> UpsertObservable(Connection& db, const core::Observable& observable, Timestamp seen) {
+  HIKESHI_TRY(auto upsert, db.Prepare("INSERT INTO observables (type, value, first_seen, last_seen) "
+                                      "VALUES (:type, :value, :seen, :seen) "
+                                      "ON CONFLICT (type, value) DO UPDATE SET "
+                                      "first_seen = min(first_seen, excluded.first_seen), "
+                                      "last_seen = max(last_seen, excluded.last_seen) "
+                                      "RETURNING id"));
+  upsert.Bind(":type", core::ObservableTypeName(observable.type))
+      .Bind(":value", std::string_view(observable.value))
+      .Bind(":seen", ToMicros(seen));
+  HIKESHI_TRY(const bool row, upsert.Step());
+  if (!row) return Fail(Error::Internal("observable upsert returned no id"));
+  return upsert.Int(0);
+}
+
+// Records each observable and links it at its position. `link_sql` inserts (:owner, :position,
+// :observable).
 Result<void> LinkObservables(Connection& db, std::string_view link_sql, std::int64_t owner_id,
                              const std::vector<core::Observable>& observables, Timestamp seen) {
   for (std::size_t position = 0; position < observables.size(); ++position) {
-    const core::Observable& observable = observables[position];
-    HIKESHI_TRY(auto upsert, db.Prepare("INSERT INTO observables (type, value, first_seen, last_seen) "
-                                        "VALUES (:type, :value, :seen, :seen) "
-                                        "ON CONFLICT (type, value) DO UPDATE SET "
-                                        "first_seen = min(first_seen, excluded.first_seen), "
-                                        "last_seen = max(last_seen, excluded.last_seen) "
-                                        "RETURNING id"));
-    upsert.Bind(":type", core::ObservableTypeName(observable.type))
-        .Bind(":value", std::string_view(observable.value))
-        .Bind(":seen", ToMicros(seen));
-    HIKESHI_TRY(const bool row, upsert.Step());
-    if (!row) return Fail(Error::Internal("observable upsert returned no id"));
-    const std::int64_t observable_id = upsert.Int(0);
+    HIKESHI_TRY(const std::int64_t observable_id, UpsertObservable(db, observables[position], seen));
     HIKESHI_TRY(auto link, db.Prepare(link_sql));
     link.Bind(":owner", owner_id)
         .Bind(":position", static_cast<std::int64_t>(position))
@@ -324,7 +329,8 @@ constexpr std::string_view kLinkIncidentObservableSql =
 
 constexpr std::string_view kReportColumns =
     "id, human_id, channel, reporter, subject, body, rsit_class, rsit_type, constituency_id, tlp, status, "
-    "incident_id, reject_reason, reject_comment, received_at, updated_at";
+    "incident_id, reject_reason, reject_comment, received_at, updated_at, fingerprint, event_count, first_seen, "
+    "last_seen";
 
 Result<core::Report> ReportFromRow(const Statement& row) {
   core::Report report;
@@ -349,6 +355,10 @@ Result<core::Report> ReportFromRow(const Statement& row) {
   report.reject_comment = row.Text(13);
   report.received_at = FromMicros(row.Int(14));
   report.updated_at = FromMicros(row.Int(15));
+  report.fingerprint = row.Text(16);
+  report.event_count = row.Int(17);
+  report.first_seen = OptionalTime(row, 18);
+  report.last_seen = OptionalTime(row, 19);
   return report;
 }
 
@@ -403,7 +413,22 @@ void BindReport(Statement& stmt, const core::Report& report) {
       .Bind(":reject_reason", reject_reason)
       .Bind(":reject_comment", std::string_view(report.reject_comment))
       .Bind(":received_at", ToMicros(report.received_at))
-      .Bind(":updated_at", ToMicros(report.updated_at));
+      .Bind(":updated_at", ToMicros(report.updated_at))
+      .Bind(":fingerprint", std::string_view(report.fingerprint))
+      .Bind(":event_count", report.event_count)
+      .Bind(":first_seen", OptionalMicros(report.first_seen))
+      .Bind(":last_seen", OptionalMicros(report.last_seen));
+}
+
+// Names the clash: a fingerprint (two aggregates for one fingerprint) or the human id.
+template <typename T>
+Result<T> ReportConflict(Result<T> result, const core::Report& report) {
+  if (!result && result.error().code() == ErrorCode::kConflict &&
+      result.error().message().find("reports.fingerprint") != std::string::npos) {
+    return Fail(
+        Error::Conflict(fmt::format("an aggregate report with fingerprint \"{}\" already exists", report.fingerprint)));
+  }
+  return NameConflict(std::move(result), fmt::format("report {}", report.human_id));
 }
 
 Result<void> WriteFlags(Connection& db, std::int64_t report_id, const std::vector<std::string>& flags) {
@@ -561,6 +586,92 @@ Result<std::optional<T>> FirstRow(Statement& stmt, FromRow from_row) {
   if (rows.empty()) return std::nullopt;
   return std::move(rows.front());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Feed intake
+
+constexpr std::string_view kFeedRunColumns =
+    "id, format, source, records, events_new, duplicates, rejects, reports_created, reports_updated, correlations, "
+    "status, started_at, finished_at";
+
+core::FeedRun FeedRunFromRow(const Statement& row) {
+  core::FeedRun run;
+  run.id = row.Int(0);
+  run.format = row.Text(1);
+  run.source = row.Text(2);
+  run.records = row.Int(3);
+  run.events_new = row.Int(4);
+  run.duplicates = row.Int(5);
+  run.rejects = row.Int(6);
+  run.reports_created = row.Int(7);
+  run.reports_updated = row.Int(8);
+  run.correlations = row.Int(9);
+  run.status = row.Text(10);
+  run.started_at = FromMicros(row.Int(11));
+  run.finished_at = OptionalTime(row, 12);
+  return run;
+}
+
+void BindFeedRun(Statement& stmt, const core::FeedRun& run) {
+  stmt.Bind(":format", std::string_view(run.format))
+      .Bind(":source", std::string_view(run.source))
+      .Bind(":records", run.records)
+      .Bind(":events_new", run.events_new)
+      .Bind(":duplicates", run.duplicates)
+      .Bind(":rejects", run.rejects)
+      .Bind(":reports_created", run.reports_created)
+      .Bind(":reports_updated", run.reports_updated)
+      .Bind(":correlations", run.correlations)
+      .Bind(":status", std::string_view(run.status))
+      .Bind(":started_at", ToMicros(run.started_at))
+      .Bind(":finished_at", OptionalMicros(run.finished_at));
+}
+
+// Event and reject keys are stored as the 16 bytes their 32 hex digits spell (schema.cpp says why).
+// Only lower-case digits are accepted, so that reading a key back gives the same text.
+constexpr std::size_t kKeyBytes = 16;
+using KeyBytes = std::array<char, kKeyBytes>;
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+Result<KeyBytes> ParseKey(std::string_view hex) {
+  KeyBytes bytes{};
+  bool valid = hex.size() == 2 * kKeyBytes;
+  for (std::size_t i = 0; valid && i < kKeyBytes; ++i) {
+    const int high = HexValue(hex[2 * i]);
+    const int low = HexValue(hex[2 * i + 1]);
+    valid = high >= 0 && low >= 0;
+    bytes[i] = static_cast<char>(high * 16 + low);
+  }
+  if (!valid) return Fail(Error::InvalidArgument("a key is 32 lower-case hex digits", "/key"));
+  return bytes;
+}
+
+std::string KeyText(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * bytes.size());
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    hex += kDigits[byte >> 4];
+    hex += kDigits[byte & 0x0F];
+  }
+  return hex;
+}
+
+std::string_view View(const KeyBytes& key) { return {key.data(), key.size()}; }
+
+core::FeedReject FeedRejectFromRow(const Statement& row) {
+  return core::FeedReject{KeyText(row.Blob(0)), row.Int(1),  row.Int(2),
+                          row.Text(3),          row.Text(4), FromMicros(row.Int(5))};
+}
+
+// The id of a stored observable, by its (type, value) index.
+constexpr std::string_view kObservableIdSql = "SELECT id FROM observables WHERE type = :type AND value = :value";
 
 }  // namespace
 
@@ -734,6 +845,131 @@ Result<std::optional<core::AuditEntry>> LastAuditEntry(Connection& db) {
   return FirstRow<core::AuditEntry>(stmt, AuditFromRow);
 }
 
+// --- Feed intake
+
+Result<std::optional<core::Report>> FindReportByFingerprint(Connection& db, std::string_view fingerprint) {
+  // The second condition lets the planner use the partial index (fingerprint <> '').
+  HIKESHI_TRY(auto stmt,
+              db.Prepare(fmt::format("SELECT {} FROM reports WHERE fingerprint = :fingerprint AND fingerprint <> ''",
+                                     kReportColumns)));
+  stmt.Bind(":fingerprint", fingerprint);
+  HIKESHI_TRY(auto reports, CollectReports(db, std::move(stmt)));
+  if (reports.empty()) return std::nullopt;
+  return std::move(reports.front());
+}
+
+// CROSS JOIN fixes the join order: the pivot index (observable_id, owner id) drives, walked
+// backwards so the newest owner comes first, and each owner is one rowid lookup that the scope then
+// filters. GROUP BY on the index column keeps an owner that holds the value twice to one row
+// without a sort, so LIMIT stops the walk early. Owner columns are unqualified: the link tables
+// share no column name with incidents or reports.
+std::string SightingIncidentsSql(const core::Scope& scope) {
+  return fmt::format(
+      "SELECT {} FROM incident_observables CROSS JOIN incidents ON incidents.id = incident_observables.incident_id "
+      "WHERE incident_observables.observable_id = ({}) AND {} "
+      "GROUP BY incident_observables.incident_id ORDER BY incident_observables.incident_id DESC LIMIT :limit",
+      kIncidentColumns, kObservableIdSql, ScopeClause(scope));
+}
+
+std::string SightingReportsSql(const core::Scope& scope) {
+  return fmt::format(
+      "SELECT {} FROM report_observables CROSS JOIN reports ON reports.id = report_observables.report_id "
+      "WHERE report_observables.observable_id = ({}) AND {} "
+      "GROUP BY report_observables.report_id ORDER BY report_observables.report_id DESC LIMIT :limit",
+      kReportColumns, kObservableIdSql, ScopeClause(scope));
+}
+
+Result<core::Sightings> FindSightings(Connection& db, const core::Scope& scope, const core::Observable& observable,
+                                      int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  core::Sightings sightings;
+  {
+    HIKESHI_TRY(auto stmt, db.Prepare(SightingIncidentsSql(scope)));
+    stmt.Bind(":type", core::ObservableTypeName(observable.type))
+        .Bind(":value", std::string_view(observable.value))
+        .Bind(":limit", std::int64_t{limit});
+    BindScope(stmt, scope);
+    HIKESHI_TRY(sightings.incidents, CollectIncidents(db, std::move(stmt)));
+  }
+  HIKESHI_TRY(auto stmt, db.Prepare(SightingReportsSql(scope)));
+  stmt.Bind(":type", core::ObservableTypeName(observable.type))
+      .Bind(":value", std::string_view(observable.value))
+      .Bind(":limit", std::int64_t{limit});
+  BindScope(stmt, scope);
+  HIKESHI_TRY(sightings.reports, CollectReports(db, std::move(stmt)));
+  return sightings;
+}
+
+Result<std::vector<std::int64_t>> OpenIncidentsWith(Connection& db, std::optional<std::int64_t> constituency_id,
+                                                    const core::Observable& observable) {
+  // As FindSightings: the pivot index drives. "IS" so that a NULL constituency matches the
+  // unassigned incidents.
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format(
+                             "SELECT incident_observables.incident_id FROM incident_observables CROSS JOIN incidents "
+                             "ON incidents.id = incident_observables.incident_id "
+                             "WHERE incident_observables.observable_id = ({}) AND incidents.status = :status "
+                             "AND incidents.constituency_id IS :constituency_id "
+                             "GROUP BY incident_observables.incident_id ORDER BY incident_observables.incident_id",
+                             kObservableIdSql)));
+  stmt.Bind(":type", core::ObservableTypeName(observable.type))
+      .Bind(":value", std::string_view(observable.value))
+      .Bind(":status", core::StatusName(core::IncidentStatus::kOpen))
+      .Bind(":constituency_id", constituency_id);
+  return CollectRows<std::int64_t>(stmt, [](const Statement& row) { return row.Int(0); });
+}
+
+Result<std::vector<core::Correlation>> ListCorrelations(Connection& db, std::int64_t report_id) {
+  HIKESHI_TRY(auto stmt, db.Prepare("SELECT correlations.report_id, correlations.incident_id, observables.type, "
+                                    "observables.value, correlations.at FROM correlations "
+                                    "JOIN observables ON observables.id = correlations.observable_id "
+                                    "WHERE correlations.report_id = :report "
+                                    "ORDER BY correlations.at, correlations.rowid"));
+  stmt.Bind(":report", report_id);
+  return CollectRows<core::Correlation>(stmt, [](const Statement& row) -> Result<core::Correlation> {
+    const std::string type_name = row.Text(2);
+    HIKESHI_TRY(const auto type,
+                Parsed(core::ParseObservableType(type_name), "correlations", row.Int(0), "observable type", type_name));
+    return core::Correlation{row.Int(0), row.Int(1), core::Observable{type, row.Text(3)}, FromMicros(row.Int(4))};
+  });
+}
+
+Result<std::optional<core::FeedRun>> FindFeedRun(Connection& db, std::int64_t id) {
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format("SELECT {} FROM feed_runs WHERE id = :id", kFeedRunColumns)));
+  stmt.Bind(":id", id);
+  return FirstRow<core::FeedRun>(stmt, FeedRunFromRow);
+}
+
+Result<std::vector<core::FeedRun>> ListFeedRuns(Connection& db, std::int64_t after_id, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format("SELECT {} FROM feed_runs WHERE id > :after ORDER BY id LIMIT :limit",
+                                                kFeedRunColumns)));
+  stmt.Bind(":after", after_id).Bind(":limit", std::int64_t{limit});
+  return CollectRows<core::FeedRun>(stmt, FeedRunFromRow);
+}
+
+Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64_t run_id, std::int64_t after_record,
+                                                      int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  HIKESHI_TRY(auto stmt, db.Prepare("SELECT key, run_id, record, reason, raw, at FROM feed_rejects "
+                                    "WHERE run_id = :run AND record > :after ORDER BY record, key LIMIT :limit"));
+  stmt.Bind(":run", run_id).Bind(":after", after_record).Bind(":limit", std::int64_t{limit});
+  return CollectRows<core::FeedReject>(stmt, FeedRejectFromRow);
+}
+
+Result<std::int64_t> CountEvents(Connection& db, std::string_view fingerprint) {
+  HIKESHI_TRY(auto stmt, db.Prepare("SELECT count FROM event_counts WHERE fingerprint = :fingerprint"));
+  stmt.Bind(":fingerprint", fingerprint);
+  HIKESHI_TRY(const bool row, stmt.Step());
+  return row ? stmt.Int(0) : std::int64_t{0};
+}
+
+Result<void> AddEventCount(Connection& db, std::string_view fingerprint, std::int64_t delta) {
+  HIKESHI_TRY(auto stmt, db.Prepare("INSERT INTO event_counts (fingerprint, count) VALUES (:fingerprint, :delta) "
+                                    "ON CONFLICT (fingerprint) DO UPDATE SET count = count + excluded.count"));
+  stmt.Bind(":fingerprint", fingerprint).Bind(":delta", delta);
+  return stmt.Run();
+}
+
 // =============================================================================================
 // Writes
 
@@ -794,12 +1030,13 @@ Result<std::int64_t> InsertReport(Connection& db, const core::Report& report) {
     HIKESHI_TRY(auto stmt,
                 db.Prepare("INSERT INTO reports (human_id, channel, reporter, subject, body, rsit_class, rsit_type, "
                            "constituency_id, tlp, status, incident_id, reject_reason, reject_comment, received_at, "
-                           "updated_at) "
+                           "updated_at, fingerprint, event_count, first_seen, last_seen) "
                            "VALUES (:human_id, :channel, :reporter, :subject, :body, :rsit_class, :rsit_type, "
                            ":constituency_id, :tlp, :status, :incident_id, :reject_reason, :reject_comment, "
-                           ":received_at, :updated_at) RETURNING id"));
+                           ":received_at, :updated_at, :fingerprint, :event_count, :first_seen, :last_seen) "
+                           "RETURNING id"));
     BindReport(stmt, report);
-    HIKESHI_TRY(const bool row, NameConflict(stmt.Step(), fmt::format("report {}", report.human_id)));
+    HIKESHI_TRY(const bool row, ReportConflict(stmt.Step(), report));
     if (!row) return Fail(Error::Internal("report insert returned no id"));
     id = stmt.Int(0);
   }
@@ -816,11 +1053,13 @@ Result<void> UpdateReport(Connection& db, const core::Report& report) {
                            "subject = :subject, body = :body, rsit_class = :rsit_class, rsit_type = :rsit_type, "
                            "constituency_id = :constituency_id, tlp = :tlp, status = :status, "
                            "incident_id = :incident_id, reject_reason = :reject_reason, "
-                           "reject_comment = :reject_comment, received_at = :received_at, updated_at = :updated_at "
+                           "reject_comment = :reject_comment, received_at = :received_at, updated_at = :updated_at, "
+                           "fingerprint = :fingerprint, event_count = :event_count, first_seen = :first_seen, "
+                           "last_seen = :last_seen "
                            "WHERE id = :id"));
     BindReport(stmt, report);
     stmt.Bind(":id", report.id);
-    HIKESHI_CHECK(NameConflict(stmt.Run(), fmt::format("report {}", report.human_id)));
+    HIKESHI_CHECK(ReportConflict(stmt.Run(), report));
   }
   HIKESHI_CHECK(ExpectOneChange(db, fmt::format("report {}", report.human_id)));
   HIKESHI_CHECK(IndexText(db, "reports_fts", "subject", "body", report.id, report.subject, report.body));
@@ -967,6 +1206,97 @@ Result<void> AppendAudit(Connection& db, const core::AuditEntry& entry) {
       .Bind(":prev_hash", std::string_view(entry.prev_hash))
       .Bind(":hash", std::string_view(entry.hash));
   return NameConflict(stmt.Run(), fmt::format("audit entry {}", entry.seq));
+}
+
+// --- Feed intake
+
+Result<std::int64_t> InsertFeedRun(Connection& db, const core::FeedRun& run) {
+  HIKESHI_TRY(auto stmt,
+              db.Prepare("INSERT INTO feed_runs (format, source, records, events_new, duplicates, rejects, "
+                         "reports_created, reports_updated, correlations, status, started_at, finished_at) "
+                         "VALUES (:format, :source, :records, :events_new, :duplicates, :rejects, :reports_created, "
+                         ":reports_updated, :correlations, :status, :started_at, :finished_at) RETURNING id"));
+  BindFeedRun(stmt, run);
+  HIKESHI_TRY(const bool row, stmt.Step());
+  if (!row) return Fail(Error::Internal("feed run insert returned no id"));
+  return stmt.Int(0);
+}
+
+Result<void> UpdateFeedRun(Connection& db, const core::FeedRun& run) {
+  {
+    HIKESHI_TRY(auto stmt, db.Prepare("UPDATE feed_runs SET format = :format, source = :source, records = :records, "
+                                      "events_new = :events_new, duplicates = :duplicates, rejects = :rejects, "
+                                      "reports_created = :reports_created, reports_updated = :reports_updated, "
+                                      "correlations = :correlations, status = :status, started_at = :started_at, "
+                                      "finished_at = :finished_at WHERE id = :id"));
+    BindFeedRun(stmt, run);
+    stmt.Bind(":id", run.id);
+    HIKESHI_CHECK(stmt.Run());
+  }
+  return ExpectOneChange(db, fmt::format("feed run {}", run.id));
+}
+
+// The hot path of feed intake (about 100,000 calls a second): one cached statement and nothing
+// else. DO NOTHING makes a key clash a statement that changed no row rather than a constraint
+// error, so telling a duplicate from a new event costs no second query.
+Result<bool> InsertEvent(Connection& db, const core::StoredEvent& event) {
+  HIKESHI_TRY(const KeyBytes key, ParseKey(event.key));
+  HIKESHI_TRY(auto stmt,
+              db.Prepare("INSERT INTO events (key, run_id, record, fingerprint, time, raw) "
+                         "VALUES (:key, :run_id, :record, :fingerprint, :time, :raw) "
+                         "ON CONFLICT DO NOTHING"));
+  stmt.BindBlob(":key", View(key))
+      .Bind(":run_id", event.run_id)
+      .Bind(":record", event.record)
+      .Bind(":fingerprint", std::string_view(event.fingerprint))
+      .Bind(":time", OptionalMicros(event.time))
+      .Bind(":raw", std::string_view(event.raw));
+  HIKESHI_CHECK(stmt.Run());
+  return sqlite3_changes(db.Handle()) == 1;
+}
+
+Result<bool> InsertFeedReject(Connection& db, const core::FeedReject& reject) {
+  HIKESHI_TRY(const KeyBytes key, ParseKey(reject.key));
+  HIKESHI_TRY(auto stmt, db.Prepare("INSERT INTO feed_rejects (key, run_id, record, reason, raw, at) "
+                                    "VALUES (:key, :run_id, :record, :reason, :raw, :at) ON CONFLICT DO NOTHING"));
+  stmt.BindBlob(":key", View(key))
+      .Bind(":run_id", reject.run_id)
+      .Bind(":record", reject.record)
+      .Bind(":reason", std::string_view(reject.reason))
+      .Bind(":raw", std::string_view(reject.raw))
+      .Bind(":at", ToMicros(reject.at));
+  HIKESHI_CHECK(stmt.Run());
+  return sqlite3_changes(db.Handle()) == 1;
+}
+
+Result<bool> InsertCorrelation(Connection& db, const core::Correlation& correlation) {
+  // The observable is normally stored already (the incident holds it). When it is not, the
+  // INSERT ... SELECT inserts nothing, and only then is it worth telling a duplicate pair from an
+  // unknown observable.
+  const auto insert = [&]() -> Result<bool> {
+    // The WHERE clause also keeps SQLite from reading ON CONFLICT as a join's ON.
+    HIKESHI_TRY(auto stmt, db.Prepare("INSERT INTO correlations (report_id, incident_id, observable_id, at) "
+                                      "SELECT :report, :incident, id, :at FROM observables "
+                                      "WHERE type = :type AND value = :value ON CONFLICT DO NOTHING"));
+    stmt.Bind(":report", correlation.report_id)
+        .Bind(":incident", correlation.incident_id)
+        .Bind(":at", ToMicros(correlation.at))
+        .Bind(":type", core::ObservableTypeName(correlation.observable.type))
+        .Bind(":value", std::string_view(correlation.observable.value));
+    HIKESHI_CHECK(stmt.Run());
+    return sqlite3_changes(db.Handle()) == 1;
+  };
+  HIKESHI_TRY(const bool inserted, insert());
+  if (inserted) return true;
+  {
+    HIKESHI_TRY(auto pair,
+                db.Prepare("SELECT 1 FROM correlations WHERE report_id = :report AND incident_id = :incident"));
+    pair.Bind(":report", correlation.report_id).Bind(":incident", correlation.incident_id);
+    HIKESHI_TRY(const bool exists, pair.Step());
+    if (exists) return false;
+  }
+  HIKESHI_CHECK(UpsertObservable(db, correlation.observable, correlation.at));
+  return insert();
 }
 
 }  // namespace hikeshi::store::sqlite::detail

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -46,6 +47,31 @@ Result<std::vector<core::AuditEntry>> ListAudit(Connection& db, std::int64_t aft
 Result<std::vector<core::AuditEntry>> ListAuditForIncident(Connection& db, std::string_view incident_human_id);
 Result<std::optional<core::AuditEntry>> LastAuditEntry(Connection& db);
 
+// --- Feed intake reads.
+// An empty fingerprint finds nothing: reports that are not aggregates all have one.
+Result<std::optional<core::Report>> FindReportByFingerprint(Connection& db, std::string_view fingerprint);
+// Driven by the observable pivot indexes; an owner holding the value twice comes once.
+// Errors: kInvalidArgument (field "/limit") when limit is outside 1..kMaxPageSize.
+Result<core::Sightings> FindSightings(Connection& db, const core::Scope& scope, const core::Observable& observable,
+                                      int limit);
+// In id order (oldest first).
+Result<std::vector<std::int64_t>> OpenIncidentsWith(Connection& db, std::optional<std::int64_t> constituency_id,
+                                                    const core::Observable& observable);
+Result<std::vector<core::Correlation>> ListCorrelations(Connection& db, std::int64_t report_id);
+Result<std::optional<core::FeedRun>> FindFeedRun(Connection& db, std::int64_t id);
+// Errors: kInvalidArgument (field "/limit") when limit is outside 1..kMaxPageSize.
+Result<std::vector<core::FeedRun>> ListFeedRuns(Connection& db, std::int64_t after_id, int limit);
+// Errors: kInvalidArgument (field "/limit") when limit is outside 1..kMaxPageSize.
+Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64_t run_id, std::int64_t after_record,
+                                                      int limit);
+Result<std::int64_t> CountEvents(Connection& db, std::string_view fingerprint);
+// Adds `delta` to the stored event count of `fingerprint` (see SqliteWriteTx::InsertEvent).
+Result<void> AddEventCount(Connection& db, std::string_view fingerprint, std::int64_t delta);
+
+// The SQL FindSightings runs for `scope`: exposed so that a test can check its query plan.
+std::string SightingIncidentsSql(const core::Scope& scope);
+std::string SightingReportsSql(const core::Scope& scope);
+
 // --- Writes, inside the caller's transaction. Inserts return the new row id. Unique clashes
 // yield kConflict naming the object; updates of a row that does not exist yield kNotFound.
 // Incidents and reports keep their FTS row and their ordered observable links in step.
@@ -65,5 +91,16 @@ Result<void> InsertSession(Connection& db, const core::Session& session);
 Result<void> DeleteSession(Connection& db, std::string_view secret_sha256);
 Result<void> PurgeExpiredSessions(Connection& db, core::Timestamp now);
 Result<void> AppendAudit(Connection& db, const core::AuditEntry& entry);
+
+// --- Feed intake writes.
+Result<std::int64_t> InsertFeedRun(Connection& db, const core::FeedRun& run);
+Result<void> UpdateFeedRun(Connection& db, const core::FeedRun& run);
+// Each returns false, writing nothing, when a row with the same key (for correlations: the same
+// report and incident) is already stored. Events and rejects are kept as the 16 bytes their key
+// spells. Errors: kInvalidArgument (field "/key") when a key is not 32 lower-case hex digits;
+// kInternal when the run, report or incident does not exist.
+Result<bool> InsertEvent(Connection& db, const core::StoredEvent& event);
+Result<bool> InsertFeedReject(Connection& db, const core::FeedReject& reject);
+Result<bool> InsertCorrelation(Connection& db, const core::Correlation& correlation);
 
 }  // namespace hikeshi::store::sqlite::detail

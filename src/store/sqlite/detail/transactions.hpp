@@ -5,6 +5,9 @@
 //
 // Thread-safety: valid only inside the callback, on its thread (see core/store.hpp).
 
+#include <string>
+#include <unordered_map>
+
 #include "hikeshi/core/store.hpp"
 
 #include "detail/connection.hpp"
@@ -62,6 +65,33 @@ class ReaderOn : public Base {
   Result<std::optional<core::Session>> FindSession(std::string_view secret_sha256) override {
     return detail::FindSession(connection_, secret_sha256);
   }
+  Result<std::optional<core::Report>> FindReportByFingerprint(std::string_view fingerprint) override {
+    return detail::FindReportByFingerprint(connection_, fingerprint);
+  }
+  Result<core::Sightings> FindSightings(const core::Scope& scope, const core::Observable& observable,
+                                        int limit) override {
+    return detail::FindSightings(connection_, scope, observable, limit);
+  }
+  Result<std::vector<std::int64_t>> OpenIncidentsWith(std::optional<std::int64_t> constituency_id,
+                                                      const core::Observable& observable) override {
+    return detail::OpenIncidentsWith(connection_, constituency_id, observable);
+  }
+  Result<std::vector<core::Correlation>> ListCorrelations(std::int64_t report_id) override {
+    return detail::ListCorrelations(connection_, report_id);
+  }
+  Result<std::optional<core::FeedRun>> FindFeedRun(std::int64_t id) override {
+    return detail::FindFeedRun(connection_, id);
+  }
+  Result<std::vector<core::FeedRun>> ListFeedRuns(std::int64_t after_id, int limit) override {
+    return detail::ListFeedRuns(connection_, after_id, limit);
+  }
+  Result<std::vector<core::FeedReject>> ListFeedRejects(std::int64_t run_id, std::int64_t after_record,
+                                                        int limit) override {
+    return detail::ListFeedRejects(connection_, run_id, after_record, limit);
+  }
+  Result<std::int64_t> CountEvents(std::string_view fingerprint) override {
+    return detail::CountEvents(connection_, fingerprint);
+  }
   Result<std::vector<core::AuditEntry>> ListAudit(std::int64_t after_seq, int limit) override {
     return detail::ListAudit(connection_, after_seq, limit);
   }
@@ -84,6 +114,30 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
 
   Result<void> PurgeExpiredSessions(core::Timestamp now) override {
     return detail::PurgeExpiredSessions(connection_, now);
+  }
+  // Counts stored events per fingerprint in memory; FlushEventCounts() adds them to event_counts
+  // before COMMIT (and before any CountEvents in this transaction), one upsert per fingerprint.
+  Result<bool> InsertEvent(const core::StoredEvent& event) override {
+    HIKESHI_TRY(const bool stored, detail::InsertEvent(connection_, event));
+    if (stored) ++pending_counts_[event.fingerprint];
+    return stored;
+  }
+  Result<std::int64_t> CountEvents(std::string_view fingerprint) override {
+    HIKESHI_CHECK(FlushEventCounts());
+    return detail::CountEvents(connection_, fingerprint);
+  }
+  Result<void> FlushEventCounts() {
+    for (const auto& [fingerprint, delta] : pending_counts_) {
+      HIKESHI_CHECK(detail::AddEventCount(connection_, fingerprint, delta));
+    }
+    pending_counts_.clear();
+    return {};
+  }
+  Result<bool> InsertFeedReject(const core::FeedReject& reject) override {
+    return detail::InsertFeedReject(connection_, reject);
+  }
+  Result<bool> InsertCorrelation(const core::Correlation& correlation) override {
+    return detail::InsertCorrelation(connection_, correlation);
   }
 
  protected:
@@ -115,6 +169,10 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
   Result<void> DoUpdateApiToken(const core::ApiToken& token) override {
     return detail::UpdateApiToken(connection_, token);
   }
+  Result<std::int64_t> DoInsertFeedRun(const core::FeedRun& run) override {
+    return detail::InsertFeedRun(connection_, run);
+  }
+  Result<void> DoUpdateFeedRun(const core::FeedRun& run) override { return detail::UpdateFeedRun(connection_, run); }
   Result<void> DoInsertSession(const core::Session& session) override {
     return detail::InsertSession(connection_, session);
   }
@@ -123,6 +181,9 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
   }
   Result<std::optional<core::AuditEntry>> DoLastAuditEntry() override { return detail::LastAuditEntry(connection_); }
   Result<void> DoAppendAudit(const core::AuditEntry& entry) override { return detail::AppendAudit(connection_, entry); }
+
+ private:
+  std::unordered_map<std::string, std::int64_t> pending_counts_;
 };
 
 }  // namespace hikeshi::store::sqlite::detail

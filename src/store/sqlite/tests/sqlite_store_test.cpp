@@ -5,6 +5,7 @@
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -22,13 +24,17 @@
 #include "hikeshi/core/store.hpp"
 
 #include "detail/connection.hpp"
+#include "detail/queries.hpp"
 #include "detail/schema.hpp"
 
 namespace hikeshi::store::sqlite {
 namespace {
 
+using ::testing::Contains;
+using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string Describe(const Error& error) { return std::string(ErrorCodeName(error.code())) + ": " + error.message(); }
 
@@ -61,8 +67,8 @@ class RawDb {
   }
   bool Ok() const { return rc_ == SQLITE_OK; }
   int Exec(const std::string& sql) { return sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr); }
-  // The first column of every row of `sql`, as text.
-  std::vector<std::string> Column(const std::string& sql) {
+  // Column `column` of every row of `sql`, as text.
+  std::vector<std::string> Column(const std::string& sql, int column = 0) {
     std::vector<std::string> values;
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
@@ -71,7 +77,7 @@ class RawDb {
     }
     std::unique_ptr<sqlite3_stmt, detail::StatementFinalize> stmt(raw);
     while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
-      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), 0));
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), column));
       values.emplace_back(text != nullptr ? text : "NULL");
     }
     return values;
@@ -135,11 +141,30 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   RawDb raw(File());
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1"));
-  EXPECT_EQ(LatestSchemaVersion(), 1);
-  for (const char* table :
-       {"incidents", "reports", "constituencies", "contacts", "users", "api_tokens", "sessions", "counters", "audit",
-        "observables", "incident_observables", "report_observables", "report_flags", "incidents_fts", "reports_fts"}) {
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2"));
+  EXPECT_EQ(LatestSchemaVersion(), 2);
+  for (const char* table : {"incidents",
+                            "reports",
+                            "constituencies",
+                            "contacts",
+                            "users",
+                            "api_tokens",
+                            "sessions",
+                            "counters",
+                            "audit",
+                            "observables",
+                            "incident_observables",
+                            "report_observables",
+                            "report_flags",
+                            "incidents_fts",
+                            "reports_fts",
+                            "feed_runs",
+                            "events",
+                            "feed_rejects",
+                            "correlations",
+                            "reports_fingerprint",
+                            "event_counts",
+                            "feed_rejects_run"}) {
     EXPECT_THAT(raw.Column(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table + "'"),
                 ElementsAre("1"))
         << table;
@@ -158,7 +183,103 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("1"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("2"));
+}
+
+// A file made by the previous release (schema 1) gains the feed intake tables and keeps its
+// reports, which read back as reports that are not aggregates.
+TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
+  {
+    auto old = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kWriter);
+    ASSERT_TRUE(old.has_value()) << Describe(old.error());
+    detail::Connection& db = **old;
+    for (const char* sql : {
+             "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
+             detail::Migrations()[0].sql,
+             "INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)",
+             "INSERT INTO reports (human_id, channel, reporter, subject, body, rsit_class, rsit_type, "
+             "constituency_id, tlp, status, incident_id, reject_reason, reject_comment, received_at, updated_at) "
+             "VALUES ('R-2026-000001', 'mail', 'abuse@example.net', 'from release one', 'body', NULL, NULL, NULL, "
+             "'amber', 'new', NULL, NULL, '', 1773480600000000, 1773480600000000)",
+         }) {
+      const auto done = db.Execute(sql);
+      ASSERT_TRUE(done.has_value()) << Describe(done.error());
+    }
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::optional<core::Report> found;
+  ASSERT_TRUE(store->Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(found, r.FindReport(core::Scope::All(), "R-2026-000001"));
+    return {};
+  }));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->subject, "from release one");
+  EXPECT_EQ(found->fingerprint, "");
+  EXPECT_EQ(found->event_count, 0);
+  EXPECT_EQ(found->first_seen, std::nullopt);
+  EXPECT_EQ(found->last_seen, std::nullopt);
+
+  RawDb raw(File());
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
+}
+
+// FindSightings must stay fast at millions of rows: the pivot index drives, and neither incidents
+// nor reports is ever scanned or sorted, whatever the scope, and also once ANALYZE has run.
+TEST_F(SqliteStoreTest, SightingsAreFoundThroughTheObservableIndexNeverAScan) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(AddIncident(*store, "incident " + std::to_string(i)).has_value());
+  RawDb raw(File());
+  for (const bool analyzed : {false, true}) {
+    if (analyzed) {
+      ASSERT_EQ(raw.Exec("ANALYZE"), SQLITE_OK);
+    }
+    for (const core::Scope& scope : {core::Scope::All(), core::Scope{false, {1, 2}}}) {
+      const std::vector<std::pair<std::string, std::string>> queries = {
+          {detail::SightingIncidentsSql(scope), "incident_observables_pivot"},
+          {detail::SightingReportsSql(scope), "report_observables_pivot"},
+      };
+      for (const auto& [sql, pivot] : queries) {
+        SCOPED_TRACE(sql + (analyzed ? " (analyzed)" : ""));
+        // The detail column of EXPLAIN QUERY PLAN; the scope's json_each list is the only scan.
+        std::vector<std::string> plan = raw.Column("EXPLAIN QUERY PLAN " + sql, 3);
+        ASSERT_FALSE(plan.empty());
+        EXPECT_THAT(plan, Contains(HasSubstr(pivot)));
+        EXPECT_THAT(plan, Contains(HasSubstr("sqlite_autoindex_observables_1")));
+        std::erase_if(plan, [](const std::string& line) { return line.find("json_each") != std::string::npos; });
+        EXPECT_THAT(plan, Each(Not(HasSubstr("SCAN"))));
+        EXPECT_THAT(plan, Each(Not(HasSubstr("TEMP B-TREE"))));
+      }
+    }
+  }
+}
+
+TEST_F(SqliteStoreTest, IntakeKeysMustBe32LowerCaseHexDigits) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  const auto insert = [&](std::string key) {
+    return store->Write([&](core::WriteTx& tx) -> Result<void> {
+      core::FeedRun run;
+      run.format = "suricata-eve";
+      HIKESHI_TRY(run, tx.CreateFeedRun(Ctx(), run));
+      HIKESHI_CHECK(tx.InsertEvent(core::StoredEvent{key, run.id, 1, "fp", std::nullopt, "{}"}));
+      HIKESHI_CHECK(tx.InsertFeedReject(core::FeedReject{key, run.id, 1, "bad", "x", Ctx().at}));
+      return {};
+    });
+  };
+  for (const char* bad : {"", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
+                          "0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcdeg"}) {
+    const auto result = insert(bad);
+    ASSERT_FALSE(result.has_value()) << bad;
+    EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument) << Describe(result.error());
+  }
+  const auto good = insert("0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(good.has_value()) << Describe(good.error());
+  RawDb raw(File());
+  EXPECT_THAT(raw.Column("SELECT hex(key) FROM events"), ElementsAre("0123456789ABCDEF0123456789ABCDEF"));
+  EXPECT_THAT(raw.Column("SELECT length(key) FROM feed_rejects"), ElementsAre("16"));
 }
 
 TEST_F(SqliteStoreTest, ASchemaNewerThanTheProgramIsRefused) {
@@ -220,6 +341,7 @@ TEST_F(SqliteStoreTest, ConnectionsAreDurableByDefaultAndEnforceForeignKeys) {
   EXPECT_EQ(pragma(**writer, "PRAGMA foreign_keys"), 1);
   EXPECT_EQ(pragma(**writer, "PRAGMA busy_timeout"), 5000);
   EXPECT_EQ(pragma(**writer, "PRAGMA query_only"), 0);
+  EXPECT_EQ(pragma(**writer, "PRAGMA cache_size"), -65536) << "64 MiB for feed intake's random key inserts";
 
   SqliteOptions relaxed;
   relaxed.synchronous = Synchronous::kNormal;

@@ -109,6 +109,12 @@ struct Report {
   std::string reject_comment;
   std::vector<Observable> observables;
   std::vector<std::string> flags;  // e.g. "parse_failed"
+  // Machine events (feeds) fold into one report per fingerprint instead of thousands of rows.
+  // Empty for reports that are not aggregates; unique when set.
+  std::string fingerprint;
+  std::int64_t event_count = 0;  // events folded in (0 for reports that are not aggregates)
+  std::optional<Timestamp> first_seen;
+  std::optional<Timestamp> last_seen;
   Timestamp received_at{};
   Timestamp updated_at{};
 };
@@ -135,6 +141,61 @@ struct Incident {
   Timestamp updated_at{};
   std::optional<Timestamp> resolved_at;
   std::optional<Timestamp> closed_at;
+};
+
+// One run of a feed through intake: what came in and what became of it. Audited when it starts
+// and after each committed batch, so the counters a summary shows are the journal's.
+struct FeedRun {
+  std::int64_t id = 0;
+  std::string format;  // "suricata-eve", "shadowserver", ...
+  std::string source;  // file name, "-" for stdin, "api"
+  std::int64_t records = 0;          // events and rejects seen
+  std::int64_t events_new = 0;       // events stored for the first time
+  std::int64_t duplicates = 0;       // events already stored (a rerun, a redelivery)
+  std::int64_t rejects = 0;          // records that could not be parsed (kept, with the reason)
+  std::int64_t reports_created = 0;  // aggregate reports opened
+  std::int64_t reports_updated = 0;  // aggregate reports that gained events
+  std::int64_t correlations = 0;     // report-incident candidates found
+  std::string status = "running";    // running, finished, failed
+  Timestamp started_at{};
+  std::optional<Timestamp> finished_at;
+};
+
+// One machine event as stored: the record kept raw, keyed so that a rerun or a redelivery of the
+// same event is recognised. Intake records are not audited one by one; the report they fold into
+// is, with its count.
+struct StoredEvent {
+  std::string key;  // 32 hex chars: the first 16 bytes of SHA-256(format, event id or raw record)
+  std::int64_t run_id = 0;
+  std::int64_t record = 0;
+  std::string fingerprint;  // of the report it folds into
+  std::optional<Timestamp> time;
+  std::string raw;
+};
+
+// A record that could not be parsed, kept with its position and the reason.
+struct FeedReject {
+  std::string key;  // as StoredEvent::key, over (format, record number, raw): a rerun adds no copy
+  std::int64_t run_id = 0;
+  std::int64_t record = 0;
+  std::string reason;
+  std::string raw;
+  Timestamp at{};
+};
+
+// A report that shares an observable with an open incident of the same constituency: a candidate
+// for linking, shown to the handler.
+struct Correlation {
+  std::int64_t report_id = 0;
+  std::int64_t incident_id = 0;
+  Observable observable;
+  Timestamp at{};
+};
+
+// Where one observable value appears: the pivot.
+struct Sightings {
+  std::vector<Incident> incidents;  // newest first
+  std::vector<Report> reports;      // newest first
 };
 
 // One entry of the append-only, hash-chained audit journal.

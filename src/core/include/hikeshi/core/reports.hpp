@@ -43,6 +43,9 @@ class Reports {
   [[nodiscard]] Result<Report> Create(const Principal& actor, const ReportDraft& draft);
   [[nodiscard]] Result<Report> Get(const Principal& actor, std::string_view id);
   [[nodiscard]] Result<Page<Report>> List(const Principal& actor, const ReportListRequest& request);
+  // The open incidents `report` shares an observable with (feed correlation), those the principal
+  // may see only, oldest first. `report` must have come from Get() for the same principal.
+  [[nodiscard]] Result<std::vector<Correlation>> Correlations(const Principal& actor, const Report& report);
   // Links a new report to an incident; both must be visible. Errors: kNotFound,
   // kFailedPrecondition when the report is not new or the incident is merged.
   [[nodiscard]] Result<Report> Link(const Principal& actor, std::string_view report_id, std::string_view incident_id);

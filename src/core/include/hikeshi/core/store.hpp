@@ -87,6 +87,26 @@ class StoreReader {
   virtual Result<std::vector<ApiToken>> ListApiTokens() = 0;
   virtual Result<std::optional<Session>> FindSession(std::string_view secret_sha256) = 0;
 
+  // The aggregate report with this fingerprint, whatever its scope (intake's own bookkeeping).
+  virtual Result<std::optional<Report>> FindReportByFingerprint(std::string_view fingerprint) = 0;
+  // Every incident and report holding `observable`, newest first, at most `limit` of each, scoped.
+  // Served by the observable index, never by a scan.
+  virtual Result<Sightings> FindSightings(const Scope& scope, const Observable& observable, int limit) = 0;
+  // Ids of the open incidents of `constituency_id` (none: unassigned ones) holding `observable`.
+  virtual Result<std::vector<std::int64_t>> OpenIncidentsWith(std::optional<std::int64_t> constituency_id,
+                                                              const Observable& observable) = 0;
+  // The correlation candidates of a report, oldest first.
+  virtual Result<std::vector<Correlation>> ListCorrelations(std::int64_t report_id) = 0;
+
+  virtual Result<std::optional<FeedRun>> FindFeedRun(std::int64_t id) = 0;
+  // Runs in id order after `after_id`, at most `limit`.
+  virtual Result<std::vector<FeedRun>> ListFeedRuns(std::int64_t after_id, int limit) = 0;
+  // A run's rejects in record order after `after_record`, at most `limit`.
+  virtual Result<std::vector<FeedReject>> ListFeedRejects(std::int64_t run_id, std::int64_t after_record,
+                                                          int limit) = 0;
+  // How many events are stored under `fingerprint` (for checks; the report carries the count).
+  virtual Result<std::int64_t> CountEvents(std::string_view fingerprint) = 0;
+
   // The journal in sequence order, from `after_seq` (exclusive), at most `limit` entries.
   virtual Result<std::vector<AuditEntry>> ListAudit(std::int64_t after_seq, int limit) = 0;
   // Entries whose `incident` field is `incident_human_id`, in sequence order.
@@ -122,6 +142,16 @@ class WriteTx : public StoreReader {
   Result<ApiToken> CreateApiToken(const AuditContext& ctx, ApiToken token);
   Result<void> UpdateApiToken(const AuditContext& ctx, const ApiToken& before, const ApiToken& after);
 
+  // Assigns the id.
+  Result<FeedRun> CreateFeedRun(const AuditContext& ctx, FeedRun run);
+  Result<void> UpdateFeedRun(const AuditContext& ctx, const FeedRun& before, const FeedRun& after);
+
+  // Intake records (not audited one by one; see StoredEvent). Each returns false, writing
+  // nothing, when a row with the same key (or report/incident pair) is already stored.
+  virtual Result<bool> InsertEvent(const StoredEvent& event) = 0;
+  virtual Result<bool> InsertFeedReject(const FeedReject& reject) = 0;
+  virtual Result<bool> InsertCorrelation(const Correlation& correlation) = 0;
+
   // Sessions are audited as login/logout events; they are not objects `audit verify` compares.
   Result<void> CreateSession(const AuditContext& ctx, const Session& session, std::string_view username);
   Result<void> DeleteSession(const AuditContext& ctx, const Session& session, std::string_view username);
@@ -142,6 +172,8 @@ class WriteTx : public StoreReader {
   virtual Result<void> DoUpdateUser(const User& user) = 0;
   virtual Result<std::int64_t> DoInsertApiToken(const ApiToken& token) = 0;
   virtual Result<void> DoUpdateApiToken(const ApiToken& token) = 0;
+  virtual Result<std::int64_t> DoInsertFeedRun(const FeedRun& run) = 0;
+  virtual Result<void> DoUpdateFeedRun(const FeedRun& run) = 0;
   virtual Result<void> DoInsertSession(const Session& session) = 0;
   virtual Result<void> DoDeleteSession(std::string_view secret_sha256) = 0;
   // The newest journal entry, read inside this transaction (writers are serialised), or nullopt.

@@ -1,0 +1,122 @@
+#pragma once
+// Feed intake's use case: machine events, already parsed and routed, are stored idempotently,
+// folded into aggregate reports by fingerprint, and correlated with open incidents; each batch is
+// one transaction. Thread-safe; Store and Clock must outlive it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hikeshi/core/byte_source.hpp"
+#include "hikeshi/core/clock.hpp"
+#include "hikeshi/core/principal.hpp"
+#include "hikeshi/core/store.hpp"
+
+namespace hikeshi::core {
+
+// One parsed machine event, routed to its constituency by the caller.
+struct MachineEvent {
+  std::int64_t record = 0;
+  std::string raw;
+  std::string event_id;  // the feed's own id, or empty
+  std::optional<Timestamp> time;
+  Category category;
+  std::string report_type;
+  std::string description;
+  std::optional<Observable> subject;
+  std::optional<std::uint16_t> subject_port;
+  std::vector<Observable> observables;
+  std::optional<std::int64_t> constituency_id;
+  // No constituency matched and the routing default says "out of scope": the aggregate report is
+  // kept, already rejected as out-of-scope, so nothing is lost and nobody has to triage it.
+  bool out_of_scope = false;
+};
+
+struct RejectedRecord {
+  std::int64_t record = 0;
+  std::string reason;
+  std::string raw;
+};
+
+struct FeedIngestOptions {
+  // Link a new aggregate report to the incident it correlates with when there is exactly one.
+  bool auto_link = false;
+  std::size_t max_report_observables = 50;
+  Tlp tlp = Tlp::kAmber;
+};
+
+// One FeedIngest serves one run at a time: it remembers which aggregate reports the batches stored
+// since the last fold touched. Not thread-safe (the read-only GetRun and Rejects are).
+class FeedIngest {
+ public:
+  FeedIngest(Store& store, const Clock& clock, FeedIngestOptions options = {});
+  ~FeedIngest();
+  FeedIngest(const FeedIngest&) = delete;
+  FeedIngest& operator=(const FeedIngest&) = delete;
+
+  // Errors: kPermissionDenied unless admin or handler; kInvalidArgument for an empty format.
+  [[nodiscard]] Result<FeedRun> Start(const Principal& actor, std::string_view format, std::string_view source);
+
+  // Stores one batch in one transaction: each event once (an event already stored, same key,
+  // counts as a duplicate and changes nothing, so a batch can be stored again after a crash), the
+  // rejects, and the run's counts. Remembers the aggregates the batch touched, duplicates included,
+  // for the next Fold(). Errors: storage errors; then nothing of the batch is kept and `run` is
+  // unchanged.
+  [[nodiscard]] Result<void> StoreBatch(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
+                                        const std::vector<RejectedRecord>& rejects);
+  // Brings the touched aggregate reports up to date in one transaction: each report's event count
+  // is the number of its events in the store (so events stored before a crash are counted once a
+  // rerun touches them again), first and last seen and observables are merged, new reports are
+  // opened, and open incidents sharing an observable become correlation candidates.
+  [[nodiscard]] Result<void> Fold(const Principal& actor, FeedRun& run);
+  // StoreBatch, then Fold.
+  [[nodiscard]] Result<void> Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
+                                    const std::vector<RejectedRecord>& rejects);
+  // Folds what is pending, then marks the run finished (or failed).
+  [[nodiscard]] Result<void> Finish(const Principal& actor, FeedRun& run, bool failed);
+
+  // Runs and their rejects hold unrouted input from every constituency, so only users who see all
+  // constituencies may read them; for others they do not exist. Errors: kNotFound,
+  // kInvalidArgument ("/limit") outside 1..500.
+  [[nodiscard]] Result<FeedRun> GetRun(const Principal& actor, std::int64_t id);
+  [[nodiscard]] Result<std::vector<FeedReject>> Rejects(const Principal& actor, std::int64_t run_id,
+                                                        std::int64_t after_record, int limit);
+
+ private:
+  struct Pending;
+  Store& store_;
+  const Clock& clock_;
+  FeedIngestOptions options_;
+  std::unique_ptr<Pending> pending_;
+};
+
+// The idempotency key of an event, 32 hex chars: 10 of the event's time in seconds (0 without a
+// time), then 22 of SHA-256 over the format and the feed's event id, or the raw record when there
+// is no id. Depends only on the event, so the same event gets the same key in every run.
+std::string EventKey(std::string_view format, const MachineEvent& event);
+// The key of a reject: over the run, the record number and the raw record. Each run keeps its own
+// list of rejects (a rerun lists its rejects again); committing one batch twice stores them once.
+std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject);
+// Events with equal fingerprints fold into one report: format, category, subject and the UTC day
+// of the event (of `received` when the event has no time).
+std::string Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received);
+
+// Drives a whole feed through a parser into FeedIngest; implemented by intake (the pipeline), used
+// by the API's POST /events so that api does not depend on intake. Thread-safe.
+struct FeedRequest {
+  std::string format;        // "suricata-eve", ...
+  std::string source;        // what to call the input in the run ("api", a file name)
+  std::string mapping_name;  // for ndjson/csv: a mapping file in the data directory
+};
+class FeedIntake {
+ public:
+  virtual ~FeedIntake() = default;
+  // Errors: kInvalidArgument for an unknown format or mapping, kPermissionDenied, storage errors.
+  [[nodiscard]] virtual Result<FeedRun> Ingest(const Principal& actor, const FeedRequest& request,
+                                               ByteSource& input) = 0;
+};
+
+}  // namespace hikeshi::core
