@@ -14,6 +14,10 @@ PACKAGES=(
   libsqlite3-dev          # embedded store with FTS5
   libsodium-dev           # argon2id passwords, SHA-256, random tokens
   libfmt-dev libspdlog-dev libcli11-dev
+  libhyperscan-dev libpsl-dev libidn2-dev publicsuffix  # observable extraction: patterns, public suffix list, IDN
+  libsimdjson-dev         # feed intake: JSON lines (ndjson, suricata-eve, xarf) with simdjson On Demand
+  libexpat1-dev           # feed intake: IODEF XML (DTDs refused: no XXE, no entity bombs)
+  libtomlplusplus-dev     # TOML: feed field mappings (and config)
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev
   sqlite3                 # the audit tamper test edits rows with the real sqlite3 shell

@@ -159,11 +159,18 @@ class Api::Impl {
     bool path_matched = false;
     std::string allowed;
     for (const auto& route : routes_) {
-      if (route.segments.size() != segments.size()) continue;
+      const bool rest = !route.segments.empty() && route.segments.back() == "**";
+      if (rest ? segments.size() < route.segments.size() : route.segments.size() != segments.size()) continue;
       std::vector<std::string> params;
       bool match = true;
-      for (std::size_t i = 0; i < segments.size() && match; ++i) {
-        if (route.segments[i] == "{}") {
+      for (std::size_t i = 0; i < route.segments.size() && match; ++i) {
+        if (route.segments[i] == "**") {
+          // The rest of the path, slashes included: observable values such as URLs and CIDRs.
+          std::string value = segments[i];
+          for (std::size_t j = i + 1; j < segments.size(); ++j) value += "/" + segments[j];
+          match = !value.empty();
+          params.push_back(std::move(value));
+        } else if (route.segments[i] == "{}") {
           match = !segments[i].empty();
           params.push_back(segments[i]);
         } else {
@@ -209,7 +216,9 @@ class Api::Impl {
 
   void Add(std::string method, std::string pattern, bool authenticated, RouteHandler handler) {
     Route route{std::move(method), {}, pattern, authenticated, std::move(handler)};
-    for (auto& seg : SplitPath(pattern)) route.segments.push_back(seg.starts_with("{") ? "{}" : seg);
+    for (auto& seg : SplitPath(pattern)) {
+      route.segments.push_back(seg.ends_with("*}") ? "**" : seg.starts_with("{") ? "{}" : seg);
+    }
     routes_.push_back(std::move(route));
   }
 
@@ -405,8 +414,84 @@ class Api::Impl {
 
   Result<HttpResponse> GetReport(Call& call) const {
     HIKESHI_TRY(const auto report, s_.reports.Get(call.principal(), call.params[0]));
+    HIKESHI_TRY(const auto correlations, s_.reports.Correlations(call.principal(), report));
     Names names(s_.store, call.principal());
-    return Json(200, detail::RenderReport(report, names));
+    auto out = detail::RenderReport(report, names);
+    ordered_json candidates = ordered_json::array();
+    for (const auto& c : correlations) {
+      const auto incident = names.Incident(c.incident_id);
+      if (incident.is_null()) continue;  // outside the caller's scope
+      candidates.push_back({{"incident", incident},
+                            {"observable", {{"type", core::ObservableTypeName(c.observable.type)},
+                                            {"value", c.observable.value}}},
+                            {"at", common::FormatRfc3339(c.at)}});
+    }
+    out["correlations"] = candidates;
+    return Json(200, out);
+  }
+
+  // --- observables and feeds ---
+  Result<HttpResponse> PivotObservable(Call& call) const {
+    QueryReader q(call.request);
+    const auto type = q.Get("type");
+    HIKESHI_TRY(const auto limit, q.Int("limit"));
+    HIKESHI_CHECK(q.RejectUnknown());
+    HIKESHI_TRY(const auto pivot, s_.observables.Find(call.principal(), call.params[0],
+                                                      type ? std::optional<std::string_view>(*type) : std::nullopt,
+                                                      limit.value_or(100)));
+    Names names(s_.store, call.principal());
+    ordered_json incidents = ordered_json::array();
+    for (const auto& i : pivot.sightings.incidents) incidents.push_back(detail::RenderIncident(i, names));
+    ordered_json reports = ordered_json::array();
+    for (const auto& r : pivot.sightings.reports) reports.push_back(detail::RenderReport(r, names));
+    return Json(200, {{"observable", {{"type", core::ObservableTypeName(pivot.observable.type)},
+                                      {"value", pivot.observable.value}}},
+                      {"incidents", incidents},
+                      {"reports", reports}});
+  }
+
+  Result<HttpResponse> PostEvents(Call& call) const {
+    QueryReader q(call.request);
+    core::FeedRequest request;
+    request.format = q.Get("format").value_or("ndjson");
+    request.mapping_name = q.Get("mapping").value_or("");
+    request.source = q.Get("source").value_or("api");
+    HIKESHI_CHECK(q.RejectUnknown());
+    if (s_.intake == nullptr) return Fail(Error::Unavailable("feed intake is not configured on this server"));
+    core::MemorySource body(call.request.body);
+    HIKESHI_TRY(const auto run, s_.intake->Ingest(call.principal(), request, body));
+    auto response = Json(200, detail::RenderFeedRun(run));
+    response.headers.emplace_back("Location", "/api/v1/feeds/runs/" + std::to_string(run.id));
+    return response;
+  }
+
+  Result<HttpResponse> GetFeedRun(Call& call) const {
+    HIKESHI_TRY(const auto id, RunId(call.params[0]));
+    HIKESHI_TRY(const auto run, s_.feeds.GetRun(call.principal(), id));
+    return Json(200, detail::RenderFeedRun(run));
+  }
+
+  Result<HttpResponse> ListFeedRejects(Call& call) const {
+    HIKESHI_TRY(const auto id, RunId(call.params[0]));
+    QueryReader q(call.request);
+    HIKESHI_TRY(const auto after, q.Int("after"));
+    HIKESHI_TRY(const auto limit, q.Int("limit"));
+    HIKESHI_CHECK(q.RejectUnknown());
+    HIKESHI_TRY(const auto rejects, s_.feeds.Rejects(call.principal(), id, after.value_or(0), limit.value_or(100)));
+    ordered_json items = ordered_json::array();
+    for (const auto& r : rejects) {
+      items.push_back({{"record", r.record}, {"reason", r.reason}, {"raw", r.raw}, {"at", common::FormatRfc3339(r.at)}});
+    }
+    return Json(200, {{"items", items}});
+  }
+
+  static Result<std::int64_t> RunId(const std::string& text) {
+    std::int64_t id = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) {
+      return Fail(Error::NotFound("feed run " + text));
+    }
+    return id;
   }
 
   Result<HttpResponse> LinkReport(Call& call) const {
@@ -533,6 +618,10 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/reports/{id}", true, bind(&Impl::GetReport));
   Add("POST", "/api/v1/reports/{id}/link", true, bind(&Impl::LinkReport));
   Add("POST", "/api/v1/reports/{id}/reject", true, bind(&Impl::RejectReport));
+  Add("GET", "/api/v1/observables/{value*}", true, bind(&Impl::PivotObservable));
+  Add("POST", "/api/v1/events", true, bind(&Impl::PostEvents));
+  Add("GET", "/api/v1/feeds/runs/{id}", true, bind(&Impl::GetFeedRun));
+  Add("GET", "/api/v1/feeds/runs/{id}/rejects", true, bind(&Impl::ListFeedRejects));
   Add("GET", "/api/v1/constituencies", true, bind(&Impl::ListConstituencies));
   Add("POST", "/api/v1/constituencies", true, bind(&Impl::CreateConstituency));
   Add("GET", "/api/v1/users", true, bind(&Impl::ListUsers));

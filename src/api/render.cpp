@@ -102,6 +102,11 @@ ordered_json RenderReport(const core::Report& r, Names& names) {
   j["reject_comment"] = r.reject_comment;
   j["observables"] = Observables(r.observables);
   j["flags"] = r.flags;
+  if (!r.fingerprint.empty()) {
+    j["event_count"] = r.event_count;
+    j["first_seen"] = Time(r.first_seen);
+    j["last_seen"] = Time(r.last_seen);
+  }
   j["received_at"] = common::FormatRfc3339(r.received_at);
   j["updated_at"] = common::FormatRfc3339(r.updated_at);
   return j;
@@ -117,6 +122,24 @@ ordered_json RenderConstituency(const core::Constituency& c) {
   j["asns"] = asns;
   j["domains"] = c.domains;
   j["created_at"] = common::FormatRfc3339(c.created_at);
+  return j;
+}
+
+ordered_json RenderFeedRun(const core::FeedRun& r) {
+  ordered_json j;
+  j["id"] = r.id;
+  j["format"] = r.format;
+  j["source"] = r.source;
+  j["status"] = r.status;
+  j["records"] = r.records;
+  j["events_new"] = r.events_new;
+  j["duplicates"] = r.duplicates;
+  j["rejects"] = r.rejects;
+  j["reports_created"] = r.reports_created;
+  j["reports_updated"] = r.reports_updated;
+  j["correlations"] = r.correlations;
+  j["started_at"] = common::FormatRfc3339(r.started_at);
+  j["finished_at"] = Time(r.finished_at);
   return j;
 }
 

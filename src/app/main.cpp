@@ -24,8 +24,13 @@
 #include "hikeshi/core/audit_verify.hpp"
 #include "hikeshi/core/clock.hpp"
 #include "hikeshi/core/constituencies.hpp"
+#include "hikeshi/core/feed_ingest.hpp"
 #include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/observables.hpp"
 #include "hikeshi/core/reports.hpp"
+#include "hikeshi/extract/extractor.hpp"
+#include "hikeshi/intake/feed/sources.hpp"
+#include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
 
 namespace hikeshi::app {
@@ -42,7 +47,20 @@ struct Hikeshi {
   std::unique_ptr<core::Incidents> incidents;
   std::unique_ptr<core::Reports> reports;
   std::unique_ptr<core::Constituencies> constituencies;
+  std::unique_ptr<core::Observables> observables;
+  std::unique_ptr<core::FeedIngest> feeds;
+  std::unique_ptr<extract::Extractor> extractor;
 };
+
+// The feed pipeline over an opened store. Named mappings live in DATA/feeds/<name>.toml.
+Result<std::unique_ptr<intake::pipeline::FeedPipeline>> MakePipeline(Hikeshi& h, const fs::path& data_dir,
+                                                                     intake::pipeline::PipelineOptions options) {
+  if (!h.extractor) {
+    HIKESHI_TRY(h.extractor, extract::Extractor::Create());
+  }
+  options.mappings_dir = data_dir / "feeds";
+  return std::make_unique<intake::pipeline::FeedPipeline>(*h.store, h.clock, h.extractor.get(), std::move(options));
+}
 
 Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create) {
   std::error_code ec;
@@ -61,6 +79,8 @@ Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create) {
   h->incidents = std::make_unique<core::Incidents>(*h->store, h->clock);
   h->reports = std::make_unique<core::Reports>(*h->store, h->clock);
   h->constituencies = std::make_unique<core::Constituencies>(*h->store, h->clock);
+  h->observables = std::make_unique<core::Observables>(*h->store);
+  h->feeds = std::make_unique<core::FeedIngest>(*h->store, h->clock);
   return h;
 }
 
@@ -99,7 +119,9 @@ struct ServeOptions {
 
 Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   HIKESHI_TRY(auto h, Open(data_dir, false));
-  api::Api api({*h->store, *h->accounts, *h->incidents, *h->reports, *h->constituencies},
+  HIKESHI_TRY(auto pipeline, MakePipeline(*h, data_dir, {}));
+  api::Api api({*h->store, *h->accounts, *h->incidents, *h->reports, *h->constituencies, *h->observables, *h->feeds,
+                pipeline.get()},
                {.secure_cookies = o.secure_cookies});
   api::HttpServerOptions options;
   options.listen = o.listen;
@@ -201,6 +223,56 @@ Result<int> AuditVerify(const fs::path& data_dir) {
   return kExitVerifyFailed;
 }
 
+struct IngestFeedOptions {
+  std::string format;
+  std::string mapping;
+  std::string input = "-";
+  std::size_t batch = 10'000;
+  bool auto_link = false;
+  std::string unmatched = "coordination";
+  bool quiet = false;
+};
+
+Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  intake::pipeline::PipelineOptions options;
+  options.batch_size = o.batch;
+  options.allow_mapping_paths = true;
+  options.ingest.auto_link = o.auto_link;
+  if (o.unmatched == "out-of-scope") {
+    options.unmatched = routing::UnmatchedPolicy::kOutOfScope;
+  } else if (o.unmatched != "coordination") {
+    return Fail(Error::InvalidArgument("--unmatched must be coordination or out-of-scope"));
+  }
+  const auto started = std::chrono::steady_clock::now();
+  if (!o.quiet) {
+    // Progress on stderr after every committed batch, so a long feed shows it is alive.
+    options.on_batch = [started](const core::FeedRun& run) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      fmt::print(stderr, "run {}: {} records ({} new, {} duplicate, {} rejected) in {:.1f}s, {:.0f} records/s\n",
+                 run.id, run.records, run.events_new, run.duplicates, run.rejects, s, run.records / std::max(s, 1e-6));
+    };
+  }
+  HIKESHI_TRY(auto pipeline, MakePipeline(*h, data_dir, std::move(options)));
+  std::unique_ptr<core::ByteSource> input;
+  if (o.input == "-") {
+    input = std::make_unique<intake::feed::FdSource>(0);
+  } else {
+    HIKESHI_TRY(auto file, intake::feed::FileSource::Open(o.input));
+    input = std::make_unique<intake::feed::FileSource>(std::move(file));
+  }
+  const core::FeedRequest request{o.format, o.input == "-" ? "-" : fs::path(o.input).filename().string(), o.mapping};
+  HIKESHI_TRY(const auto run, pipeline->Ingest(core::Principal::LocalOperator(), request, *input));
+  fmt::print("feed run {} ({}, {}): {} records: {} stored, {} duplicate, {} rejected; reports {} created, {} updated; "
+             "{} correlations\n",
+             run.id, run.format, run.source, run.records, run.events_new, run.duplicates, run.rejects,
+             run.reports_created, run.reports_updated, run.correlations);
+  if (run.rejects > 0) {
+    fmt::print("rejected records are kept: GET /api/v1/feeds/runs/{}/rejects\n", run.id);
+  }
+  return kExitOk;
+}
+
 int Report(Result<int> result) {
   if (result) return *result;
   const Error& e = result.error();
@@ -275,6 +347,27 @@ int Main(int argc, char** argv) {
   token_create->add_option("--user", token_user, "Whose token")->required();
   token_create->add_option("--name", token_name, "What the token is for");
 
+  auto* ingest = app.add_subcommand("ingest", "Take in reports and events in bulk");
+  ingest->require_subcommand(1);
+  IngestFeedOptions feed_options;
+  auto* ingest_feed = ingest->add_subcommand("feed", "Ingest a machine feed (a file, or - for stdin)");
+  add_data(ingest_feed);
+  ingest_feed->add_option("--format", feed_options.format,
+                          "ndjson, csv, shadowserver, suricata-eve, xarf, iodef or misp")
+      ->required();
+  ingest_feed->add_option("--mapping", feed_options.mapping,
+                          "For ndjson/csv: a mapping name (DATA/feeds/NAME.toml) or a path to a TOML file");
+  ingest_feed->add_option("--batch", feed_options.batch, "Events per transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
+  ingest_feed->add_flag("--auto-link", feed_options.auto_link,
+                        "Link a new report to the one open incident it correlates with");
+  ingest_feed->add_option("--unmatched", feed_options.unmatched,
+                          "Where events no constituency matches go: coordination or out-of-scope")
+      ->capture_default_str();
+  ingest_feed->add_flag("--quiet", feed_options.quiet, "No progress lines");
+  ingest_feed->add_option("input", feed_options.input, "The feed file, or - for standard input")->capture_default_str();
+
   auto* audit = app.add_subcommand("audit", "Audit journal");
   audit->require_subcommand(1);
   auto* audit_verify = audit->add_subcommand("verify", "Check the hash chain and that the data matches the journal");
@@ -294,6 +387,7 @@ int Main(int argc, char** argv) {
   if (*constituency_add) return Report(ConstituencyAdd(data_dir, new_constituency));
   if (*token_create) return Report(TokenCreate(data_dir, token_user, token_name));
   if (*audit_verify) return Report(AuditVerify(data_dir));
+  if (*ingest_feed) return Report(IngestFeed(data_dir, feed_options));
   return kExitUsage;
 }
 

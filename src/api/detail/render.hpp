@@ -36,6 +36,7 @@ class Names {
 nlohmann::ordered_json RenderIncident(const core::Incident& incident, Names& names);
 nlohmann::ordered_json RenderReport(const core::Report& report, Names& names);
 nlohmann::ordered_json RenderConstituency(const core::Constituency& constituency);
+nlohmann::ordered_json RenderFeedRun(const core::FeedRun& run);
 nlohmann::ordered_json RenderUser(const core::User& user, Names& names);
 // A journal entry as a timeline item, with the changed fields as {"field": {"from": .., "to": ..}}.
 nlohmann::ordered_json RenderTimelineEntry(const core::AuditEntry& entry);

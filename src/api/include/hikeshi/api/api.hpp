@@ -11,7 +11,9 @@
 #include "hikeshi/api/http_server.hpp"
 #include "hikeshi/core/accounts.hpp"
 #include "hikeshi/core/constituencies.hpp"
+#include "hikeshi/core/feed_ingest.hpp"
 #include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/observables.hpp"
 #include "hikeshi/core/reports.hpp"
 #include "hikeshi/core/store.hpp"
 
@@ -24,6 +26,9 @@ struct ApiServices {
   core::Incidents& incidents;
   core::Reports& reports;
   core::Constituencies& constituencies;
+  core::Observables& observables;
+  core::FeedIngest& feeds;       // reading feed runs and their rejects
+  core::FeedIntake* intake = nullptr;  // POST /events; answers 503 when absent
 };
 
 struct ApiOptions {

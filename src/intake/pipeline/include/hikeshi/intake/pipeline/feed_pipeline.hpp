@@ -1,0 +1,67 @@
+#pragma once
+// The feed intake pipeline: parse (intake/feed) -> extract observables from free text (extract) ->
+// route to a constituency (routing) -> store idempotently, aggregate and correlate in batched
+// transactions (core::FeedIngest). Implements core::FeedIntake, so the API can offer it without
+// depending on intake. Thread-safe: concurrent Ingest() calls each get their own parser and batch.
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include "hikeshi/core/clock.hpp"
+#include "hikeshi/core/feed_ingest.hpp"
+#include "hikeshi/core/store.hpp"
+#include "hikeshi/routing/routing_table.hpp"
+
+namespace hikeshi::extract {
+class Extractor;
+}
+namespace hikeshi::routing {
+class Router;
+}
+
+namespace hikeshi::intake::pipeline {
+
+struct PipelineOptions {
+  // Events per transaction: large enough to amortise the commit's fsync, small enough that a crash
+  // costs little to redo and memory stays bounded.
+  std::size_t batch_size = 10'000;
+  // Aggregate reports are brought up to date after this many batches (and at the end): a report
+  // that many events touch is then written once per fold, not once per batch.
+  std::size_t fold_every_batches = 10;
+  routing::UnmatchedPolicy unmatched = routing::UnmatchedPolicy::kCoordinationQueue;
+  core::FeedIngestOptions ingest;
+  // Where named ndjson/csv mappings live: <mappings_dir>/<name>.toml.
+  std::filesystem::path mappings_dir;
+  // A mapping may also be given as a file path (the CLI's operator may; API callers may not).
+  bool allow_mapping_paths = false;
+  // Called after each committed batch with the run so far (progress on long feeds).
+  std::function<void(const core::FeedRun&)> on_batch;
+};
+
+class FeedPipeline final : public core::FeedIntake {
+ public:
+  // `extractor` may be null (no free-text extraction); it must outlive the pipeline, as must
+  // `store` and `clock`.
+  FeedPipeline(core::Store& store, const core::Clock& clock, const extract::Extractor* extractor,
+               PipelineOptions options);
+  ~FeedPipeline() override;
+  FeedPipeline(const FeedPipeline&) = delete;
+  FeedPipeline& operator=(const FeedPipeline&) = delete;
+
+  // Reads the whole input. Malformed records become rejects; the run is finished (or marked failed
+  // when storage fails mid-way, keeping every batch committed before). Errors: kInvalidArgument for
+  // an unknown format or a missing/bad mapping, kPermissionDenied, storage errors.
+  [[nodiscard]] Result<core::FeedRun> Ingest(const core::Principal& actor, const core::FeedRequest& request,
+                                             core::ByteSource& input) override;
+
+ private:
+  core::Store& store_;
+  const core::Clock& clock_;
+  const extract::Extractor* extractor_;
+  PipelineOptions options_;
+  std::unique_ptr<routing::Router> router_;
+};
+
+}  // namespace hikeshi::intake::pipeline

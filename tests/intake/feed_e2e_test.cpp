@@ -1,0 +1,204 @@
+// Feed intake end to end: a Suricata EVE feed goes through `hikeshi ingest feed`; every record
+// either lands or is a counted reject, events fold into one report per source, a rerun (also after
+// SIGKILL mid-feed) neither loses nor duplicates anything, and the API shows runs, rejects,
+// pivots and correlations. Counts are checked against the database with the sqlite3 shell.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "e2e_fixture.hpp"
+
+namespace hikeshi::e2e {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+// `alerts` alert lines from `sources` scanners in 192.0.2.0/24 (alpha), all on one day, plus one
+// flow event (not an alert) every 50 lines and the given malformed lines.
+std::string EveFeed(int alerts, int sources, const std::vector<std::string>& malformed = {}) {
+  std::string out;
+  for (int i = 0; i < alerts; ++i) {
+    const int src = 10 + i % sources;
+    out += json({{"timestamp", "2026-11-27T01:" + std::to_string(10 + i % 50) + ":03.000000+0000"},
+                 {"flow_id", 1000000 + i},
+                 {"event_type", "alert"},
+                 {"src_ip", "192.0.2." + std::to_string(src)},
+                 {"src_port", 40000 + i % 1000},
+                 {"dest_ip", "198.51.100.1"},
+                 {"dest_port", 22},
+                 {"proto", "TCP"},
+                 {"alert",
+                  {{"action", "allowed"},
+                   {"gid", 1},
+                   {"signature_id", 2001219},
+                   {"rev", 20},
+                   {"signature", "ET SCAN Potential SSH Scan"},
+                   {"category", "Attempted Information Leak"},
+                   {"severity", 2}}}})
+               .dump() +
+           "\n";
+    if (i % 50 == 0) {
+      out += R"({"timestamp":"2026-11-27T01:00:00.000000+0000","flow_id":7,"event_type":"flow","src_ip":"192.0.2.1"})"
+             "\n";
+    }
+  }
+  for (const auto& line : malformed) out += line + "\n";
+  return out;
+}
+
+std::string Write(const TempDir& dir, const std::string& name, const std::string& content) {
+  const auto path = dir.path() / name;
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+// One number from the database, read with the sqlite3 shell, independently of Hikeshi.
+long long Count(const std::filesystem::path& data, const std::string& sql) {
+  const std::string command = "sqlite3 '" + (data / "hikeshi.db").string() + "' \"" + sql + "\"";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  long long value = -1;
+  if (std::fscanf(pipe, "%lld", &value) != 1) value = -1;
+  ::pclose(pipe);
+  return value;
+}
+
+class FeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = dir_.path() / "data";
+    ASSERT_TRUE(RunCli({"init", "--data", data_.string()}, {{"HIKESHI_ADMIN_PASSWORD", kAdminPassword}})
+                    .status.Succeeded());
+    ASSERT_TRUE(
+        RunCli({"constituency", "add", "--data", data_.string(), "alpha", "--cidr", "192.0.2.0/24"}).status.Succeeded());
+  }
+  CliResult Ingest(const std::string& file, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {"ingest", "feed", "--data", data_.string(), "--format", "suricata-eve"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(file);
+    return RunCli(args);
+  }
+  void ExpectJournalIntact() {
+    const auto verify = RunCli({"audit", "verify", "--data", data_.string()});
+    EXPECT_TRUE(verify.status.Succeeded()) << verify.err;
+  }
+
+  TempDir dir_;
+  std::filesystem::path data_;
+};
+
+TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
+  const auto file = Write(dir_, "eve.json", EveFeed(3000, 30, {"{not json", R"({"event_type":"alert","src_ip":"999.1.1.1"})",
+                                                               std::string(10, '\x01')}));
+  const auto result = Ingest(file, {"--batch", "500"});
+  ASSERT_TRUE(result.status.Succeeded()) << result.err;
+  EXPECT_NE(result.out.find("3000 stored, 0 duplicate, 3 rejected"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("reports 30 created"), std::string::npos) << result.out;
+  EXPECT_NE(result.err.find("records"), std::string::npos) << "progress is shown: " << result.err;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 3000);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM feed_rejects"), 3);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE fingerprint <> ''"), 30);
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 3000);
+  // Every scanner is in alpha's network, so every report is alpha's.
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports r JOIN constituencies c ON c.id = r.constituency_id "
+                         "WHERE c.name = 'alpha'"),
+            30);
+  ExpectJournalIntact();
+}
+
+TEST_F(FeedTest, RunningTheSameFeedAgainAddsNothing) {
+  const auto file = Write(dir_, "eve.json", EveFeed(1000, 10));
+  ASSERT_TRUE(Ingest(file).status.Succeeded());
+  const auto again = Ingest(file);
+  ASSERT_TRUE(again.status.Succeeded()) << again.err;
+  EXPECT_NE(again.out.find("0 stored, 1000 duplicate, 0 rejected"), std::string::npos) << again.out;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 1000);
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 1000);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports"), 10);
+  ExpectJournalIntact();
+}
+
+TEST_F(FeedTest, KilledMidFeedThenRerunLosesAndDuplicatesNothing) {
+  constexpr int kAlerts = 40'000;
+  const auto file = Write(dir_, "eve.json", EveFeed(kAlerts, 200));
+  testing::ChildProcessOptions options;
+  options.program = HIKESHI_BINARY;
+  options.args = {"ingest", "feed", "--data", data_.string(), "--format", "suricata-eve", "--batch", "500", file};
+  auto child = testing::ChildProcess::Spawn(options);
+  ASSERT_TRUE(child.has_value());
+  // Kill it after the first committed batch, in the middle of the feed.
+  ASSERT_TRUE(child->WaitForOutput("records", milliseconds(60'000), testing::ChildProcess::Stream::kStderr));
+  const auto killed = child->Kill();
+  ASSERT_TRUE(killed.KilledBy(SIGKILL)) << "the feed finished before it could be killed: " << killed.ToString();
+  const long long after_kill = Count(data_, "SELECT count(*) FROM events");
+  EXPECT_GT(after_kill, 0);
+  EXPECT_LT(after_kill, kAlerts);
+
+  const auto rerun = Ingest(file, {"--batch", "500"});
+  ASSERT_TRUE(rerun.status.Succeeded()) << rerun.err;
+  EXPECT_NE(rerun.out.find(std::to_string(kAlerts - after_kill) + " stored, " + std::to_string(after_kill) +
+                           " duplicate"),
+            std::string::npos)
+      << rerun.out << " (killed after " << after_kill << ")";
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), kAlerts);
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), kAlerts);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports"), 200);
+  ExpectJournalIntact();
+}
+
+TEST_F(FeedTest, ApiShowsRunsRejectsPivotsAndCorrelations) {
+  // An open incident about one of the scanners, before the feed arrives.
+  auto server = Server::Start(data_);
+  ASSERT_NE(server, nullptr);
+  const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", "admin"});
+  const std::string admin = token.out.substr(0, token.out.find('\n'));
+  const auto incident = server->Call(
+      "POST", "/api/v1/incidents", admin,
+      R"({"title":"SSH brute force from 192.0.2.11","category":"intrusion-attempts/brute-force","constituency":"alpha",
+          "observables":[{"type":"ipv4","value":"192.0.2.11"}]})");
+  ASSERT_EQ(incident.status, 201) << incident.body;
+  const std::string incident_id = Body(incident)["id"];
+
+  // The feed through the API.
+  const auto posted = server->Call("POST", "/api/v1/events?format=suricata-eve&source=sensor-1", admin,
+                                   EveFeed(100, 5, {"{broken"}), {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  const auto run = Body(posted);
+  EXPECT_EQ(run["events_new"], 100);
+  EXPECT_EQ(run["rejects"], 1);
+  EXPECT_EQ(run["reports_created"], 5);
+  EXPECT_EQ(run["status"], "finished");
+  const std::string run_id = std::to_string(run["id"].get<int>());
+  EXPECT_EQ(Body(server->Call("GET", "/api/v1/feeds/runs/" + run_id, admin))["records"], 101);
+  const auto rejects = Body(server->Call("GET", "/api/v1/feeds/runs/" + run_id + "/rejects", admin));
+  ASSERT_EQ(rejects["items"].size(), 1u);
+  EXPECT_EQ(rejects["items"][0]["raw"], "{broken");
+  EXPECT_FALSE(rejects["items"][0]["reason"].get<std::string>().empty());
+
+  // Pivot from the scanner's address to its report and the incident.
+  const auto pivot = server->Call("GET", "/api/v1/observables/192.0.2.11", admin);
+  ASSERT_EQ(pivot.status, 200) << pivot.body;
+  const auto sightings = Body(pivot);
+  EXPECT_EQ(sightings["observable"]["type"], "ipv4");
+  ASSERT_EQ(sightings["incidents"].size(), 1u);
+  EXPECT_EQ(sightings["incidents"][0]["id"], incident_id);
+  ASSERT_EQ(sightings["reports"].size(), 1u);
+  EXPECT_EQ(sightings["reports"][0]["event_count"], 20);
+  // That report is a correlation candidate of the open incident.
+  const std::string report_id = sightings["reports"][0]["id"];
+  const auto report = Body(server->Call("GET", "/api/v1/reports/" + report_id, admin));
+  ASSERT_EQ(report["correlations"].size(), 1u);
+  EXPECT_EQ(report["correlations"][0]["incident"], incident_id);
+  // Values with slashes pivot too; an invalid one is a clear 400.
+  EXPECT_EQ(server->Call("GET", "/api/v1/observables/192.0.2.0/24", admin).status, 200);
+  EXPECT_EQ(server->Call("GET", "/api/v1/observables/not%20an%20observable", admin).status, 400);
+  ASSERT_TRUE(server->Stop().Succeeded());
+  ExpectJournalIntact();
+}
+
+}  // namespace
+}  // namespace hikeshi::e2e
