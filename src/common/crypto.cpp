@@ -20,6 +20,20 @@ std::string Sha256Hex(std::string_view data) {
   return hex;
 }
 
+std::string Sha256Hex(std::initializer_list<std::string_view> parts) {
+  crypto_hash_sha256_state state;
+  crypto_hash_sha256_init(&state);
+  for (const auto part : parts) {
+    crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(part.data()), part.size());
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&state, digest);
+  std::string hex(crypto_hash_sha256_BYTES * 2 + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
+  hex.pop_back();
+  return hex;
+}
+
 std::string RandomToken(std::size_t n) {
   std::vector<unsigned char> bytes(n);
   randombytes_buf(bytes.data(), bytes.size());

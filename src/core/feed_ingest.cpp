@@ -31,8 +31,8 @@ std::string EventKey(std::string_view format, const MachineEvent& event) {
   // still depends only on the event (so a rerun finds it), but a feed's keys arrive nearly in
   // order, and the key index takes them as appends instead of writes scattered over every page.
   const std::int64_t seconds = event.time ? std::max<std::int64_t>(0, common::ToMicros(*event.time) / 1'000'000) : 0;
-  const std::string hash = event.event_id.empty() ? Key(fmt::format("{}\nraw\n{}", format, event.raw))
-                                                  : Key(fmt::format("{}\nid\n{}", format, event.event_id));
+  const std::string hash = event.event_id.empty() ? common::Sha256Hex({format, "\nraw\n", event.raw})
+                                                  : common::Sha256Hex({format, "\nid\n", event.event_id});
   return fmt::format("{:010x}", seconds & 0xFF'FFFF'FFFFLL) + hash.substr(0, 22);
 }
 

@@ -16,6 +16,12 @@ TEST_F(CryptoTest, Sha256MatchesPublishedVectors) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_F(CryptoTest, Sha256OfPartsIsSha256OfTheirConcatenation) {
+  EXPECT_EQ(Sha256Hex({"a", "", "bc"}), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(std::initializer_list<std::string_view>{}),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST_F(CryptoTest, RandomTokensAreUrlSafeAndDistinct) {
   const auto a = RandomToken(32);
   const auto b = RandomToken(32);

@@ -31,9 +31,15 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
 // Collects parsed records into batches and commits each one.
 class BatchSink final : public feed::EventSink {
  public:
-  BatchSink(core::FeedIngest& ingest, const core::Principal& actor, core::FeedRun& run, const routing::Router& router,
-            const extract::Extractor* extractor, const PipelineOptions& options)
-      : ingest_(ingest), actor_(actor), run_(run), router_(router), extractor_(extractor), options_(options) {
+  BatchSink(core::FeedIngest& ingest, const core::Principal& actor, core::FeedRun& run,
+            std::shared_ptr<const routing::RoutingTable> routes, const extract::Extractor* extractor,
+            const PipelineOptions& options)
+      : ingest_(ingest),
+        actor_(actor),
+        run_(run),
+        routes_(std::move(routes)),
+        extractor_(extractor),
+        options_(options) {
     events_.reserve(options.batch_size);
   }
 
@@ -61,7 +67,7 @@ class BatchSink final : public feed::EventSink {
       }
     }
     const routing::Decision decision =
-        e.subject ? router_.Route(*e.subject) : router_.Route(std::span<const core::Observable>(e.observables));
+        e.subject ? routes_->Route(*e.subject) : routes_->Route(std::span<const core::Observable>(e.observables));
     e.constituency_id = decision.constituency_id();
     e.out_of_scope = decision.disposition == routing::Disposition::kOutOfScope;
     events_.push_back(std::move(e));
@@ -92,7 +98,9 @@ class BatchSink final : public feed::EventSink {
   core::FeedIngest& ingest_;
   const core::Principal& actor_;
   core::FeedRun& run_;
-  const routing::Router& router_;
+  // One snapshot for the whole run: every event is routed by the same table, and no lock is
+  // taken per event.
+  std::shared_ptr<const routing::RoutingTable> routes_;
   const extract::Extractor* extractor_;
   const PipelineOptions& options_;
   std::vector<core::MachineEvent> events_;
@@ -155,7 +163,7 @@ Result<core::FeedRun> FeedPipeline::Ingest(const core::Principal& actor, const c
 
   core::FeedIngest ingest(store_, clock_, options_.ingest);
   HIKESHI_TRY(auto run, ingest.Start(actor, feed::FeedFormatName(*format), request.source));
-  BatchSink sink(ingest, actor, run, *router_, extractor_, options_);
+  BatchSink sink(ingest, actor, run, router_->Current(), extractor_, options_);
   auto parsed = parser->Parse(input, sink);
   if (parsed) parsed = sink.Flush();
   if (!parsed) {

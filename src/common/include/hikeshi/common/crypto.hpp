@@ -3,6 +3,7 @@
 // every public header. All functions are thread-safe once InitCrypto() has returned.
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ void InitCrypto();
 
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
+// Lower-case hex SHA-256 of the concatenation of `parts`, without building it.
+std::string Sha256Hex(std::initializer_list<std::string_view> parts);
 
 // `n` bytes from the OS CSPRNG, encoded as unpadded base64url.
 std::string RandomToken(std::size_t n);

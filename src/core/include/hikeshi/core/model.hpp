@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hikeshi/common/time.hpp"
@@ -170,7 +171,9 @@ struct StoredEvent {
   std::int64_t record = 0;
   std::string fingerprint;  // of the report it folds into
   std::optional<Timestamp> time;
-  std::string raw;
+  // Borrowed for the InsertEvent call: feeds pass through millions of records, and copying each
+  // one once more on the way to the store would cost as much as storing it.
+  std::string_view raw;
 };
 
 // A record that could not be parsed, kept with its position and the reason.
