@@ -52,7 +52,7 @@ Result<Report> WriteTx::CreateReport(const AuditContext& ctx, Report report) {
 
 Result<void> WriteTx::UpdateReport(const AuditContext& ctx, std::string_view action, const Report& before,
                                    const Report& after, std::string_view incident) {
-  HIKESHI_CHECK(DoUpdateReport(after));
+  HIKESHI_CHECK(DoUpdateReport(before, after));
   return Audit(ctx, action, "report", after.human_id, incident, Snapshot(before), Snapshot(after));
 }
 

@@ -1046,7 +1046,7 @@ Result<std::int64_t> InsertReport(Connection& db, const core::Report& report) {
   return id;
 }
 
-Result<void> UpdateReport(Connection& db, const core::Report& report) {
+Result<void> UpdateReport(Connection& db, const core::Report& before, const core::Report& report) {
   {
     HIKESHI_TRY(auto stmt,
                 db.Prepare("UPDATE reports SET human_id = :human_id, channel = :channel, reporter = :reporter, "
@@ -1062,10 +1062,17 @@ Result<void> UpdateReport(Connection& db, const core::Report& report) {
     HIKESHI_CHECK(ReportConflict(stmt.Run(), report));
   }
   HIKESHI_CHECK(ExpectOneChange(db, fmt::format("report {}", report.human_id)));
-  HIKESHI_CHECK(IndexText(db, "reports_fts", "subject", "body", report.id, report.subject, report.body));
-  HIKESHI_CHECK(RelinkObservables(db, kReportObservablesSql, "DELETE FROM report_observables WHERE report_id = :owner",
-                                  kLinkReportObservableSql, report.id, "reports", report.observables,
-                                  report.updated_at));
+  const bool same_row = before.id == report.id;
+  if (!same_row || before.subject != report.subject || before.body != report.body) {
+    HIKESHI_CHECK(IndexText(db, "reports_fts", "subject", "body", report.id, report.subject, report.body));
+  }
+  if (!same_row || before.observables != report.observables) {
+    HIKESHI_CHECK(RelinkObservables(db, kReportObservablesSql,
+                                    "DELETE FROM report_observables WHERE report_id = :owner",
+                                    kLinkReportObservableSql, report.id, "reports", report.observables,
+                                    report.updated_at));
+  }
+  if (same_row && before.flags == report.flags) return {};
   HIKESHI_TRY(const auto flags, LoadFlags(db, report.id));
   if (flags == report.flags) return {};
   return WriteFlags(db, report.id, report.flags);

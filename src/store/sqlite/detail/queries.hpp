@@ -79,7 +79,8 @@ Result<std::int64_t> NextCounter(Connection& db, std::string_view key);
 Result<std::int64_t> InsertIncident(Connection& db, const core::Incident& incident);
 Result<void> UpdateIncident(Connection& db, const core::Incident& incident);
 Result<std::int64_t> InsertReport(Connection& db, const core::Report& report);
-Result<void> UpdateReport(Connection& db, const core::Report& report);
+// Rewrites the FTS row, the observable links and the flags only where they differ from `before`.
+Result<void> UpdateReport(Connection& db, const core::Report& before, const core::Report& report);
 Result<std::int64_t> InsertConstituency(Connection& db, const core::Constituency& constituency);
 Result<void> UpdateConstituency(Connection& db, const core::Constituency& constituency);
 Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact);

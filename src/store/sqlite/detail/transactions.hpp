@@ -151,7 +151,9 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
   Result<std::int64_t> DoInsertReport(const core::Report& report) override {
     return detail::InsertReport(connection_, report);
   }
-  Result<void> DoUpdateReport(const core::Report& report) override { return detail::UpdateReport(connection_, report); }
+  Result<void> DoUpdateReport(const core::Report& before, const core::Report& after) override {
+    return detail::UpdateReport(connection_, before, after);
+  }
   Result<std::int64_t> DoInsertConstituency(const core::Constituency& constituency) override {
     return detail::InsertConstituency(connection_, constituency);
   }

@@ -164,7 +164,9 @@ class WriteTx : public StoreReader {
   virtual Result<std::int64_t> DoInsertIncident(const Incident& incident) = 0;
   virtual Result<void> DoUpdateIncident(const Incident& incident) = 0;
   virtual Result<std::int64_t> DoInsertReport(const Report& report) = 0;
-  virtual Result<void> DoUpdateReport(const Report& report) = 0;
+  // `before` is the report as stored, so that a backend can leave unchanged parts (its text index,
+  // its observable links) alone: an aggregate report gains events far more often than words.
+  virtual Result<void> DoUpdateReport(const Report& before, const Report& after) = 0;
   virtual Result<std::int64_t> DoInsertConstituency(const Constituency& constituency) = 0;
   virtual Result<void> DoUpdateConstituency(const Constituency& constituency) = 0;
   virtual Result<std::int64_t> DoInsertContact(const Contact& contact) = 0;
