@@ -137,6 +137,15 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
       HIKESHI_TRY(const std::int64_t count, tx.CountEvents(fingerprint));
       HIKESHI_TRY(const auto existing, tx.FindReportByFingerprint(fingerprint));
       Report report;
+      // Observables this fold adds to the report: the only ones a correlation lookup can find
+      // anything new for (the others were looked up when they were added).
+      std::vector<Observable> added;
+      for (const auto& o : fold.observables) {
+        if (!existing || std::find(existing->observables.begin(), existing->observables.end(), o) ==
+                             existing->observables.end()) {
+          added.push_back(o);
+        }
+      }
       if (existing) {
         report = *existing;
         report.event_count = count;
@@ -173,9 +182,9 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
         ++after.reports_created;
       }
 
-      // Correlate: open incidents of the same constituency holding any of these observables.
+      // Correlate: open incidents of the same constituency holding any of the added observables.
       std::vector<std::int64_t> candidates;
-      for (const auto& o : fold.observables) {
+      for (const auto& o : added) {
         HIKESHI_TRY(const auto incidents, tx.OpenIncidentsWith(report.constituency_id, o));
         for (const auto incident_id : incidents) {
           HIKESHI_TRY(const bool fresh, tx.InsertCorrelation({report.id, incident_id, o, now}));
