@@ -1,5 +1,7 @@
 #include "hikeshi/core/observable.hpp"
 
+#include "hikeshi/common/utf8.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -85,51 +87,15 @@ std::string DescribeChar(char c) {
   return std::string("'") + c + "'";
 }
 
-// Length in bytes of the well-formed UTF-8 sequence starting at text[pos], or 0 if it is not one
-// (overlong forms, surrogates and code points over U+10FFFF are not well-formed).
+// Length in bytes of the well-formed UTF-8 sequence starting at text[pos], or 0 if it is not one.
 std::size_t Utf8SequenceLength(std::string_view text, std::size_t pos, char32_t* code_point = nullptr) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  std::size_t length = 0;
-  char32_t value = 0;
-  char32_t minimum = 0;
-  if (lead < 0x80) {
-    if (code_point != nullptr) *code_point = lead;
-    return 1;
-  } else if ((lead & 0xe0) == 0xc0) {
-    length = 2;
-    value = lead & 0x1f;
-    minimum = 0x80;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3;
-    value = lead & 0x0f;
-    minimum = 0x800;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4;
-    value = lead & 0x07;
-    minimum = 0x10000;
-  } else {
-    return 0;
-  }
-  if (pos + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto next = static_cast<unsigned char>(text[pos + i]);
-    if ((next & 0xc0) != 0x80) return 0;
-    value = (value << 6) | (next & 0x3f);
-  }
-  if (value < minimum || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) return 0;
-  if (code_point != nullptr) *code_point = value;
-  return length;
+  const common::CodePoint cp = common::DecodeUtf8(text, pos);
+  if (code_point != nullptr && cp.length != 0) *code_point = cp.value;
+  return cp.length;
 }
 
 // Stored values end up in JSON and in mail; both need valid UTF-8.
-bool IsValidUtf8(std::string_view text) {
-  for (std::size_t pos = 0; pos < text.size();) {
-    const std::size_t length = Utf8SequenceLength(text, pos);
-    if (length == 0) return false;
-    pos += length;
-  }
-  return true;
-}
+bool IsValidUtf8(std::string_view text) { return common::IsValidUtf8(text); }
 
 // The input as it appears in an error message: in quotes, shortened, with control characters and
 // broken UTF-8 shown as \xNN so that the message itself stays printable, valid UTF-8.

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "hikeshi/common/utf8.hpp"
+
 namespace hikeshi::extract::detail {
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -28,10 +30,7 @@ inline bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && EqualsIgnoreCase(text.substr(text.size() - suffix.size()), suffix);
 }
 
-struct CodePoint {
-  char32_t value = 0;
-  std::size_t length = 0;  // bytes; 0 when there is no well-formed code point there
-};
+using CodePoint = common::CodePoint;
 
 // The well-formed UTF-8 sequence starting at text[pos].
 CodePoint DecodeAt(std::string_view text, std::size_t pos);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "hikeshi/common/utf8.hpp"
 #include "hikeshi/intake/feed/event.hpp"
 
 namespace hikeshi::intake::feed::detail {
@@ -17,38 +18,8 @@ char LowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - '
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Length of the well-formed UTF-8 sequence at text[pos], or 0 (overlong forms, surrogates and
-// code points over U+10FFFF are not well-formed).
-std::size_t Utf8Length(std::string_view text, std::size_t pos) {
-  const auto lead = static_cast<unsigned char>(text[pos]);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  char32_t value = 0;
-  char32_t minimum = 0;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2;
-    value = lead & 0x1f;
-    minimum = 0x80;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3;
-    value = lead & 0x0f;
-    minimum = 0x800;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4;
-    value = lead & 0x07;
-    minimum = 0x10000;
-  } else {
-    return 0;
-  }
-  if (pos + length > text.size()) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto next = static_cast<unsigned char>(text[pos + i]);
-    if ((next & 0xc0) != 0x80) return 0;
-    value = (value << 6) | (next & 0x3f);
-  }
-  if (value < minimum || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff)) return 0;
-  return length;
-}
+// Length of the well-formed UTF-8 sequence at text[pos], or 0.
+std::size_t Utf8Length(std::string_view text, std::size_t pos) { return common::DecodeUtf8(text, pos).length; }
 
 bool IsControl(unsigned char byte) { return byte < 0x20 || byte == 0x7f; }
 
