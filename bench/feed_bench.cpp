@@ -5,16 +5,15 @@
 //
 //   feed_bench [EVENTS] [BATCH] [SOURCES]
 
-#include <sqlite3.h>
-
-#include <fmt/format.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/clock.hpp"
@@ -31,8 +30,9 @@ using Clock = std::chrono::steady_clock;
 const char* kSignatures[] = {"ET SCAN Potential SSH Scan", "ET SCAN Suspicious inbound to MSSQL port 1433",
                              "ET POLICY Outbound connection to example.com on port 8080",
                              "ET TROJAN Possible Emotet C2 checkin", "ET SCAN NMAP -sS window 1024"};
-const char* kCategories[] = {"Attempted Information Leak", "Potentially Bad Traffic", "Potential Corporate Privacy Violation",
-                             "A Network Trojan was detected", "Attempted Information Leak"};
+const char* kCategories[] = {"Attempted Information Leak", "Potentially Bad Traffic",
+                             "Potential Corporate Privacy Violation", "A Network Trojan was detected",
+                             "Attempted Information Leak"};
 
 std::string Feed(int events, int sources) {
   std::mt19937 rng(7);
@@ -63,8 +63,10 @@ void Check(int rc, sqlite3* db, const char* what) {
 double Floor(const fs::path& file, const std::string& feed, int batch) {
   sqlite3* db = nullptr;
   Check(sqlite3_open(file.c_str(), &db), db, "open");
-  Check(sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY KEY, raw TEXT)",
-                     nullptr, nullptr, nullptr),
+  Check(sqlite3_exec(
+            db,
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY KEY, raw TEXT)",
+            nullptr, nullptr, nullptr),
         db, "schema");
   sqlite3_stmt* insert = nullptr;
   Check(sqlite3_prepare_v2(db, "INSERT INTO events (raw) VALUES (?)", -1, &insert, nullptr), db, "prepare");

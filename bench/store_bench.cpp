@@ -6,10 +6,6 @@
 // What Hikeshi adds over the bare insert: validation, the human-id counter, the FTS5 index with the
 // CJK bigram tokenizer, observables, and the hash-chained audit entry, all in one transaction.
 
-#include <sqlite3.h>
-
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -17,6 +13,9 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/clock.hpp"
@@ -29,9 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kWords = {"不正アクセス", "情報漏えい", "報告", "侵入", "フィッシング", "マルウェア",
-                                         "phishing", "server", "login", "ransomware", "scan", "botnet",
-                                         "university", "検知", "通信", "サーバ"};
+const std::vector<std::string> kWords = {
+    "不正アクセス", "情報漏えい", "報告", "侵入",   "フィッシング", "マルウェア", "phishing", "server",
+    "login",        "ransomware", "scan", "botnet", "university",   "検知",       "通信",     "サーバ"};
 
 // Rare words: two kanji out of forty, so each appears in about one title in 1,600 - the way a
 // handler searches for a specific host, product or campaign name among thousands of incidents.
@@ -80,9 +79,10 @@ int main(int argc, char** argv) {
   // --- baseline: bare SQLite, same durability, one transaction per row ---
   sqlite3* bare = nullptr;
   Check(sqlite3_open((dir / "bare.db").c_str(), &bare), bare, "open");
-  Check(sqlite3_exec(bare, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                           "CREATE TABLE incidents (id INTEGER PRIMARY KEY, title TEXT, category TEXT, priority INTEGER,"
-                           " created_at INTEGER)",
+  Check(sqlite3_exec(bare,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     "CREATE TABLE incidents (id INTEGER PRIMARY KEY, title TEXT, category TEXT, priority INTEGER,"
+                     " created_at INTEGER)",
                      nullptr, nullptr, nullptr),
         bare, "schema");
   sqlite3_stmt* insert = nullptr;

@@ -1,16 +1,17 @@
 #include "hikeshi/api/api.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <charconv>
 #include <functional>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
+#include "hikeshi/api/problem.hpp"
+#include "hikeshi/common/crypto.hpp"
+
 #include "detail/headers.hpp"
 #include "detail/json_input.hpp"
 #include "detail/render.hpp"
-#include "hikeshi/api/problem.hpp"
-#include "hikeshi/common/crypto.hpp"
 
 namespace hikeshi::api {
 
@@ -25,7 +26,7 @@ constexpr std::string_view kCsrfCookie = "hikeshi_csrf";
 // What a matched route's handler receives.
 struct Call {
   const HttpRequest& request;
-  std::vector<std::string> params;         // the {placeholders} of the route, in order
+  std::vector<std::string> params;          // the {placeholders} of the route, in order
   std::optional<core::Authenticated> auth;  // set for routes that require authentication
   const core::Principal& principal() const { return auth->principal; }
 };
@@ -125,8 +126,8 @@ ordered_json NextCursor(const std::optional<std::int64_t>& next) {
 
 std::string CookieHeader(std::string_view name, std::string_view value, bool http_only, long long max_age,
                          bool secure) {
-  std::string out = std::string(name) + "=" + std::string(value) + "; Path=/; SameSite=Strict; Max-Age=" +
-                    std::to_string(max_age);
+  std::string out =
+      std::string(name) + "=" + std::string(value) + "; Path=/; SameSite=Strict; Max-Age=" + std::to_string(max_age);
   if (http_only) out += "; HttpOnly";
   if (secure) out += "; Secure";
   return out;
@@ -239,8 +240,8 @@ class Api::Impl {
     out["expires_at"] = common::FormatRfc3339(grant.expires_at);
     auto response = Json(200, out);
     const long long ttl = options_.session_ttl.count();
-    response.headers.emplace_back("Set-Cookie",
-                                  CookieHeader(kSessionCookie, grant.session_secret, true, ttl, options_.secure_cookies));
+    response.headers.emplace_back(
+        "Set-Cookie", CookieHeader(kSessionCookie, grant.session_secret, true, ttl, options_.secure_cookies));
     // Readable by the page's script so it can echo the token in X-CSRF-Token (double submit).
     response.headers.emplace_back("Set-Cookie",
                                   CookieHeader(kCsrfCookie, grant.csrf_token, false, ttl, options_.secure_cookies));
@@ -298,7 +299,8 @@ class Api::Impl {
 
   static Result<int> Level(const std::optional<std::int64_t>& value, const std::string& field) {
     if (!value) return 3;
-    if (*value < 1 || *value > 4) return Fail(Error::InvalidArgument("must be between 1 (highest) and 4 (lowest)", field));
+    if (*value < 1 || *value > 4)
+      return Fail(Error::InvalidArgument("must be between 1 (highest) and 4 (lowest)", field));
     return static_cast<int>(*value);
   }
 
@@ -421,10 +423,10 @@ class Api::Impl {
     for (const auto& c : correlations) {
       const auto incident = names.Incident(c.incident_id);
       if (incident.is_null()) continue;  // outside the caller's scope
-      candidates.push_back({{"incident", incident},
-                            {"observable", {{"type", core::ObservableTypeName(c.observable.type)},
-                                            {"value", c.observable.value}}},
-                            {"at", common::FormatRfc3339(c.at)}});
+      candidates.push_back(
+          {{"incident", incident},
+           {"observable", {{"type", core::ObservableTypeName(c.observable.type)}, {"value", c.observable.value}}},
+           {"at", common::FormatRfc3339(c.at)}});
     }
     out["correlations"] = candidates;
     return Json(200, out);
@@ -436,16 +438,16 @@ class Api::Impl {
     const auto type = q.Get("type");
     HIKESHI_TRY(const auto limit, q.Int("limit"));
     HIKESHI_CHECK(q.RejectUnknown());
-    HIKESHI_TRY(const auto pivot, s_.observables.Find(call.principal(), call.params[0],
-                                                      type ? std::optional<std::string_view>(*type) : std::nullopt,
-                                                      limit.value_or(100)));
+    HIKESHI_TRY(const auto pivot,
+                s_.observables.Find(call.principal(), call.params[0],
+                                    type ? std::optional<std::string_view>(*type) : std::nullopt, limit.value_or(100)));
     Names names(s_.store, call.principal());
     ordered_json incidents = ordered_json::array();
     for (const auto& i : pivot.sightings.incidents) incidents.push_back(detail::RenderIncident(i, names));
     ordered_json reports = ordered_json::array();
     for (const auto& r : pivot.sightings.reports) reports.push_back(detail::RenderReport(r, names));
-    return Json(200, {{"observable", {{"type", core::ObservableTypeName(pivot.observable.type)},
-                                      {"value", pivot.observable.value}}},
+    return Json(200, {{"observable",
+                       {{"type", core::ObservableTypeName(pivot.observable.type)}, {"value", pivot.observable.value}}},
                       {"incidents", incidents},
                       {"reports", reports}});
   }
@@ -480,7 +482,8 @@ class Api::Impl {
     HIKESHI_TRY(const auto rejects, s_.feeds.Rejects(call.principal(), id, after.value_or(0), limit.value_or(100)));
     ordered_json items = ordered_json::array();
     for (const auto& r : rejects) {
-      items.push_back({{"record", r.record}, {"reason", r.reason}, {"raw", r.raw}, {"at", common::FormatRfc3339(r.at)}});
+      items.push_back(
+          {{"record", r.record}, {"reason", r.reason}, {"raw", r.raw}, {"at", common::FormatRfc3339(r.at)}});
     }
     return Json(200, {{"items", items}});
   }
@@ -576,9 +579,9 @@ class Api::Impl {
     HIKESHI_TRY(const auto username, body.String("username"));
     HIKESHI_TRY(const auto name, body.String("name"));
     HIKESHI_CHECK(body.RejectUnknownFields());
-    HIKESHI_TRY(const auto issued, s_.accounts.CreateToken(call.principal(),
-                                                           username.value_or(call.principal().username),
-                                                           name.value_or("")));
+    HIKESHI_TRY(
+        const auto issued,
+        s_.accounts.CreateToken(call.principal(), username.value_or(call.principal().username), name.value_or("")));
     ordered_json out;
     out["id"] = issued.token.id;
     out["name"] = issued.token.name;

@@ -1,11 +1,6 @@
 // hikeshi: the command-line entry point and composition root. Only this folder names concrete
 // backends (store::sqlite) and wires them to core's use cases and the API.
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -15,7 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "exit_codes.hpp"
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "hikeshi/api/api.hpp"
 #include "hikeshi/api/http_server.hpp"
 #include "hikeshi/api/problem.hpp"
@@ -32,6 +31,8 @@
 #include "hikeshi/intake/feed/sources.hpp"
 #include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
+
+#include "exit_codes.hpp"
 
 namespace hikeshi::app {
 namespace {
@@ -66,7 +67,8 @@ Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create) {
   std::error_code ec;
   if (create) {
     fs::create_directories(data_dir, ec);
-    if (ec) return Fail(Error::InvalidArgument("cannot create data directory " + data_dir.string() + ": " + ec.message()));
+    if (ec)
+      return Fail(Error::InvalidArgument("cannot create data directory " + data_dir.string() + ": " + ec.message()));
     // Reports are confidential: the data directory is for the service account alone.
     fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
   } else if (!fs::exists(data_dir / kDbFile, ec)) {
@@ -263,10 +265,11 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
   }
   const core::FeedRequest request{o.format, o.input == "-" ? "-" : fs::path(o.input).filename().string(), o.mapping};
   HIKESHI_TRY(const auto run, pipeline->Ingest(core::Principal::LocalOperator(), request, *input));
-  fmt::print("feed run {} ({}, {}): {} records: {} stored, {} duplicate, {} rejected; reports {} created, {} updated; "
-             "{} correlations\n",
-             run.id, run.format, run.source, run.records, run.events_new, run.duplicates, run.rejects,
-             run.reports_created, run.reports_updated, run.correlations);
+  fmt::print(
+      "feed run {} ({}, {}): {} records: {} stored, {} duplicate, {} rejected; reports {} created, {} updated; "
+      "{} correlations\n",
+      run.id, run.format, run.source, run.records, run.events_new, run.duplicates, run.rejects, run.reports_created,
+      run.reports_updated, run.correlations);
   if (run.rejects > 0) {
     fmt::print("rejected records are kept: GET /api/v1/feeds/runs/{}/rejects\n", run.id);
   }
@@ -306,19 +309,23 @@ int Main(int argc, char** argv) {
   serve->add_option("--max-header-bytes", serve_options.max_header_bytes, "Largest request header block accepted")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 20));
-  serve->add_option("--request-timeout-ms", serve_options.request_timeout_ms,
-                    "Time a client has to send a complete request")
+  serve
+      ->add_option("--request-timeout-ms", serve_options.request_timeout_ms,
+                   "Time a client has to send a complete request")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
-  serve->add_option("--threads", serve_options.threads, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  serve->add_option("--threads", serve_options.threads, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   serve->add_flag("--secure-cookies", serve_options.secure_cookies, "Mark cookies Secure (serve behind TLS)");
   serve->add_option("--port-file", serve_options.port_file, "Write the bound port to this file");
 
   auto* user = app.add_subcommand("user", "Manage users");
   user->require_subcommand(1);
   UserOptions user_options;
-  auto* user_add = user->add_subcommand("add", "Add a user; the password comes from HIKESHI_PASSWORD, "
-                                               "--password-stdin, or is generated and printed once");
+  auto* user_add = user->add_subcommand("add",
+                                        "Add a user; the password comes from HIKESHI_PASSWORD, "
+                                        "--password-stdin, or is generated and printed once");
   add_data(user_add);
   user_add->add_option("--username,username", user_options.username, "Login name")->required();
   user_add->add_option("--role", user_options.role, "admin, handler, viewer or constituent")->capture_default_str();
@@ -352,8 +359,8 @@ int Main(int argc, char** argv) {
   IngestFeedOptions feed_options;
   auto* ingest_feed = ingest->add_subcommand("feed", "Ingest a machine feed (a file, or - for stdin)");
   add_data(ingest_feed);
-  ingest_feed->add_option("--format", feed_options.format,
-                          "ndjson, csv, shadowserver, suricata-eve, xarf, iodef or misp")
+  ingest_feed
+      ->add_option("--format", feed_options.format, "ndjson, csv, shadowserver, suricata-eve, xarf, iodef or misp")
       ->required();
   ingest_feed->add_option("--mapping", feed_options.mapping,
                           "For ndjson/csv: a mapping name (DATA/feeds/NAME.toml) or a path to a TOML file");
@@ -362,8 +369,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   ingest_feed->add_flag("--auto-link", feed_options.auto_link,
                         "Link a new report to the one open incident it correlates with");
-  ingest_feed->add_option("--unmatched", feed_options.unmatched,
-                          "Where events no constituency matches go: coordination or out-of-scope")
+  ingest_feed
+      ->add_option("--unmatched", feed_options.unmatched,
+                   "Where events no constituency matches go: coordination or out-of-scope")
       ->capture_default_str();
   ingest_feed->add_flag("--quiet", feed_options.quiet, "No progress lines");
   ingest_feed->add_option("input", feed_options.input, "The feed file, or - for standard input")->capture_default_str();

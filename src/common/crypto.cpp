@@ -1,9 +1,9 @@
 #include "hikeshi/common/crypto.hpp"
 
-#include <sodium.h>
-
 #include <stdexcept>
 #include <vector>
+
+#include <sodium.h>
 
 namespace hikeshi::common {
 

@@ -1,8 +1,8 @@
 #include "hikeshi/common/time.hpp"
 
-#include <fmt/format.h>
-
 #include <charconv>
+
+#include <fmt/format.h>
 
 namespace hikeshi::common {
 
@@ -87,8 +87,6 @@ std::optional<Timestamp> ParseRfc3339(std::string_view text) {
                    microseconds(total_seconds * 1'000'000LL + micros));
 }
 
-int YearOf(Timestamp t) {
-  return static_cast<int>(std::chrono::year_month_day(floor<days>(t)).year());
-}
+int YearOf(Timestamp t) { return static_cast<int>(std::chrono::year_month_day(floor<days>(t)).year()); }
 
 }  // namespace hikeshi::common

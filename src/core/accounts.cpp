@@ -62,7 +62,8 @@ Result<User> Accounts::AddUser(const Principal& actor, const NewUser& request) {
           return Fail(Error{ErrorCode::kNotFound, "constituency '" + request.constituencies[i] + "' not found",
                             "/constituencies/" + std::to_string(i)});
         }
-        if (std::find(user.constituency_ids.begin(), user.constituency_ids.end(), c->id) == user.constituency_ids.end()) {
+        if (std::find(user.constituency_ids.begin(), user.constituency_ids.end(), c->id) ==
+            user.constituency_ids.end()) {
           user.constituency_ids.push_back(c->id);
         }
       }

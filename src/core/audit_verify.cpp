@@ -1,9 +1,9 @@
 #include "hikeshi/core/audit_verify.hpp"
 
-#include <fmt/format.h>
-
 #include <map>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/snapshot.hpp"
@@ -29,8 +29,8 @@ void CheckObject(const std::map<Key, LastState>& last, std::map<Key, bool>& seen
   const auto it = last.find(key);
   if (it == last.end()) {
     verdict.first_bad_seq = 0;
-    verdict.problem = fmt::format("{} {} is in the store but no audit entry records it (added behind Hikeshi's back)",
-                                  type, id);
+    verdict.problem =
+        fmt::format("{} {} is in the store but no audit entry records it (added behind Hikeshi's back)", type, id);
     return;
   }
   if (it->second.after_sha256 != common::Sha256Hex(snapshot)) {

@@ -1,9 +1,9 @@
 #include "hikeshi/core/feed_ingest.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <map>
+
+#include <fmt/format.h>
 
 #include "hikeshi/common/crypto.hpp"
 
@@ -141,8 +141,8 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
       // anything new for (the others were looked up when they were added).
       std::vector<Observable> added;
       for (const auto& o : fold.observables) {
-        if (!existing || std::find(existing->observables.begin(), existing->observables.end(), o) ==
-                             existing->observables.end()) {
+        if (!existing ||
+            std::find(existing->observables.begin(), existing->observables.end(), o) == existing->observables.end()) {
           added.push_back(o);
         }
       }

@@ -1,8 +1,8 @@
 #include "hikeshi/core/human_id.hpp"
 
-#include <fmt/format.h>
-
 #include <charconv>
+
+#include <fmt/format.h>
 
 namespace hikeshi::core {
 

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 
-#include "detail/resolve.hpp"
-#include "detail/validate.hpp"
 #include "hikeshi/core/priority.hpp"
 #include "hikeshi/core/snapshot.hpp"
+
+#include "detail/resolve.hpp"
+#include "detail/validate.hpp"
 
 namespace hikeshi::core {
 
@@ -24,7 +25,8 @@ Result<ParsedCategory> ParseCategoryField(std::string_view text) {
   auto parsed = ParseCategory(text);
   if (!parsed) {
     return Fail(Error::InvalidArgument(
-        "'" + std::string(text) + "' is not an RSIT class/type (such as fraud/phishing) or one of the guide's categories",
+        "'" + std::string(text) +
+            "' is not an RSIT class/type (such as fraud/phishing) or one of the guide's categories",
         "/category"));
   }
   return *parsed;
@@ -39,7 +41,8 @@ Result<Tlp> ParseTlpField(std::string_view text) {
   auto tlp = ParseTlp(text);
   if (!tlp) {
     return Fail(Error::InvalidArgument(
-        "'" + std::string(text) + "' is not a TLP 2.0 label (TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED)",
+        "'" + std::string(text) +
+            "' is not a TLP 2.0 label (TLP:CLEAR, TLP:GREEN, TLP:AMBER, TLP:AMBER+STRICT, TLP:RED)",
         "/tlp"));
   }
   return *tlp;
@@ -58,9 +61,8 @@ Result<std::int64_t> ResolveOwner(StoreReader& reader, const Principal& actor, c
     }
   }
   if (user->role != Role::kAdmin && user->role != Role::kHandler) {
-    return Fail(Error::InvalidArgument("'" + username + "' is a " + std::string(RoleName(user->role)) +
-                                           " and cannot own incidents",
-                                       "/owner"));
+    return Fail(Error::InvalidArgument(
+        "'" + username + "' is a " + std::string(RoleName(user->role)) + " and cannot own incidents", "/owner"));
   }
   if (!Principal::ForUser(*user).scope.Allows(constituency_id)) {
     return Fail(Error::InvalidArgument("'" + username + "' cannot see this incident's constituency", "/owner"));
@@ -71,11 +73,16 @@ Result<std::int64_t> ResolveOwner(StoreReader& reader, const Principal& actor, c
 std::string ActionFor(IncidentStatus before, IncidentStatus after) {
   if (before == after) return "incident.update";
   switch (after) {
-    case IncidentStatus::kResolved: return "incident.resolve";
-    case IncidentStatus::kClosed: return "incident.close";
-    case IncidentStatus::kRejected: return "incident.reject";
-    case IncidentStatus::kMerged: return "incident.merge";
-    case IncidentStatus::kOpen: return "incident.reopen";
+    case IncidentStatus::kResolved:
+      return "incident.resolve";
+    case IncidentStatus::kClosed:
+      return "incident.close";
+    case IncidentStatus::kRejected:
+      return "incident.reject";
+    case IncidentStatus::kMerged:
+      return "incident.merge";
+    case IncidentStatus::kOpen:
+      return "incident.reopen";
   }
   return "incident.update";
 }
@@ -198,8 +205,12 @@ Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, 
       HIKESHI_CHECK(CheckStatusTransition(before.status, *status));
       after.status = *status;
       switch (*status) {
-        case IncidentStatus::kResolved: after.resolved_at = now; break;
-        case IncidentStatus::kClosed: after.closed_at = now; break;
+        case IncidentStatus::kResolved:
+          after.resolved_at = now;
+          break;
+        case IncidentStatus::kClosed:
+          after.closed_at = now;
+          break;
         case IncidentStatus::kOpen:
           after.resolved_at.reset();
           after.closed_at.reset();
@@ -213,12 +224,14 @@ Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, 
             return Fail(Error{ErrorCode::kNotFound, "incident '" + *patch.merged_into + "' not found", "/merged_into"});
           }
           if (target->status != IncidentStatus::kOpen) {
-            return Fail(Error::FailedPrecondition("incidents can be merged only into an open incident", "/merged_into"));
+            return Fail(
+                Error::FailedPrecondition("incidents can be merged only into an open incident", "/merged_into"));
           }
           after.merged_into = target->id;
           break;
         }
-        case IncidentStatus::kRejected: break;
+        case IncidentStatus::kRejected:
+          break;
       }
     }
     if (phase && *phase != before.phase) {
@@ -251,7 +264,8 @@ Result<Page<Incident>> Incidents::List(const Principal& actor, const IncidentLis
   if (request.category) {
     const auto& text = *request.category;
     const auto& classes = RsitClasses();
-    const bool is_class = std::any_of(classes.begin(), classes.end(), [&](const RsitClass& c) { return c.name == text; });
+    const bool is_class =
+        std::any_of(classes.begin(), classes.end(), [&](const RsitClass& c) { return c.name == text; });
     if (is_class) {
       query.rsit_class = text;
     } else {

@@ -1,7 +1,5 @@
 #include "hikeshi/core/observable.hpp"
 
-#include "hikeshi/common/utf8.hpp"
-
 #include <array>
 #include <charconv>
 #include <cstddef>
@@ -12,6 +10,8 @@
 #include <utility>
 
 #include <arpa/inet.h>
+
+#include "hikeshi/common/utf8.hpp"
 
 namespace hikeshi::core {
 

@@ -23,9 +23,9 @@ Result<Pivot> Observables::Find(const Principal& actor, std::string_view value, 
       }
     }
     if (!observable) {
-      return Fail(Error::InvalidArgument(
-          "'" + std::string(value.substr(0, 200)) + "' is not an IP, network, e-mail, URL, hash, AS number, CVE or domain",
-          "/value"));
+      return Fail(Error::InvalidArgument("'" + std::string(value.substr(0, 200)) +
+                                             "' is not an IP, network, e-mail, URL, hash, AS number, CVE or domain",
+                                         "/value"));
     }
   }
   Pivot pivot{*observable, {}};

@@ -1,8 +1,9 @@
 #include "hikeshi/core/reports.hpp"
 
+#include "hikeshi/core/human_id.hpp"
+
 #include "detail/resolve.hpp"
 #include "detail/validate.hpp"
-#include "hikeshi/core/human_id.hpp"
 
 namespace hikeshi::core {
 
@@ -25,9 +26,8 @@ Result<void> RequireTriager(const Principal& actor) {
 
 Result<void> RequireNew(const Report& report) {
   if (report.status == ReportStatus::kNew) return {};
-  return Fail(Error::FailedPrecondition("report " + report.human_id + " is already " +
-                                            std::string(ReportStatusName(report.status)),
-                                        "/status"));
+  return Fail(Error::FailedPrecondition(
+      "report " + report.human_id + " is already " + std::string(ReportStatusName(report.status)), "/status"));
 }
 }  // namespace
 

@@ -7,8 +7,8 @@
 namespace hikeshi::core {
 
 namespace {
-using nlohmann::ordered_json;
 using common::FormatRfc3339;
+using nlohmann::ordered_json;
 
 ordered_json Optional(const std::optional<std::int64_t>& v) { return v ? ordered_json(*v) : ordered_json(nullptr); }
 ordered_json Optional(const std::optional<Timestamp>& v) {

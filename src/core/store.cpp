@@ -31,7 +31,8 @@ Result<Incident> WriteTx::CreateIncident(const AuditContext& ctx, Incident incid
   HIKESHI_TRY(const auto number, NextCounter(CounterKey(IdKind::kIncident, year)));
   incident.human_id = FormatHumanId(IdKind::kIncident, year, number);
   HIKESHI_TRY(incident.id, DoInsertIncident(incident));
-  HIKESHI_CHECK(Audit(ctx, "incident.create", "incident", incident.human_id, incident.human_id, "", Snapshot(incident)));
+  HIKESHI_CHECK(
+      Audit(ctx, "incident.create", "incident", incident.human_id, incident.human_id, "", Snapshot(incident)));
   return incident;
 }
 
@@ -70,8 +71,7 @@ Result<void> WriteTx::UpdateConstituency(const AuditContext& ctx, const Constitu
 
 Result<Contact> WriteTx::CreateContact(const AuditContext& ctx, Contact contact) {
   HIKESHI_TRY(contact.id, DoInsertContact(contact));
-  HIKESHI_CHECK(
-      Audit(ctx, "contact.create", "contact", std::to_string(contact.id), "", "", Snapshot(contact)));
+  HIKESHI_CHECK(Audit(ctx, "contact.create", "contact", std::to_string(contact.id), "", "", Snapshot(contact)));
   return contact;
 }
 

@@ -7,7 +7,8 @@
 namespace hikeshi::core {
 
 namespace {
-constexpr std::array<std::string_view, 5> kNames = {"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"};
+constexpr std::array<std::string_view, 5> kNames = {"TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT",
+                                                    "TLP:RED"};
 }  // namespace
 
 std::string_view TlpName(Tlp tlp) { return kNames[static_cast<int>(tlp)]; }

@@ -13,11 +13,16 @@ constexpr std::array<std::string_view, 7> kPhaseNames = {"triage",       "analys
 bool StatusAllows(IncidentStatus from, IncidentStatus to) {
   using S = IncidentStatus;
   switch (from) {
-    case S::kOpen: return to == S::kResolved || to == S::kRejected || to == S::kMerged;
-    case S::kResolved: return to == S::kClosed || to == S::kOpen;
-    case S::kClosed: return to == S::kOpen;
-    case S::kRejected: return to == S::kOpen;
-    case S::kMerged: return false;
+    case S::kOpen:
+      return to == S::kResolved || to == S::kRejected || to == S::kMerged;
+    case S::kResolved:
+      return to == S::kClosed || to == S::kOpen;
+    case S::kClosed:
+      return to == S::kOpen;
+    case S::kRejected:
+      return to == S::kOpen;
+    case S::kMerged:
+      return false;
   }
   return false;
 }
@@ -28,13 +33,20 @@ bool PhaseAllows(Phase from, Phase to) {
   // later phase when new facts arrive.
   if (to == P::kAnalysis && from != P::kTriage && from != P::kAnalysis) return true;
   switch (from) {
-    case P::kTriage: return to == P::kAnalysis;
-    case P::kAnalysis: return to == P::kResponsePlan;
-    case P::kResponsePlan: return to == P::kContainment;
-    case P::kContainment: return to == P::kCoordination || to == P::kRecovery;
-    case P::kCoordination: return to == P::kResponsePlan || to == P::kContainment || to == P::kRecovery;
-    case P::kRecovery: return to == P::kPostIncident;
-    case P::kPostIncident: return false;
+    case P::kTriage:
+      return to == P::kAnalysis;
+    case P::kAnalysis:
+      return to == P::kResponsePlan;
+    case P::kResponsePlan:
+      return to == P::kContainment;
+    case P::kContainment:
+      return to == P::kCoordination || to == P::kRecovery;
+    case P::kCoordination:
+      return to == P::kResponsePlan || to == P::kContainment || to == P::kRecovery;
+    case P::kRecovery:
+      return to == P::kPostIncident;
+    case P::kPostIncident:
+      return false;
   }
   return false;
 }
@@ -60,10 +72,9 @@ std::optional<Phase> ParsePhase(std::string_view text) {
 
 Result<void> CheckStatusTransition(IncidentStatus from, IncidentStatus to) {
   if (StatusAllows(from, to)) return {};
-  return Fail(Error::FailedPrecondition(
-      "an incident cannot go from status '" + std::string(StatusName(from)) + "' to '" + std::string(StatusName(to)) +
-          "'",
-      "/status"));
+  return Fail(Error::FailedPrecondition("an incident cannot go from status '" + std::string(StatusName(from)) +
+                                            "' to '" + std::string(StatusName(to)) + "'",
+                                        "/status"));
 }
 
 Result<void> CheckPhaseTransition(IncidentStatus status, Phase from, Phase to) {

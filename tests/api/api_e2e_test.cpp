@@ -2,11 +2,11 @@
 // endpoint, the constituency scoping rule, sessions with CSRF, and every bad-input case, each of
 // which must answer problem+json naming the field and leave the store unchanged.
 
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
 
 #include "e2e_fixture.hpp"
 
@@ -27,9 +27,11 @@ class ApiTest : public ::testing::Test {
       const auto r = RunCli({"constituency", "add", "--data", data, name, "--cidr", cidr});
       ASSERT_TRUE(r.status.Succeeded()) << r.err;
     }
-    const std::vector<std::vector<std::string>> users = {
-        {"alice", "handler", "alpha"}, {"bob", "handler", "beta"}, {"vic", "viewer", "alpha"},
-        {"carl", "constituent", "alpha"}, {"tess", "handler", "alpha"}};
+    const std::vector<std::vector<std::string>> users = {{"alice", "handler", "alpha"},
+                                                         {"bob", "handler", "beta"},
+                                                         {"vic", "viewer", "alpha"},
+                                                         {"carl", "constituent", "alpha"},
+                                                         {"tess", "handler", "alpha"}};
     for (const auto& u : users) {
       const auto r = RunCli({"user", "add", "--data", data, u[0], "--role", u[1], "--constituency", u[2]},
                             {{"HIKESHI_PASSWORD", kUserPassword}});
@@ -133,8 +135,8 @@ TEST_F(ApiTest, IncidentIsCreatedReadAndListedWithItsFields) {
   ASSERT_EQ(got.status, 200);
   EXPECT_EQ(Body(got)["title"], kPhishing["title"]);
 
-  const auto listed = S().Call("GET", "/api/v1/incidents?status=open&category=fraud&priority=P2&owner=alice",
-                               Token("alice"));
+  const auto listed =
+      S().Call("GET", "/api/v1/incidents?status=open&category=fraud&priority=P2&owner=alice", Token("alice"));
   ASSERT_EQ(listed.status, 200) << listed.body;
   EXPECT_TRUE(Ids(Body(listed)).contains(id));
   const auto other = S().Call("GET", "/api/v1/incidents?category=availability/ddos", Token("alice"));
@@ -219,8 +221,7 @@ TEST_F(ApiTest, ReportsAreFiledLinkedAndRejected) {
   const std::string spam = CreateReport("alice", {{"subject", "Cheap watches"}, {"constituency", "alpha"}})["id"];
   ExpectProblem(S().Call("POST", "/api/v1/reports/" + spam + "/reject", Token("alice"), R"({"reason":"boring"})"), 400,
                 "/reason");
-  r = S().Call("POST", "/api/v1/reports/" + spam + "/reject", Token("alice"),
-               R"({"reason":"spam","comment":"UCE"})");
+  r = S().Call("POST", "/api/v1/reports/" + spam + "/reject", Token("alice"), R"({"reason":"spam","comment":"UCE"})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Body(r)["status"], "rejected");
   EXPECT_EQ(Body(r)["reject_reason"], "spam");
@@ -328,29 +329,31 @@ TEST_F(ApiTest, RolesLimitWhatUsersMayDo) {
                 403, "");
   // Only admins add constituencies and users.
   ExpectProblem(S().Call("POST", "/api/v1/constituencies", Token("alice"), R"({"name":"gamma"})"), 403, "");
-  const auto added = S().Call("POST", "/api/v1/constituencies", Token("admin"),
-                              R"({"name":"gamma","cidrs":["203.0.113.77/24"],"asns":["AS64500"],"domains":["Gamma.Example."]})");
+  const auto added =
+      S().Call("POST", "/api/v1/constituencies", Token("admin"),
+               R"({"name":"gamma","cidrs":["203.0.113.77/24"],"asns":["AS64500"],"domains":["Gamma.Example."]})");
   ASSERT_EQ(added.status, 201) << added.body;
   EXPECT_EQ(Body(added)["cidrs"], json::array({"203.0.113.0/24"}));
   EXPECT_EQ(Body(added)["domains"], json::array({"gamma.example"}));
   ExpectProblem(S().Call("POST", "/api/v1/constituencies", Token("admin"), R"({"name":"gamma"})"), 409, "");
-  ExpectProblem(S().Call("POST", "/api/v1/constituencies", Token("admin"), R"({"name":"delta","cidrs":["10.0.0.0/33"]})"),
-                400, "/cidrs/0");
+  ExpectProblem(
+      S().Call("POST", "/api/v1/constituencies", Token("admin"), R"({"name":"delta","cidrs":["10.0.0.0/33"]})"), 400,
+      "/cidrs/0");
 }
 
 TEST_F(ApiTest, UsersAndTokensCanBeManagedThroughTheApi) {
-  const auto created = S().Call("POST", "/api/v1/users", Token("admin"),
-                                json({{"username", "dana"}, {"password", kUserPassword}, {"role", "handler"},
-                                      {"constituencies", {"beta"}}})
-                                    .dump());
+  const auto created = S().Call(
+      "POST", "/api/v1/users", Token("admin"),
+      json({{"username", "dana"}, {"password", kUserPassword}, {"role", "handler"}, {"constituencies", {"beta"}}})
+          .dump());
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_EQ(Body(created)["constituencies"], json::array({"beta"}));
   EXPECT_FALSE(created.body.find("argon2") != std::string::npos);
-  ExpectProblem(S().Call("POST", "/api/v1/users", Token("admin"),
-                         json({{"username", "erin"}, {"password", "short"}, {"role", "handler"},
-                               {"constituencies", {"beta"}}})
-                             .dump()),
-                400, "/password");
+  ExpectProblem(
+      S().Call("POST", "/api/v1/users", Token("admin"),
+               json({{"username", "erin"}, {"password", "short"}, {"role", "handler"}, {"constituencies", {"beta"}}})
+                   .dump()),
+      400, "/password");
   const auto token = S().Call("POST", "/api/v1/tokens", Token("admin"), R"({"username":"dana","name":"script"})");
   ASSERT_EQ(token.status, 201) << token.body;
   const std::string secret = Body(token)["token"];
@@ -364,8 +367,8 @@ TEST_F(ApiTest, UsersAndTokensCanBeManagedThroughTheApi) {
 }
 
 TEST_F(ApiTest, SessionLoginSetsAHardenedCookieAndRequiresCsrfForChanges) {
-  const auto login = S().Call("POST", "/api/v1/session", "",
-                              json({{"username", "alice"}, {"password", kUserPassword}}).dump());
+  const auto login =
+      S().Call("POST", "/api/v1/session", "", json({{"username", "alice"}, {"password", kUserPassword}}).dump());
   ASSERT_EQ(login.status, 200) << login.body;
   std::string session_cookie;
   for (const auto& c : login.Headers("Set-Cookie")) {
@@ -385,12 +388,12 @@ TEST_F(ApiTest, SessionLoginSetsAHardenedCookieAndRequiresCsrfForChanges) {
   // Reads need no CSRF token; changes do.
   EXPECT_EQ(S().Call("GET", "/api/v1/incidents", "", "", {{"Cookie", cookie}}).status, 200);
   ExpectProblem(S().Call("POST", "/api/v1/incidents", "", kPhishing.dump(), {{"Cookie", cookie}}), 403, "");
-  ExpectProblem(S().Call("POST", "/api/v1/incidents", "", kPhishing.dump(),
-                         {{"Cookie", cookie}, {"X-CSRF-Token", "forged"}}),
-                403, "");
-  EXPECT_EQ(S().Call("POST", "/api/v1/incidents", "", kPhishing.dump(), {{"Cookie", cookie}, {"X-CSRF-Token", csrf}})
-                .status,
-            201);
+  ExpectProblem(
+      S().Call("POST", "/api/v1/incidents", "", kPhishing.dump(), {{"Cookie", cookie}, {"X-CSRF-Token", "forged"}}),
+      403, "");
+  EXPECT_EQ(
+      S().Call("POST", "/api/v1/incidents", "", kPhishing.dump(), {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}).status,
+      201);
   // Logout ends the session.
   EXPECT_EQ(S().Call("DELETE", "/api/v1/session", "", "", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}).status, 204);
   ExpectProblem(S().Call("GET", "/api/v1/session", "", "", {{"Cookie", cookie}}), 401, "");
@@ -405,8 +408,8 @@ TEST_F(ApiTest, WrongCredentialsAreRefusedAndRepeatedFailuresThrottled) {
   const auto right = json({{"username", "tess"}, {"password", kUserPassword}}).dump();
   ExpectProblem(S().Call("POST", "/api/v1/session", "", right), 429, "");
   // An unknown user gets the same answer as a wrong password.
-  const auto unknown = S().Call("POST", "/api/v1/session", "",
-                                json({{"username", "nobody"}, {"password", "whatever-password"}}).dump());
+  const auto unknown =
+      S().Call("POST", "/api/v1/session", "", json({{"username", "nobody"}, {"password", "whatever-password"}}).dump());
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(Body(unknown)["detail"], "wrong username or password");
 }
@@ -453,8 +456,9 @@ TEST_F(ApiTest, BadInputIsRefusedWithProblemJsonNamingTheFieldAndWritesNothing) 
   ExpectProblem(post(wrong.dump()), 400, "/title");
   // unknown ids and routes
   ExpectProblem(S().Call("PATCH", "/api/v1/incidents/I-2026-424242", Token("alice"), R"({"title":"x"})"), 404, "");
-  ExpectProblem(S().Call("POST", "/api/v1/reports/R-2026-424242/link", Token("alice"), R"({"incident":"I-2026-000001"})"),
-                404, "");
+  ExpectProblem(
+      S().Call("POST", "/api/v1/reports/R-2026-424242/link", Token("alice"), R"({"incident":"I-2026-000001"})"), 404,
+      "");
   ExpectProblem(S().Call("GET", "/api/v1/nothing-here", Token("alice")), 404, "");
   ExpectProblem(S().Call("DELETE", "/api/v1/incidents", Token("alice")), 405, "");
   // oversize body (the server runs with --max-body-bytes 65536)
@@ -487,7 +491,8 @@ TEST_F(ApiTest, SlowClientIsTimedOut) {
   auto conn = testing::HttpConnection::Connect(S().port());
   ASSERT_TRUE(conn.has_value());
   // Half a request, then silence: the server (request timeout 1.5 s) must give up on us.
-  ASSERT_TRUE(conn->SendRaw("POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ti").has_value());
+  ASSERT_TRUE(
+      conn->SendRaw("POST /api/v1/incidents HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ti").has_value());
   const auto start = std::chrono::steady_clock::now();
   conn->set_timeout(milliseconds(10'000));
   const auto r = conn->ReadResponse();
@@ -504,14 +509,20 @@ TEST_F(ApiTest, OpenApiDocumentDescribesEveryEndpoint) {
   ASSERT_TRUE(doc.is_object());
   EXPECT_EQ(doc["openapi"], "3.1.0");
   // The endpoints the API must offer, written out by hand from the specification.
-  const std::vector<std::pair<std::string, std::string>> required = {
-      {"post", "/api/v1/session"},          {"get", "/api/v1/session"},
-      {"delete", "/api/v1/session"},        {"post", "/api/v1/incidents"},
-      {"get", "/api/v1/incidents"},         {"get", "/api/v1/incidents/{id}"},
-      {"patch", "/api/v1/incidents/{id}"},  {"get", "/api/v1/incidents/{id}/timeline"},
-      {"post", "/api/v1/reports"},          {"get", "/api/v1/reports"},
-      {"get", "/api/v1/reports/{id}"},      {"post", "/api/v1/reports/{id}/link"},
-      {"post", "/api/v1/reports/{id}/reject"}, {"get", "/api/v1/openapi.json"}};
+  const std::vector<std::pair<std::string, std::string>> required = {{"post", "/api/v1/session"},
+                                                                     {"get", "/api/v1/session"},
+                                                                     {"delete", "/api/v1/session"},
+                                                                     {"post", "/api/v1/incidents"},
+                                                                     {"get", "/api/v1/incidents"},
+                                                                     {"get", "/api/v1/incidents/{id}"},
+                                                                     {"patch", "/api/v1/incidents/{id}"},
+                                                                     {"get", "/api/v1/incidents/{id}/timeline"},
+                                                                     {"post", "/api/v1/reports"},
+                                                                     {"get", "/api/v1/reports"},
+                                                                     {"get", "/api/v1/reports/{id}"},
+                                                                     {"post", "/api/v1/reports/{id}/link"},
+                                                                     {"post", "/api/v1/reports/{id}/reject"},
+                                                                     {"get", "/api/v1/openapi.json"}};
   for (const auto& [method, path] : required) {
     EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method)) << method << " " << path;
   }
@@ -540,8 +551,8 @@ TEST_F(ApiTest, ConcurrentClientsAllGetServed) {
       for (int i = 0; i < 5; ++i) {
         json body = kPhishing;
         body["title"] = "concurrent " + std::to_string(t) + "-" + std::to_string(i);
-        testing::HttpClientRequest request{"POST", "/api/v1/incidents",
-                                           {{"Authorization", "Bearer " + Token("alice")}}, body.dump()};
+        testing::HttpClientRequest request{
+            "POST", "/api/v1/incidents", {{"Authorization", "Bearer " + Token("alice")}}, body.dump()};
         const auto r = testing::Fetch(S().port(), request, milliseconds(30'000));
         if (r && r->status == 201) ++created;
       }

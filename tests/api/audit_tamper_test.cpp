@@ -1,9 +1,9 @@
 // `hikeshi audit verify`: passes on an intact store, and after a row of the journal or of the data
 // is edited with the plain sqlite3 shell it fails and names the first bad entry.
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
+
+#include <gtest/gtest.h>
 
 #include "e2e_fixture.hpp"
 
@@ -85,8 +85,9 @@ TEST(AuditTamperTest, EditedIncidentRowIsNamed) {
 TEST(AuditTamperTest, PasswordSwappedBehindTheJournalIsDetected) {
   TempDir dir;
   Populate(dir);
-  ASSERT_EQ(Sqlite(dir, "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'alice') "
-                        "WHERE username = 'admin'"),
+  ASSERT_EQ(Sqlite(dir,
+                   "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'alice') "
+                   "WHERE username = 'admin'"),
             0);
   const auto result = Verify(dir);
   EXPECT_EQ(result.status.code, 1);
@@ -96,8 +97,9 @@ TEST(AuditTamperTest, PasswordSwappedBehindTheJournalIsDetected) {
 TEST(AuditTamperTest, RowInsertedBehindTheJournalIsDetected) {
   TempDir dir;
   Populate(dir);
-  ASSERT_EQ(Sqlite(dir, "INSERT INTO constituencies (name, description, cidrs, asns, domains, created_at) "
-                        "SELECT 'rogue', description, cidrs, asns, domains, created_at FROM constituencies LIMIT 1"),
+  ASSERT_EQ(Sqlite(dir,
+                   "INSERT INTO constituencies (name, description, cidrs, asns, domains, created_at) "
+                   "SELECT 'rogue', description, cidrs, asns, domains, created_at FROM constituencies LIMIT 1"),
             0);
   const auto result = Verify(dir);
   EXPECT_EQ(result.status.code, 1);

@@ -1,12 +1,12 @@
 #include "e2e_fixture.hpp"
 
-#include <gtest/gtest.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <fstream>
 #include <random>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 namespace hikeshi::e2e {
 

@@ -2,8 +2,6 @@
 // A running Hikeshi for end-to-end tests: a fresh data directory prepared with the real CLI, and
 // `hikeshi serve` on an ephemeral 127.0.0.1 port. Also small HTTP+JSON conveniences.
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"

@@ -3,11 +3,11 @@
 // SIGKILL mid-feed) neither loses nor duplicates anything, and the API shows runs, rejects,
 // pivots and correlations. Counts are checked against the database with the sqlite3 shell.
 
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <fstream>
+
+#include <gtest/gtest.h>
+#include <signal.h>
 
 #include "e2e_fixture.hpp"
 
@@ -71,10 +71,10 @@ class FeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() / "data";
-    ASSERT_TRUE(RunCli({"init", "--data", data_.string()}, {{"HIKESHI_ADMIN_PASSWORD", kAdminPassword}})
-                    .status.Succeeded());
     ASSERT_TRUE(
-        RunCli({"constituency", "add", "--data", data_.string(), "alpha", "--cidr", "192.0.2.0/24"}).status.Succeeded());
+        RunCli({"init", "--data", data_.string()}, {{"HIKESHI_ADMIN_PASSWORD", kAdminPassword}}).status.Succeeded());
+    ASSERT_TRUE(RunCli({"constituency", "add", "--data", data_.string(), "alpha", "--cidr", "192.0.2.0/24"})
+                    .status.Succeeded());
   }
   CliResult Ingest(const std::string& file, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"ingest", "feed", "--data", data_.string(), "--format", "suricata-eve"};
@@ -92,8 +92,9 @@ class FeedTest : public ::testing::Test {
 };
 
 TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
-  const auto file = Write(dir_, "eve.json", EveFeed(3000, 30, {"{not json", R"({"event_type":"alert","src_ip":"999.1.1.1"})",
-                                                               std::string(10, '\x01')}));
+  const auto file = Write(
+      dir_, "eve.json",
+      EveFeed(3000, 30, {"{not json", R"({"event_type":"alert","src_ip":"999.1.1.1"})", std::string(10, '\x01')}));
   const auto result = Ingest(file, {"--batch", "500"});
   ASSERT_TRUE(result.status.Succeeded()) << result.err;
   EXPECT_NE(result.out.find("3000 stored, 0 duplicate, 3 rejected"), std::string::npos) << result.out;
@@ -104,8 +105,9 @@ TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
   EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE fingerprint <> ''"), 30);
   EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 3000);
   // Every scanner is in alpha's network, so every report is alpha's.
-  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports r JOIN constituencies c ON c.id = r.constituency_id "
-                         "WHERE c.name = 'alpha'"),
+  EXPECT_EQ(Count(data_,
+                  "SELECT count(*) FROM reports r JOIN constituencies c ON c.id = r.constituency_id "
+                  "WHERE c.name = 'alpha'"),
             30);
   ExpectJournalIntact();
 }
@@ -140,9 +142,9 @@ TEST_F(FeedTest, KilledMidFeedThenRerunLosesAndDuplicatesNothing) {
 
   const auto rerun = Ingest(file, {"--batch", "500"});
   ASSERT_TRUE(rerun.status.Succeeded()) << rerun.err;
-  EXPECT_NE(rerun.out.find(std::to_string(kAlerts - after_kill) + " stored, " + std::to_string(after_kill) +
-                           " duplicate"),
-            std::string::npos)
+  EXPECT_NE(
+      rerun.out.find(std::to_string(kAlerts - after_kill) + " stored, " + std::to_string(after_kill) + " duplicate"),
+      std::string::npos)
       << rerun.out << " (killed after " << after_kill << ")";
   EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), kAlerts);
   EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), kAlerts);

@@ -3,14 +3,14 @@
 // errors that name the offending field. Only api's .cpp files include this (it brings
 // nlohmann/json). Not thread-safe; one reader per request.
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/core/incidents.hpp"

@@ -2,11 +2,11 @@
 // JSON renderings of domain objects as the API shows them: names instead of row ids, human ids,
 // RFC 3339 times. Not a public header; api .cpp files only.
 
-#include <nlohmann/json.hpp>
-
 #include <map>
 #include <optional>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "hikeshi/core/model.hpp"
 #include "hikeshi/core/principal.hpp"

@@ -32,8 +32,8 @@ TEST(JsonInputTest, WrongTypesNameTheField) {
 }
 
 TEST(JsonInputTest, MalformedAndHostileBodiesAreRefused) {
-  for (const std::string body : {"", "{", "[]", "\"text\"", "{\"a\":}", "{\"a\":1}garbage", "\xff\xfe{}",
-                                 "{\"a\":\"\xc3\x28\"}"}) {
+  for (const std::string body :
+       {"", "{", "[]", "\"text\"", "{\"a\":}", "{\"a\":1}garbage", "\xff\xfe{}", "{\"a\":\"\xc3\x28\"}"}) {
     const auto r = JsonObjectReader::Parse(body);
     EXPECT_FALSE(r.has_value()) << body;
     if (!r) {

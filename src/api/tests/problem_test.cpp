@@ -8,13 +8,13 @@ namespace {
 
 TEST(ProblemTest, EachErrorCodeHasOneHttpStatus) {
   const std::vector<std::pair<Error, int>> expected = {
-      {Error::InvalidArgument("x"), 400},     {Error::Unauthenticated("x"), 401},
-      {Error::PermissionDenied("x"), 403},    {Error::NotFound("x"), 404},
-      {Error::MethodNotAllowed("x"), 405},    {Error::DeadlineExceeded("x"), 408},
-      {Error::Conflict("x"), 409},            {Error::FailedPrecondition("x"), 409},
-      {Error::TooLarge("x", "/body"), 413},   {Error::TooLarge("x", "/headers"), 431},
-      {Error::ResourceExhausted("x"), 429},   {Error::Unavailable("x"), 503},
-      {Error::Internal("x"), 500},            {Error::DataLoss("x"), 500},
+      {Error::InvalidArgument("x"), 400},   {Error::Unauthenticated("x"), 401},
+      {Error::PermissionDenied("x"), 403},  {Error::NotFound("x"), 404},
+      {Error::MethodNotAllowed("x"), 405},  {Error::DeadlineExceeded("x"), 408},
+      {Error::Conflict("x"), 409},          {Error::FailedPrecondition("x"), 409},
+      {Error::TooLarge("x", "/body"), 413}, {Error::TooLarge("x", "/headers"), 431},
+      {Error::ResourceExhausted("x"), 429}, {Error::Unavailable("x"), 503},
+      {Error::Internal("x"), 500},          {Error::DataLoss("x"), 500},
   };
   for (const auto& [error, status] : expected) {
     EXPECT_EQ(HttpStatusOf(error), status) << ErrorCodeName(error.code());

@@ -17,11 +17,11 @@ TEST(Utf8Test, DecodesEachSequenceLength) {
 }
 
 TEST(Utf8Test, RefusesEveryMalformedForm) {
-  for (const std::string_view bad : {std::string_view("\xc0\xaf"),       // overlong '/'
-                                     std::string_view("\xed\xa0\x80"),   // surrogate
+  for (const std::string_view bad : {std::string_view("\xc0\xaf"),          // overlong '/'
+                                     std::string_view("\xed\xa0\x80"),      // surrogate
                                      std::string_view("\xf4\x90\x80\x80"),  // over U+10FFFF
-                                     std::string_view("\xe5\xa0"),       // truncated
-                                     std::string_view("\x80"),           // lone continuation
+                                     std::string_view("\xe5\xa0"),          // truncated
+                                     std::string_view("\x80"),              // lone continuation
                                      std::string_view("\xff")}) {
     EXPECT_EQ(DecodeUtf8(bad, 0).length, 0u);
     EXPECT_FALSE(IsValidUtf8(bad));

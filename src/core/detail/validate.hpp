@@ -10,7 +10,9 @@ namespace hikeshi::core::detail {
 
 // A name people type on a command line: 1..64 of [a-z0-9._-], starting with a letter or digit.
 inline Result<void> CheckName(std::string_view value, std::string_view what, std::string field) {
-  const auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'; };
+  const auto ok_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  };
   bool ok = !value.empty() && value.size() <= 64 && ok_char(value[0]) && value[0] != '.' && value[0] != '_' &&
             value[0] != '-';
   for (char c : value) ok = ok && ok_char(c);

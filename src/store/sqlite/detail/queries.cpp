@@ -1068,9 +1068,8 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
   }
   if (!same_row || before.observables != report.observables) {
     HIKESHI_CHECK(RelinkObservables(db, kReportObservablesSql,
-                                    "DELETE FROM report_observables WHERE report_id = :owner",
-                                    kLinkReportObservableSql, report.id, "reports", report.observables,
-                                    report.updated_at));
+                                    "DELETE FROM report_observables WHERE report_id = :owner", kLinkReportObservableSql,
+                                    report.id, "reports", report.observables, report.updated_at));
   }
   if (same_row && before.flags == report.flags) return {};
   HIKESHI_TRY(const auto flags, LoadFlags(db, report.id));
@@ -1248,10 +1247,9 @@ Result<void> UpdateFeedRun(Connection& db, const core::FeedRun& run) {
 // error, so telling a duplicate from a new event costs no second query.
 Result<bool> InsertEvent(Connection& db, const core::StoredEvent& event) {
   HIKESHI_TRY(const KeyBytes key, ParseKey(event.key));
-  HIKESHI_TRY(auto stmt,
-              db.Prepare("INSERT INTO events (key, run_id, record, fingerprint, time, raw) "
-                         "VALUES (:key, :run_id, :record, :fingerprint, :time, :raw) "
-                         "ON CONFLICT DO NOTHING"));
+  HIKESHI_TRY(auto stmt, db.Prepare("INSERT INTO events (key, run_id, record, fingerprint, time, raw) "
+                                    "VALUES (:key, :run_id, :record, :fingerprint, :time, :raw) "
+                                    "ON CONFLICT DO NOTHING"));
   stmt.BindBlob(":key", View(key))
       .Bind(":run_id", event.run_id)
       .Bind(":record", event.record)

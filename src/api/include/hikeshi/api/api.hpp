@@ -27,7 +27,7 @@ struct ApiServices {
   core::Reports& reports;
   core::Constituencies& constituencies;
   core::Observables& observables;
-  core::FeedIngest& feeds;       // reading feed runs and their rejects
+  core::FeedIngest& feeds;             // reading feed runs and their rejects
   core::FeedIntake* intake = nullptr;  // POST /events; answers 503 when absent
 };
 

@@ -22,9 +22,9 @@
 namespace hikeshi::api {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as received: "/api/v1/incidents?status=open"
-  std::string path;    // percent-decoded path, no query: "/api/v1/incidents"
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as received: "/api/v1/incidents?status=open"
+  std::string path;                                          // percent-decoded path, no query: "/api/v1/incidents"
   std::vector<std::pair<std::string, std::string>> query;    // percent-decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in order
   std::string body;

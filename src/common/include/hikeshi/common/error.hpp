@@ -60,9 +60,7 @@ class Error {
   const std::string& field() const { return field_; }
 
   // Returns a copy whose field is prefixed with `parent` ("/observables/0" + "/value").
-  Error Within(std::string_view parent) const {
-    return {code_, message_, std::string(parent) + field_};
-  }
+  Error Within(std::string_view parent) const { return {code_, message_, std::string(parent) + field_}; }
 
  private:
   ErrorCode code_;
@@ -89,14 +87,14 @@ Result<T> AtField(Result<T> result, std::string field) {
 #define HIKESHI_CONCAT_INNER(a, b) a##b
 #define HIKESHI_CONCAT(a, b) HIKESHI_CONCAT_INNER(a, b)
 #define HIKESHI_TRY(decl, expr) HIKESHI_TRY_IMPL(decl, expr, HIKESHI_CONCAT(hikeshi_try_, __COUNTER__))
-#define HIKESHI_TRY_IMPL(decl, expr, tmp)                                          \
-  auto tmp = (expr);                                                               \
+#define HIKESHI_TRY_IMPL(decl, expr, tmp)                                       \
+  auto tmp = (expr);                                                            \
   if (!tmp) return ::std::unexpected<::hikeshi::Error>(std::move(tmp).error()); \
   decl = std::move(tmp).value()
 // Propagates an error from a Result<void>.
 #define HIKESHI_CHECK(expr) HIKESHI_CHECK_IMPL(expr, HIKESHI_CONCAT(hikeshi_check_, __COUNTER__))
-#define HIKESHI_CHECK_IMPL(expr, tmp)                                                 \
-  do {                                                                                \
-    auto tmp = (expr);                                                                \
-    if (!tmp) return ::std::unexpected<::hikeshi::Error>(std::move(tmp).error());    \
+#define HIKESHI_CHECK_IMPL(expr, tmp)                                             \
+  do {                                                                            \
+    auto tmp = (expr);                                                            \
+    if (!tmp) return ::std::unexpected<::hikeshi::Error>(std::move(tmp).error()); \
   } while (0)

@@ -21,12 +21,12 @@ struct RawObservable {
 struct IncidentDraft {
   std::string title;  // required, 1..500 bytes
   std::string description;
-  std::string category;  // ParseCategory syntax; required
+  std::string category;                     // ParseCategory syntax; required
   std::optional<std::string> constituency;  // name; defaults to the principal's only constituency
   int impact = 3;
   int urgency = 3;
-  std::optional<std::string> tlp;     // default TLP:AMBER
-  std::optional<std::string> owner;   // username
+  std::optional<std::string> tlp;    // default TLP:AMBER
+  std::optional<std::string> owner;  // username
   bool exercise = false;
   std::vector<RawObservable> observables;
 };
@@ -43,7 +43,7 @@ struct IncidentPatch {
   std::optional<std::optional<std::string>> owner;
   std::optional<std::string> tlp;
   std::optional<bool> exercise;
-  std::optional<std::string> merged_into;  // required with status "merged"
+  std::optional<std::string> merged_into;                 // required with status "merged"
   std::optional<std::vector<RawObservable>> observables;  // replaces the list
 };
 

@@ -40,7 +40,7 @@ struct Contact {
   std::string email;
   std::string organisation;
   ContactKind kind = ContactKind::kOther;
-  std::string pgp_fingerprint;  // upper-case hex, empty when none
+  std::string pgp_fingerprint;      // upper-case hex, empty when none
   Tlp tlp_clearance = Tlp::kClear;  // the most restricted TLP we may send them in clear text
   std::optional<std::int64_t> constituency_id;
   Timestamp created_at{};
@@ -55,9 +55,9 @@ struct User {
   std::string username;
   std::string display_name;
   Role role = Role::kViewer;
-  bool scope_all = false;  // sees every constituency (always true for admins)
+  bool scope_all = false;                      // sees every constituency (always true for admins)
   std::vector<std::int64_t> constituency_ids;  // the scope when !scope_all
-  std::string password_hash;  // argon2id encoded string; never logged, never in the API
+  std::string password_hash;                   // argon2id encoded string; never logged, never in the API
   bool disabled = false;
   Timestamp created_at{};
 };
@@ -148,8 +148,8 @@ struct Incident {
 // and after each committed batch, so the counters a summary shows are the journal's.
 struct FeedRun {
   std::int64_t id = 0;
-  std::string format;  // "suricata-eve", "shadowserver", ...
-  std::string source;  // file name, "-" for stdin, "api"
+  std::string format;                // "suricata-eve", "shadowserver", ...
+  std::string source;                // file name, "-" for stdin, "api"
   std::int64_t records = 0;          // events and rejects seen
   std::int64_t events_new = 0;       // events stored for the first time
   std::int64_t duplicates = 0;       // events already stored (a rerun, a redelivery)

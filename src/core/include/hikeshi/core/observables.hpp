@@ -23,8 +23,8 @@ class Observables {
   // ipv4, ipv6, cidr, email, url, md5, sha1, sha256, asn, cve, domain (never filename).
   // Errors: kInvalidArgument (field "/type" or "/value") when the value is not valid as the type, or
   // as any type; kInvalidArgument ("/limit") outside 1..500.
-  [[nodiscard]] Result<Pivot> Find(const Principal& actor, std::string_view value,
-                                   std::optional<std::string_view> type, int limit);
+  [[nodiscard]] Result<Pivot> Find(const Principal& actor, std::string_view value, std::optional<std::string_view> type,
+                                   int limit);
 
  private:
   Store& store_;

@@ -128,8 +128,8 @@ class WriteTx : public StoreReader {
   // Assigns id and human_id ("R-<year of received_at>-NNNNNN").
   Result<Report> CreateReport(const AuditContext& ctx, Report report);
   // `incident` names the incident whose timeline shows this change ("" for none).
-  Result<void> UpdateReport(const AuditContext& ctx, std::string_view action, const Report& before,
-                            const Report& after, std::string_view incident);
+  Result<void> UpdateReport(const AuditContext& ctx, std::string_view action, const Report& before, const Report& after,
+                            std::string_view incident);
 
   Result<Constituency> CreateConstituency(const AuditContext& ctx, Constituency constituency);
   Result<void> UpdateConstituency(const AuditContext& ctx, const Constituency& before, const Constituency& after);
