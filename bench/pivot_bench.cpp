@@ -4,10 +4,6 @@
 //
 //   pivot_bench [OBSERVABLES] [PER_REPORT] [QUERIES]     defaults 10000000 100 20000
 
-#include <sqlite3.h>
-
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -15,6 +11,9 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/store.hpp"
@@ -86,8 +85,7 @@ int main(int argc, char** argv) {
       const auto t0 = Clock::now();
       std::size_t found = 0;
       auto read = (*store)->Read([&](core::StoreReader& r) -> Result<void> {
-        HIKESHI_TRY(const auto sightings,
-                    r.FindSightings(core::Scope::All(), {core::ObservableType::kIpv4, v}, 100));
+        HIKESHI_TRY(const auto sightings, r.FindSightings(core::Scope::All(), {core::ObservableType::kIpv4, v}, 100));
         found = sightings.reports.size();
         return {};
       });
@@ -118,7 +116,8 @@ int main(int argc, char** argv) {
 
     fmt::print("observables: {}, reports: {}, load: {:.0f} s, queries: {}\n\n", reports * per_report, reports, load_s,
                queries);
-    fmt::print("| measure | FindSightings (reports and incidents, scoped) | bare indexed lookup of the value | ratio |\n");
+    fmt::print(
+        "| measure | FindSightings (reports and incidents, scoped) | bare indexed lookup of the value | ratio |\n");
     fmt::print("|---|---|---|---|\n");
     for (const double p : {0.5, 0.99}) {
       fmt::print("| p{} ms | {:.3f} | {:.3f} | {:.1f} |\n", static_cast<int>(p * 100), Percentile(pivot_ms, p),
