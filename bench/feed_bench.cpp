@@ -6,6 +6,7 @@
 //   feed_bench [EVENTS] [BATCH] [SOURCES]
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -34,23 +35,40 @@ const char* kCategories[] = {"Attempted Information Leak", "Potentially Bad Traf
                              "Potential Corporate Privacy Violation", "A Network Trojan was detected",
                              "Attempted Information Leak"};
 
+void AppendEvent(std::string& out, long long i, std::mt19937& rng, int sources) {
+  const int k = static_cast<int>(rng() % 5);
+  const unsigned src = rng() % static_cast<unsigned>(sources);
+  out += fmt::format(
+      R"({{"timestamp":"2026-11-27T{:02}:{:02}:{:02}.{:06}+0000","flow_id":{},"in_iface":"eth0","event_type":"alert",)"
+      R"("src_ip":"10.{}.{}.{}","src_port":{},"dest_ip":"192.0.2.{}","dest_port":{},"proto":"TCP","alert":{{"action":"allowed",)"
+      R"("gid":1,"signature_id":{},"rev":3,"signature":"{}","category":"{}","severity":2}}}})"
+      "\n",
+      i / 3600000 % 24, i / 60000 % 60, i / 1000 % 60, i % 1000 * 1000, 1'000'000'000LL + i, src >> 16 & 255,
+      src >> 8 & 255, src & 255, 1024 + rng() % 60000, 1 + rng() % 250, 22 + k, 2001219 + k, kSignatures[k],
+      kCategories[k]);
+}
+
 std::string Feed(int events, int sources) {
   std::mt19937 rng(7);
   std::string out;
   out.reserve(static_cast<std::size_t>(events) * 420);
-  for (int i = 0; i < events; ++i) {
-    const int k = static_cast<int>(rng() % 5);
-    const unsigned src = rng() % static_cast<unsigned>(sources);
-    out += fmt::format(
-        R"({{"timestamp":"2026-11-27T{:02}:{:02}:{:02}.{:06}+0000","flow_id":{},"in_iface":"eth0","event_type":"alert",)"
-        R"("src_ip":"10.{}.{}.{}","src_port":{},"dest_ip":"192.0.2.{}","dest_port":{},"proto":"TCP","alert":{{"action":"allowed",)"
-        R"("gid":1,"signature_id":{},"rev":3,"signature":"{}","category":"{}","severity":2}}}})"
-        "\n",
-        i / 3600000 % 24, i / 60000 % 60, i / 1000 % 60, i % 1000 * 1000, 1'000'000'000LL + i, src >> 16 & 255,
-        src >> 8 & 255, src & 255, 1024 + rng() % 60000, 1 + rng() % 250, 22 + k, 2001219 + k, kSignatures[k],
-        kCategories[k]);
-  }
+  for (int i = 0; i < events; ++i) AppendEvent(out, i, rng, sources);
   return out;
+}
+
+// `feed_bench --emit EVENTS [SOURCES]` writes the same feed to stdout in chunks, so that a feed of
+// any size can be piped into `hikeshi ingest feed ... -` without being held anywhere in memory.
+int Emit(long long events, int sources) {
+  std::mt19937 rng(7);
+  std::string chunk;
+  for (long long i = 0; i < events; ++i) {
+    AppendEvent(chunk, i, rng, sources);
+    if (chunk.size() >= (1 << 20)) {
+      if (std::fwrite(chunk.data(), 1, chunk.size(), stdout) != chunk.size()) return 1;
+      chunk.clear();
+    }
+  }
+  return std::fwrite(chunk.data(), 1, chunk.size(), stdout) == chunk.size() ? 0 : 1;
 }
 
 void Check(int rc, sqlite3* db, const char* what) {
@@ -95,6 +113,9 @@ double Floor(const fs::path& file, const std::string& feed, int batch) {
 
 int main(int argc, char** argv) {
   using namespace hikeshi;
+  if (argc > 1 && std::string(argv[1]) == "--emit") {
+    return Emit(argc > 2 ? std::atoll(argv[2]) : 1'000'000, argc > 3 ? std::atoi(argv[3]) : 5'000);
+  }
   const int events = argc > 1 ? std::atoi(argv[1]) : 500'000;
   const int batch = argc > 2 ? std::atoi(argv[2]) : 10'000;
   const int sources = argc > 3 ? std::atoi(argv[3]) : 5'000;
