@@ -52,19 +52,7 @@ class CsvParser final : public ParserBase {
         const std::string& text = item->fields[columns[slot]];
         values[slot] = FieldValue{!Trim(text).empty(), JsonKind::kString, text, {}};
       }
-      auto event = BuildMappedEvent(mapping_, values);
-      if (!event) {
-        std::string reason = LinePrefix(item->line) + event.error();
-        if (auto first_line = reader.ResyncBadRecord(reason)) {
-          HIKESHI_CHECK(Reject(sink, first_line->line, first_line->reason, first_line->raw));
-        } else {
-          HIKESHI_CHECK(Reject(sink, item->line, std::move(reason), item->raw));
-        }
-        continue;
-      }
-      event->record = item->line;
-      event->raw.assign(item->raw);
-      HIKESHI_CHECK(Emit(sink, *std::move(event)));
+      HIKESHI_CHECK(EmitOrRejectRecord(sink, reader, *item, BuildMappedEvent(mapping_, values)));
     }
   }
 

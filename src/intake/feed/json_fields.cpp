@@ -1,10 +1,20 @@
 #include "detail/json_fields.hpp"
 
+#include <cstdlib>
+
 #include "detail/text.hpp"
 
 namespace hikeshi::intake::feed::detail {
 
 JsonFieldSet::JsonFieldSet() : nodes_(1) {}
+
+JsonFieldSet JsonFieldSet::FromConstants(std::span<const std::string_view> pointers) {
+  JsonFieldSet set;
+  for (const std::string_view pointer : pointers) {
+    if (!set.Add(pointer)) std::abort();
+  }
+  return set;
+}
 
 namespace {
 // FNV-1a: short keys, no need for anything stronger.

@@ -151,19 +151,7 @@ class ShadowserverParser final : public ParserBase {
         HIKESHI_CHECK(Reject(sink, item->line, LinePrefix(item->line) + item->reason, item->raw));
         continue;
       }
-      auto event = BuildEvent(columns, item->fields);
-      if (!event) {
-        std::string reason = LinePrefix(item->line) + event.error();
-        if (auto first_line = reader.ResyncBadRecord(reason)) {
-          HIKESHI_CHECK(Reject(sink, first_line->line, first_line->reason, first_line->raw));
-        } else {
-          HIKESHI_CHECK(Reject(sink, item->line, std::move(reason), item->raw));
-        }
-        continue;
-      }
-      event->record = item->line;
-      event->raw.assign(item->raw);
-      HIKESHI_CHECK(Emit(sink, *std::move(event)));
+      HIKESHI_CHECK(EmitOrRejectRecord(sink, reader, *item, BuildEvent(columns, item->fields)));
     }
   }
 

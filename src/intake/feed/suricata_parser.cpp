@@ -169,13 +169,7 @@ class SuricataParser final : public ParserBase {
   // The same for every parser; built once. Pointers are added in slot order, so the set's slot
   // numbers are the enum's.
   static const JsonFieldSet& Fields() {
-    static const JsonFieldSet fields = [] {
-      JsonFieldSet set;
-      for (std::string_view pointer : kPointers) {
-        if (!set.Add(pointer)) std::abort();  // the pointers are constants; a bad one is a bug
-      }
-      return set;
-    }();
+    static const JsonFieldSet fields = JsonFieldSet::FromConstants(kPointers);
     return fields;
   }
 

@@ -219,13 +219,7 @@ class XarfParser final : public ParserBase {
   };
 
   static const JsonFieldSet& Fields() {
-    static const JsonFieldSet fields = [] {
-      JsonFieldSet set;
-      for (std::string_view pointer : kPointers) {
-        if (!set.Add(pointer)) std::abort();  // the pointers are constants; a bad one is a bug
-      }
-      return set;
-    }();
+    static const JsonFieldSet fields = JsonFieldSet::FromConstants(kPointers);
     return fields;
   }
 

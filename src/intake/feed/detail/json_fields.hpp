@@ -22,6 +22,9 @@ namespace hikeshi::intake::feed::detail {
 class JsonFieldSet {
  public:
   JsonFieldSet();
+  // A set of pointers known at compile time, in slot order (slot i is pointers[i]). A malformed
+  // constant pointer is a bug: it aborts.
+  static JsonFieldSet FromConstants(std::span<const std::string_view> pointers);
   // The slot for `pointer` (the same pointer always gives the same slot).
   // Errors: kInvalidArgument when `pointer` is not a non-empty JSON pointer.
   [[nodiscard]] Result<std::size_t> Add(std::string_view pointer);

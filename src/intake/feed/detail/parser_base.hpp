@@ -54,6 +54,23 @@ class ParserBase : public FeedParser {
   }
   static std::string LinePrefix(std::int64_t number) { return "line " + std::to_string(number) + ": "; }
 
+  // For the CSV formats: emits the event built from `item`, or rejects the record. A record that
+  // failed may owe its shape to an unbalanced quote, so the reader is asked to re-read it line by
+  // line; then only its first line is the reject and the lines after it are read again.
+  template <typename Reader, typename Item, typename Built>
+  Result<void> EmitOrRejectRecord(EventSink& sink, Reader& reader, const Item& item, Built event) {
+    if (!event) {
+      std::string reason = LinePrefix(item.line) + event.error();
+      if (auto first_line = reader.ResyncBadRecord(reason)) {
+        return Reject(sink, first_line->line, first_line->reason, first_line->raw);
+      }
+      return Reject(sink, item.line, std::move(reason), item.raw);
+    }
+    event->record = item.line;
+    event->raw.assign(item.raw);
+    return Emit(sink, *std::move(event));
+  }
+
   ParseStats stats_;
 };
 
