@@ -11,6 +11,46 @@ void InitCrypto() {
   if (sodium_init() < 0) throw std::runtime_error("libsodium failed to initialise");
 }
 
+std::string NewSecretKey() {
+  std::string key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES, '\0');
+  crypto_aead_xchacha20poly1305_ietf_keygen(reinterpret_cast<unsigned char*>(key.data()));
+  return key;
+}
+
+Result<std::string> Seal(std::string_view key, std::string_view plaintext, std::string_view associated) {
+  static_assert(kSecretKeyBytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  if (key.size() != kSecretKeyBytes) return Fail(Error::InvalidArgument("encryption key has the wrong size"));
+  constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  std::string out(kNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(bytes, kNonce);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      bytes + kNonce, &written, reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+      reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nullptr, bytes,
+      reinterpret_cast<const unsigned char*>(key.data()));
+  out.resize(kNonce + written);
+  return out;
+}
+
+Result<std::string> Open(std::string_view key, std::string_view sealed, std::string_view associated) {
+  if (key.size() != kSecretKeyBytes) return Fail(Error::InvalidArgument("encryption key has the wrong size"));
+  constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  constexpr std::size_t kTag = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  if (sealed.size() < kNonce + kTag) return Fail(Error::DataLoss("sealed data is truncated"));
+  std::string out(sealed.size() - kNonce - kTag, '\0');
+  unsigned long long written = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(sealed.data());
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &written, nullptr, bytes + kNonce, sealed.size() - kNonce,
+          reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), bytes,
+          reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return Fail(Error::DataLoss("sealed data failed authentication (altered, or another key)"));
+  }
+  out.resize(written);
+  return out;
+}
+
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());

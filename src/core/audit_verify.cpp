@@ -114,6 +114,15 @@ Result<AuditVerdict> VerifyAudit(Store& store) {
       if (runs.size() < 500) break;
     }
 
+    for (std::int64_t after = 0;;) {
+      HIKESHI_TRY(const auto mail, r.ListMail(after, 500));
+      for (const auto& m : mail) {
+        CheckObject(last, seen, "mail", std::to_string(m.id), Snapshot(m), verdict);
+        after = m.id;
+      }
+      if (mail.size() < 500) break;
+    }
+
     // 3. Nothing the journal says exists may be missing.
     if (verdict.ok()) {
       for (const auto& [key, state] : last) {

@@ -1,7 +1,8 @@
 #include "hikeshi/core/feed_ingest.hpp"
 
 #include <algorithm>
-#include <map>
+#include <chrono>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -12,7 +13,33 @@ namespace hikeshi::core {
 namespace {
 std::string Key(std::string_view material) { return common::Sha256Hex(material).substr(0, 32); }
 
-std::string Day(Timestamp t) { return common::FormatRfc3339(t).substr(0, 10); }
+// Appends "YYYY-MM-DD", the UTC day of `t` (as FormatRfc3339 spells it, without its allocations:
+// this runs for every event).
+void AppendDay(std::string& out, Timestamp t) {
+  const std::chrono::year_month_day day{std::chrono::floor<std::chrono::days>(t)};
+  const int year = static_cast<int>(day.year());
+  if (year < 0 || year > 9999) {
+    out += common::FormatRfc3339(t).substr(0, 10);
+    return;
+  }
+  char text[10] = {static_cast<char>('0' + year / 1000),
+                   static_cast<char>('0' + year / 100 % 10),
+                   static_cast<char>('0' + year / 10 % 10),
+                   static_cast<char>('0' + year % 10),
+                   '-',
+                   static_cast<char>('0' + static_cast<unsigned>(day.month()) / 10),
+                   static_cast<char>('0' + static_cast<unsigned>(day.month()) % 10),
+                   '-',
+                   static_cast<char>('0' + static_cast<unsigned>(day.day()) / 10),
+                   static_cast<char>('0' + static_cast<unsigned>(day.day()) % 10)};
+  out.append(text, sizeof text);
+}
+
+std::string Day(Timestamp t) {
+  std::string day;
+  AppendDay(day, t);
+  return day;
+}
 
 void AddObservable(std::vector<Observable>& list, const Observable& o, std::size_t cap) {
   if (list.size() >= cap) return;
@@ -31,9 +58,15 @@ std::string EventKey(std::string_view format, const MachineEvent& event) {
   // still depends only on the event (so a rerun finds it), but a feed's keys arrive nearly in
   // order, and the key index takes them as appends instead of writes scattered over every page.
   const std::int64_t seconds = event.time ? std::max<std::int64_t>(0, common::ToMicros(*event.time) / 1'000'000) : 0;
-  const std::string hash = event.event_id.empty() ? common::Sha256Hex({format, "\nraw\n", event.raw})
-                                                  : common::Sha256Hex({format, "\nid\n", event.event_id});
-  return fmt::format("{:010x}", seconds & 0xFF'FFFF'FFFFLL) + hash.substr(0, 22);
+  std::string key = event.event_id.empty() ? common::Sha256Hex({format, "\nraw\n", event.raw})
+                                           : common::Sha256Hex({format, "\nid\n", event.event_id});
+  // In place: the hash's first 22 hex digits move behind 10 of the time, in the same string.
+  key.resize(32);
+  std::copy_backward(key.begin(), key.begin() + 22, key.end());
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::uint64_t bits = static_cast<std::uint64_t>(seconds) & 0xFF'FFFF'FFFFULL;
+  for (int i = 9; i >= 0; --i, bits >>= 4) key[static_cast<std::size_t>(i)] = kHex[bits & 0xF];
+  return key;
 }
 
 std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject) {
@@ -41,10 +74,20 @@ std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject) {
 }
 
 std::string Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received) {
-  return fmt::format("{}|{}|{}|{}", format, event.category.ToString(),
-                     event.subject ? std::string(ObservableTypeName(event.subject->type)) + ":" + event.subject->value
-                                   : std::string("-"),
-                     Day(event.time.value_or(received)));
+  // "format|class/type|type:value|YYYY-MM-DD", built in one string: this runs for every event.
+  std::string fingerprint;
+  fingerprint.reserve(format.size() + event.category.rsit_class.size() + event.category.rsit_type.size() +
+                      (event.subject ? event.subject->value.size() + 8 : 1) + 16);
+  fingerprint.append(format).append(1, '|');
+  fingerprint.append(event.category.rsit_class).append(1, '/').append(event.category.rsit_type).append(1, '|');
+  if (event.subject) {
+    fingerprint.append(ObservableTypeName(event.subject->type)).append(1, ':').append(event.subject->value);
+  } else {
+    fingerprint.append(1, '-');
+  }
+  fingerprint.append(1, '|');
+  AppendDay(fingerprint, event.time.value_or(received));
+  return fingerprint;
 }
 
 Result<FeedRun> FeedIngest::Start(const Principal& actor, std::string_view format, std::string_view source) {
@@ -71,7 +114,7 @@ struct FeedIngest::Pending {
     Timestamp last_seen{};
     std::vector<Observable> observables;
   };
-  std::map<std::string, Fold> folds;
+  std::unordered_map<std::string, Fold> folds;
   std::vector<std::string> order;  // first-seen order, so that report ids follow the feed
 };
 
@@ -83,30 +126,53 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, const 
                                     const std::vector<RejectedRecord>& rejects) {
   const auto now = clock_.Now();
   FeedRun after = run;
-  std::vector<std::pair<std::string, const MachineEvent*>> touched;
-  touched.reserve(events.size());
+  // The fingerprints of the events that came without one (see MachineEvent::fingerprint).
+  std::vector<std::string> computed;
+  const auto fingerprint_of = [&](std::size_t i) -> const std::string& {
+    return events[i].fingerprint.empty() ? computed[i] : events[i].fingerprint;
+  };
+  if (std::any_of(events.begin(), events.end(), [](const MachineEvent& e) { return e.fingerprint.empty(); })) {
+    computed.resize(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (events[i].fingerprint.empty()) computed[i] = Fingerprint(run.format, events[i], now);
+    }
+  }
+  std::vector<StoredEvent> rows;
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
-    touched.clear();
     after.records += static_cast<std::int64_t>(events.size() + rejects.size());
     for (const auto& reject : rejects) {
       FeedReject row{RejectKey(run.id, reject), run.id, reject.record, reject.reason, reject.raw, now};
       HIKESHI_TRY(const bool stored, tx.InsertFeedReject(row));
       if (stored) ++after.rejects;
     }
-    for (const auto& event : events) {
-      std::string fingerprint = Fingerprint(run.format, event, now);
-      StoredEvent row{EventKey(run.format, event), run.id, event.record, fingerprint, event.time, event.raw};
-      HIKESHI_TRY(const bool fresh, tx.InsertEvent(row));
-      ++(fresh ? after.events_new : after.duplicates);
-      touched.emplace_back(std::move(fingerprint), &event);
+    // The whole batch in one call, so that a backend can send it at once (PostgreSQL: COPY).
+    rows.resize(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const MachineEvent& event = events[i];
+      StoredEvent& row = rows[i];
+      row.run_id = run.id;
+      if (event.key.empty()) {
+        row.key = EventKey(run.format, event);
+      } else {
+        row.key.assign(event.key);
+      }
+      row.record = event.record;
+      row.fingerprint.assign(fingerprint_of(i));
+      row.time = event.time;
+      row.raw = event.raw;
     }
+    HIKESHI_TRY(const std::int64_t stored, tx.InsertEvents(rows));
+    after.events_new += stored;
+    after.duplicates += static_cast<std::int64_t>(events.size()) - stored;
     return tx.UpdateFeedRun({actor.username, now}, run, after);
   }));
   run = after;
   // Only once committed: a batch that failed leaves nothing to fold.
   if (!pending_) pending_ = std::make_unique<Pending>();
-  for (auto& [fingerprint, event] : touched) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::string& fingerprint = fingerprint_of(i);
+    const MachineEvent* event = &events[i];
     const Timestamp seen = event->time.value_or(now);
     auto [it, inserted] = pending_->folds.try_emplace(fingerprint);
     auto& fold = it->second;
@@ -114,6 +180,7 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, const 
       pending_->order.push_back(fingerprint);
       fold.first = *event;
       fold.first.raw.clear();
+      fold.first.key.clear();
       fold.first_seen = fold.last_seen = seen;
     }
     fold.first_seen = std::min(fold.first_seen, seen);
@@ -129,8 +196,12 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
   const auto now = clock_.Now();
   const AuditContext ctx{actor.username, now};
   FeedRun after = run;
+  // Open incidents by constituency and observable: a fold changes no incident, and thousands of
+  // aggregate reports may share a few observables (a scanner's targets).
+  std::unordered_map<std::string, std::vector<std::int64_t>> open_incidents;
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
+    open_incidents.clear();
     for (const auto& fingerprint : pending_->order) {
       const auto& fold = pending_->folds.at(fingerprint);
       const MachineEvent& first = fold.first;
@@ -185,8 +256,15 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
       // Correlate: open incidents of the same constituency holding any of the added observables.
       std::vector<std::int64_t> candidates;
       for (const auto& o : added) {
-        HIKESHI_TRY(const auto incidents, tx.OpenIncidentsWith(report.constituency_id, o));
-        for (const auto incident_id : incidents) {
+        std::string memo_key = report.constituency_id ? std::to_string(*report.constituency_id) : "-";
+        memo_key.append(1, '\n').append(ObservableTypeName(o.type)).append(1, '\n').append(o.value);
+        auto memo = open_incidents.find(memo_key);
+        if (memo == open_incidents.end()) {
+          HIKESHI_TRY(auto found, tx.OpenIncidentsWith(report.constituency_id, o));
+          if (open_incidents.size() >= 100'000) open_incidents.clear();  // bounded; a miss costs a query
+          memo = open_incidents.emplace(std::move(memo_key), std::move(found)).first;
+        }
+        for (const auto incident_id : memo->second) {
           HIKESHI_TRY(const bool fresh, tx.InsertCorrelation({report.id, incident_id, o, now}));
           if (fresh) ++after.correlations;
           if (std::find(candidates.begin(), candidates.end(), incident_id) == candidates.end()) {
@@ -214,6 +292,8 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
   pending_.reset();
   return {};
 }
+
+std::size_t FeedIngest::PendingReports() const { return pending_ ? pending_->order.size() : 0; }
 
 Result<void> FeedIngest::Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
                                 const std::vector<RejectedRecord>& rejects) {

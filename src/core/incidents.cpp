@@ -299,6 +299,16 @@ Result<Page<Incident>> Incidents::List(const Principal& actor, const IncidentLis
   return page;
 }
 
+Result<std::vector<MailMessage>> Incidents::Mail(const Principal& actor, std::string_view id) {
+  std::vector<MailMessage> mail;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto incident, FindVisible(r, actor, id));
+    HIKESHI_TRY(mail, r.ListMailForIncident(incident.id));
+    return {};
+  }));
+  return mail;
+}
+
 Result<std::vector<AuditEntry>> Incidents::Timeline(const Principal& actor, std::string_view id) {
   std::vector<AuditEntry> entries;
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {

@@ -19,11 +19,16 @@ constexpr std::array<std::string_view, 4> kRoles = {"admin", "handler", "viewer"
 constexpr std::array<std::string_view, 6> kChannels = {"api", "mail", "web", "feed", "phone", "manual"};
 constexpr std::array<std::string_view, 3> kReportStatuses = {"new", "linked", "rejected"};
 constexpr std::array<std::string_view, 4> kRejectReasons = {"not-incident", "out-of-scope", "spam", "duplicate"};
+constexpr std::array<std::string_view, 2> kMailDirections = {"in", "out"};
 }  // namespace
 
 std::string_view ContactKindName(ContactKind kind) { return kContactKinds[static_cast<int>(kind)]; }
 std::optional<ContactKind> ParseContactKind(std::string_view text) {
   return FindName<ContactKind>(kContactKinds, text);
+}
+std::string_view MailDirectionName(MailDirection direction) { return kMailDirections[static_cast<int>(direction)]; }
+std::optional<MailDirection> ParseMailDirection(std::string_view text) {
+  return FindName<MailDirection>(kMailDirections, text);
 }
 std::string_view RoleName(Role role) { return kRoles[static_cast<int>(role)]; }
 std::optional<Role> ParseRole(std::string_view text) { return FindName<Role>(kRoles, text); }

@@ -63,6 +63,16 @@ Result<Report> Reports::Create(const Principal& actor, const ReportDraft& draft)
   return report;
 }
 
+Result<std::vector<MailMessage>> Reports::Mail(const Principal& actor, std::string_view report_id) {
+  std::vector<MailMessage> mail;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto report, FindVisible(r, actor, report_id));
+    HIKESHI_TRY(mail, r.ListMailForReport(report.id));
+    return {};
+  }));
+  return mail;
+}
+
 Result<Report> Reports::Get(const Principal& actor, std::string_view id) {
   Report report;
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hikeshi/common/crypto.hpp"
+#include "hikeshi/core/mail_codec.hpp"
 
 namespace hikeshi::core {
 
@@ -144,6 +145,37 @@ std::string Snapshot(const FeedRun& r) {
   j["status"] = r.status;
   j["started_at"] = FormatRfc3339(r.started_at);
   j["finished_at"] = Optional(r.finished_at);
+  return Dump(j);
+}
+
+std::string Snapshot(const MailMessage& m) {
+  ordered_json j;
+  j["id"] = m.id;
+  j["direction"] = MailDirectionName(m.direction);
+  j["kind"] = m.kind;
+  j["message_id"] = m.message_id;
+  j["report_id"] = Optional(m.report_id);
+  j["incident_id"] = Optional(m.incident_id);
+  j["from_address"] = m.from_address;
+  j["from_name"] = m.from_name;
+  j["subject"] = m.subject;
+  j["text_sha256"] = common::Sha256Hex(m.text);
+  j["in_reply_to"] = m.in_reply_to;
+  j["raw_sha256"] = m.raw_sha256;
+  j["raw_size"] = m.raw_size;
+  j["encrypted"] = m.encrypted;
+  j["decrypted"] = m.decrypted;
+  j["auto_reason"] = m.auto_reason;
+  j["spam"] = m.spam;
+  // Recipients, references, attachments, signatures, the abuse report, flags and problems.
+  j["details_sha256"] = common::Sha256Hex(EncodeMailDetails(m));
+  j["status"] = m.status;
+  j["language"] = m.language;
+  j["attempts"] = m.attempts;
+  j["last_error"] = m.last_error;
+  j["next_attempt_at"] = Optional(m.next_attempt_at);
+  j["at"] = FormatRfc3339(m.at);
+  j["sent_at"] = Optional(m.sent_at);
   return Dump(j);
 }
 

@@ -110,6 +110,28 @@ Result<void> WriteTx::UpdateFeedRun(const AuditContext& ctx, const FeedRun& befo
                std::to_string(after.id), "", Snapshot(before), Snapshot(after));
 }
 
+Result<MailMessage> WriteTx::CreateMail(const AuditContext& ctx, MailMessage mail, std::string_view incident) {
+  HIKESHI_TRY(mail.id, DoInsertMail(mail));
+  const char* action = mail.direction == MailDirection::kIn ? "mail.receive" : "mail.queue";
+  HIKESHI_CHECK(Audit(ctx, action, "mail", std::to_string(mail.id), incident, "", Snapshot(mail)));
+  return mail;
+}
+
+Result<void> WriteTx::UpdateMail(const AuditContext& ctx, std::string_view action, const MailMessage& before,
+                                 const MailMessage& after, std::string_view incident) {
+  HIKESHI_CHECK(DoUpdateMail(after));
+  return Audit(ctx, action, "mail", std::to_string(after.id), incident, Snapshot(before), Snapshot(after));
+}
+
+Result<std::int64_t> WriteTx::InsertEvents(std::span<const StoredEvent> events) {
+  std::int64_t stored = 0;
+  for (const StoredEvent& event : events) {
+    HIKESHI_TRY(const bool fresh, InsertEvent(event));
+    stored += fresh ? 1 : 0;
+  }
+  return stored;
+}
+
 namespace {
 // What the journal says about a session: who and until when, never the secret or CSRF token.
 std::string SessionEvent(const Session& session, std::string_view username) {

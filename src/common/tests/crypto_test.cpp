@@ -49,5 +49,29 @@ TEST_F(CryptoTest, ConstantTimeEqualsComparesContentAndLength) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
 }
 
+TEST(Seal, RoundTripsAndRejectsTamperingWrongKeyAndWrongName) {
+  InitCrypto();
+  const std::string key = NewSecretKey();
+  ASSERT_EQ(key.size(), kSecretKeyBytes);
+  const std::string plaintext = "報告: 192.0.2.1 scanned us\n";
+  auto sealed = Seal(key, plaintext, "blob-a");
+  ASSERT_TRUE(sealed) << sealed.error().message();
+  EXPECT_EQ(sealed->find("192.0.2.1"), std::string::npos) << "the plaintext must not appear in the sealed bytes";
+  auto opened = Open(key, *sealed, "blob-a");
+  ASSERT_TRUE(opened) << opened.error().message();
+  EXPECT_EQ(*opened, plaintext);
+
+  // Same plaintext sealed twice: different bytes (random nonce).
+  EXPECT_NE(*Seal(key, plaintext, "blob-a"), *sealed);
+
+  std::string altered = *sealed;
+  altered[altered.size() / 2] ^= 0x01;
+  EXPECT_EQ(Open(key, altered, "blob-a").error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(Open(NewSecretKey(), *sealed, "blob-a").error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(Open(key, *sealed, "blob-b").error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(Open(key, sealed->substr(0, 10), "blob-a").error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(Seal("short", plaintext, "").error().code(), ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace hikeshi::common

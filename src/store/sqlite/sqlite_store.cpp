@@ -77,6 +77,7 @@ class SqliteStore final : public core::Store {
     // IMMEDIATE takes the write lock now, so that a busy file is reported before any work is done
     // and a transaction never fails half-way for want of an upgrade.
     HIKESHI_CHECK(writer_->Execute("BEGIN IMMEDIATE"));
+    writer_->KnownObservables().clear();  // what a rolled-back transaction learnt is void
     Result<void> result = [&]() -> Result<void> {
       detail::SqliteWriteTx tx(*writer_);
       HIKESHI_CHECK(RunCallback(body, static_cast<core::WriteTx&>(tx)));

@@ -94,6 +94,26 @@ Statement& Statement::BindBlob(const char* name, std::string_view bytes) {
   return *this;
 }
 
+Statement& Statement::BindBorrowed(const char* name, std::string_view text) {
+  const int index = Index(name);
+  if (index == 0) return *this;
+  const char* data = text.data() != nullptr ? text.data() : "";
+  // STATIC: SQLite reads the bytes where they are; the destructor resets the statement and clears
+  // its bindings before the caller's bytes may go away.
+  const int rc = sqlite3_bind_text64(stmt_, index, data, text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
+Statement& Statement::BindBorrowedBlob(const char* name, std::string_view bytes) {
+  const int index = Index(name);
+  if (index == 0) return *this;
+  const char* data = bytes.data() != nullptr ? bytes.data() : "";
+  const int rc = sqlite3_bind_blob64(stmt_, index, data, bytes.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  return *this;
+}
+
 Statement& Statement::BindNull(const char* name) {
   const int index = Index(name);
   if (index == 0) return *this;
@@ -192,6 +212,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
     // key indexes; with SQLite's default 2 MiB cache each one is a read from the file. 64 MiB keeps
     // the hot index pages of tens of millions of events in memory, for one connection only.
     HIKESHI_CHECK(connection->Execute("PRAGMA cache_size = -65536"));
+    // Checkpoint every 10,000 pages (about 40 MiB of WAL) instead of SQLite's 1,000: a feed batch
+    // of 10,000 events fills more than 1,000 pages, so the default checkpoints after nearly every
+    // commit, which costs two more fsyncs each time (measured: 119 fsyncs for 300,000 events
+    // instead of 39). Durability is unchanged: every COMMIT still syncs the WAL (synchronous=FULL).
+    HIKESHI_CHECK(connection->Execute("PRAGMA wal_autocheckpoint = 10000"));
   } else {
     HIKESHI_CHECK(connection->Execute("PRAGMA query_only = ON"));
   }

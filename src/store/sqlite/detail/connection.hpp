@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include <sqlite3.h>
 
@@ -56,6 +57,10 @@ class Statement {
   Statement& BindNull(const char* name);
   // Binds `bytes` as a BLOB (a Bind of a string_view binds TEXT).
   Statement& BindBlob(const char* name, std::string_view bytes);
+  // As Bind and BindBlob, but SQLite reads the caller's bytes instead of copying them (for the feed
+  // intake's hot path): they must stay unchanged until this Statement is destroyed or finished.
+  Statement& BindBorrowed(const char* name, std::string_view text);
+  Statement& BindBorrowedBlob(const char* name, std::string_view bytes);
   // Avoids int -> bool/int64 ambiguity at call sites.
   Statement& BindBool(const char* name, bool value) { return Bind(name, std::int64_t{value ? 1 : 0}); }
 
@@ -108,6 +113,17 @@ class Connection {
 
   sqlite3* Handle() const { return db_.get(); }
 
+  // Observables upserted in the open write transaction, by "type\nvalue": their id and the first
+  // and last seen written for them. A fold links the same few observables to thousands of
+  // reports; with this each is upserted once per transaction, not once per link. Valid only until
+  // the transaction ends: SqliteStore clears it whenever it begins one.
+  struct KnownObservable {
+    std::int64_t id = 0;
+    std::int64_t first_seen = 0;
+    std::int64_t last_seen = 0;
+  };
+  std::unordered_map<std::string, KnownObservable>& KnownObservables() { return known_observables_; }
+
  private:
   // Only Open() may construct: a Connection always leaves it fully configured.
   struct OpenedTag {
@@ -120,6 +136,7 @@ class Connection {
  private:
   SqliteHandle db_;  // declared first: destroyed after the statements
   std::map<std::string, StatementHandle, std::less<>> statements_;
+  std::unordered_map<std::string, KnownObservable> known_observables_;
 };
 
 }  // namespace hikeshi::store::sqlite::detail

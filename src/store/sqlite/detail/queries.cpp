@@ -1,5 +1,6 @@
 #include "detail/queries.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <string>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hikeshi/common/time.hpp"
+#include "hikeshi/core/mail_codec.hpp"
 
 #include "detail/cjk_tokenizer.hpp"
 
@@ -160,8 +162,8 @@ constexpr std::string_view kReportObservablesSql =
     "SELECT o.type, o.value FROM report_observables l JOIN observables o ON o.id = l.observable_id "
     "WHERE l.report_id = :owner ORDER BY l.position";
 
-// Records `observable` (first/last seen widened to `seen`) and returns its id.
-Result<std::int64_t> UpsertObservable(Connection& db, const core::Observable& observable, Timestamp seen) {
+// The upsert itself: first/last seen of `observable` widened to `seen`; returns its id.
+Result<std::int64_t> UpsertObservableRow(Connection& db, const core::Observable& observable, Timestamp seen) {
   HIKESHI_TRY(auto upsert, db.Prepare("INSERT INTO observables (type, value, first_seen, last_seen) "
                                       "VALUES (:type, :value, :seen, :seen) "
                                       "ON CONFLICT (type, value) DO UPDATE SET "
@@ -176,11 +178,32 @@ Result<std::int64_t> UpsertObservable(Connection& db, const core::Observable& ob
   return upsert.Int(0);
 }
 
+// Records `observable` (first/last seen widened to `seen`) and returns its id.
+Result<std::int64_t> UpsertObservable(Connection& db, const core::Observable& observable, Timestamp seen) {
+  const std::int64_t seen_us = ToMicros(seen);
+  auto& known = db.KnownObservables();
+  std::string memo_key;
+  memo_key.reserve(16 + observable.value.size());
+  memo_key.append(core::ObservableTypeName(observable.type)).append(1, '\n').append(observable.value);
+  if (const auto it = known.find(memo_key);
+      it != known.end() && it->second.first_seen <= seen_us && seen_us <= it->second.last_seen) {
+    return it->second.id;  // this transaction already stored it with a range that covers `seen`
+  }
+  HIKESHI_TRY(const std::int64_t id, UpsertObservableRow(db, observable, seen));
+  if (known.size() >= 100'000) known.clear();  // bounded; a miss only costs the upsert
+  auto& entry = known[std::move(memo_key)];
+  if (entry.id != id) entry = {id, seen_us, seen_us};
+  entry.first_seen = std::min(entry.first_seen, seen_us);
+  entry.last_seen = std::max(entry.last_seen, seen_us);
+  return id;
+}
+
 // Records each observable and links it at its position. `link_sql` inserts (:owner, :position,
 // :observable).
 Result<void> LinkObservables(Connection& db, std::string_view link_sql, std::int64_t owner_id,
-                             const std::vector<core::Observable>& observables, Timestamp seen) {
-  for (std::size_t position = 0; position < observables.size(); ++position) {
+                             const std::vector<core::Observable>& observables, Timestamp seen,
+                             std::size_t first_position = 0) {
+  for (std::size_t position = first_position; position < observables.size(); ++position) {
     HIKESHI_TRY(const std::int64_t observable_id, UpsertObservable(db, observables[position], seen));
     HIKESHI_TRY(auto link, db.Prepare(link_sql));
     link.Bind(":owner", owner_id)
@@ -198,6 +221,12 @@ Result<void> RelinkObservables(Connection& db, std::string_view load_sql, std::s
                                const std::vector<core::Observable>& observables, Timestamp seen) {
   HIKESHI_TRY(const auto current, LoadObservables(db, load_sql, owner_id, table));
   if (current == observables) return {};
+  if (current.size() < observables.size() && std::equal(current.begin(), current.end(), observables.begin())) {
+    // Only added at the end (as a fold adds to an aggregate report): the links that stay are kept,
+    // and their observables are seen again as a full relink would record them.
+    for (const auto& observable : current) HIKESHI_CHECK(UpsertObservable(db, observable, seen));
+    return LinkObservables(db, link_sql, owner_id, observables, seen, current.size());
+  }
   HIKESHI_TRY(auto unlink, db.Prepare(unlink_sql));
   unlink.Bind(":owner", owner_id);
   HIKESHI_CHECK(unlink.Run());
@@ -1250,12 +1279,13 @@ Result<bool> InsertEvent(Connection& db, const core::StoredEvent& event) {
   HIKESHI_TRY(auto stmt, db.Prepare("INSERT INTO events (key, run_id, record, fingerprint, time, raw) "
                                     "VALUES (:key, :run_id, :record, :fingerprint, :time, :raw) "
                                     "ON CONFLICT DO NOTHING"));
-  stmt.BindBlob(":key", View(key))
+  // Borrowed: `key` and `event` outlive `stmt`, which is reset when it goes out of scope.
+  stmt.BindBorrowedBlob(":key", View(key))
       .Bind(":run_id", event.run_id)
       .Bind(":record", event.record)
-      .Bind(":fingerprint", std::string_view(event.fingerprint))
+      .BindBorrowed(":fingerprint", event.fingerprint)
       .Bind(":time", OptionalMicros(event.time))
-      .Bind(":raw", std::string_view(event.raw));
+      .BindBorrowed(":raw", event.raw);
   HIKESHI_CHECK(stmt.Run());
   return sqlite3_changes(db.Handle()) == 1;
 }
@@ -1302,6 +1332,197 @@ Result<bool> InsertCorrelation(Connection& db, const core::Correlation& correlat
   }
   HIKESHI_CHECK(UpsertObservable(db, correlation.observable, correlation.at));
   return insert();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mail
+
+namespace {
+
+constexpr std::string_view kMailColumns =
+    "id, direction, kind, message_id, report_id, incident_id, from_address, from_name, subject, text, in_reply_to, "
+    "raw_sha256, raw_size, encrypted, decrypted, auto_reason, spam, details, status, language, attempts, "
+    "last_error, next_attempt_at, at, sent_at";
+
+Result<core::MailMessage> MailFromRow(const Statement& row) {
+  core::MailMessage m;
+  m.id = row.Int(0);
+  const std::string direction = row.Text(1);
+  HIKESHI_TRY(m.direction, Parsed(core::ParseMailDirection(direction), "mail_messages", m.id, "direction", direction));
+  m.kind = row.Text(2);
+  m.message_id = row.Text(3);
+  m.report_id = row.OptionalInt(4);
+  m.incident_id = row.OptionalInt(5);
+  m.from_address = row.Text(6);
+  m.from_name = row.Text(7);
+  m.subject = row.Text(8);
+  m.text = row.Text(9);
+  m.in_reply_to = row.Text(10);
+  m.raw_sha256 = row.Text(11);
+  m.raw_size = row.Int(12);
+  m.encrypted = row.Int(13) != 0;
+  m.decrypted = row.Int(14) != 0;
+  m.auto_reason = row.Text(15);
+  m.spam = row.Int(16) != 0;
+  if (auto decoded = core::DecodeMailDetails(row.Text(17), m); !decoded) {
+    return Fail(Error::DataLoss(fmt::format("mail_messages row {}: {}", m.id, decoded.error().message())));
+  }
+  m.status = row.Text(18);
+  m.language = row.Text(19);
+  m.attempts = static_cast<int>(row.Int(20));
+  m.last_error = row.Text(21);
+  m.next_attempt_at = OptionalTime(row, 22);
+  m.at = FromMicros(row.Int(23));
+  m.sent_at = OptionalTime(row, 24);
+  return m;
+}
+
+std::string FirstRecipient(const core::MailMessage& m) {
+  if (m.to.empty()) return "";
+  std::string r = m.to.front();
+  for (char& c : r) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return r;
+}
+
+void BindMail(Statement& stmt, const core::MailMessage& m, const std::string& details, const std::string& recipient) {
+  stmt.Bind(":direction", core::MailDirectionName(m.direction))
+      .Bind(":kind", m.kind)
+      .Bind(":message_id", m.message_id)
+      .Bind(":report_id", m.report_id)
+      .Bind(":incident_id", m.incident_id)
+      .Bind(":from_address", m.from_address)
+      .Bind(":from_name", m.from_name)
+      .Bind(":recipient", recipient)
+      .Bind(":subject", m.subject)
+      .Bind(":text", m.text)
+      .Bind(":in_reply_to", m.in_reply_to)
+      .Bind(":raw_sha256", m.raw_sha256)
+      .Bind(":raw_size", m.raw_size)
+      .BindBool(":encrypted", m.encrypted)
+      .BindBool(":decrypted", m.decrypted)
+      .Bind(":auto_reason", m.auto_reason)
+      .BindBool(":spam", m.spam)
+      .Bind(":details", details)
+      .Bind(":status", m.status)
+      .Bind(":language", m.language)
+      .Bind(":attempts", std::int64_t{m.attempts})
+      .Bind(":last_error", m.last_error)
+      .Bind(":next_attempt_at", OptionalMicros(m.next_attempt_at))
+      .Bind(":at", ToMicros(m.at))
+      .Bind(":sent_at", OptionalMicros(m.sent_at));
+}
+
+Result<std::vector<core::MailMessage>> MailWhere(Connection& db, std::string_view where, std::string_view column,
+                                                 std::int64_t value) {
+  HIKESHI_TRY(auto stmt,
+              db.Prepare(fmt::format("SELECT {} FROM mail_messages WHERE {} ORDER BY id", kMailColumns, where)));
+  stmt.Bind(std::string(column).c_str(), value);
+  return CollectRows<core::MailMessage>(stmt, MailFromRow);
+}
+
+}  // namespace
+
+Result<std::optional<core::MailMessage>> FindMail(Connection& db, core::MailDirection direction,
+                                                  std::string_view message_id) {
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format(
+                             "SELECT {} FROM mail_messages WHERE direction = :direction AND message_id = :message_id",
+                             kMailColumns)));
+  stmt.Bind(":direction", core::MailDirectionName(direction)).Bind(":message_id", message_id);
+  return FirstRow<core::MailMessage>(stmt, MailFromRow);
+}
+
+Result<std::optional<core::MailMessage>> FindMailById(Connection& db, std::int64_t id) {
+  HIKESHI_TRY(auto rows, MailWhere(db, "id = :id", ":id", id));
+  if (rows.empty()) return std::nullopt;
+  return std::move(rows.front());
+}
+
+Result<std::vector<core::MailMessage>> ListMailForReport(Connection& db, std::int64_t report_id) {
+  return MailWhere(db, "report_id = :report_id", ":report_id", report_id);
+}
+
+Result<std::vector<core::MailMessage>> ListMailForIncident(Connection& db, std::int64_t incident_id) {
+  return MailWhere(db, "incident_id = :incident_id", ":incident_id", incident_id);
+}
+
+Result<std::vector<core::MailMessage>> ListMail(Connection& db, std::int64_t after_id, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format(
+                             "SELECT {} FROM mail_messages WHERE id > :after ORDER BY id LIMIT :limit", kMailColumns)));
+  stmt.Bind(":after", after_id).Bind(":limit", std::int64_t{limit});
+  return CollectRows<core::MailMessage>(stmt, MailFromRow);
+}
+
+Result<std::int64_t> CountMailTo(Connection& db, std::string_view kind, std::string_view recipient,
+                                 core::Timestamp since) {
+  HIKESHI_TRY(auto stmt, db.Prepare("SELECT count(*) FROM mail_messages WHERE direction = 'out' AND kind = :kind "
+                                    "AND recipient = :recipient AND at >= :since"));
+  stmt.Bind(":kind", kind).Bind(":recipient", recipient).Bind(":since", ToMicros(since));
+  HIKESHI_TRY(const bool row, stmt.Step());
+  return row ? stmt.Int(0) : 0;
+}
+
+Result<std::int64_t> InsertMail(Connection& db, const core::MailMessage& mail) {
+  const std::string details = core::EncodeMailDetails(mail);
+  HIKESHI_TRY(auto stmt,
+              db.Prepare("INSERT INTO mail_messages (direction, kind, message_id, report_id, incident_id, "
+                         "from_address, from_name, recipient, subject, text, in_reply_to, raw_sha256, raw_size, "
+                         "encrypted, decrypted, auto_reason, spam, details, status, language, attempts, last_error, "
+                         "next_attempt_at, at, sent_at) VALUES (:direction, :kind, :message_id, :report_id, "
+                         ":incident_id, :from_address, :from_name, :recipient, :subject, :text, :in_reply_to, "
+                         ":raw_sha256, :raw_size, :encrypted, :decrypted, :auto_reason, :spam, :details, :status, "
+                         ":language, :attempts, :last_error, :next_attempt_at, :at, :sent_at) RETURNING id"));
+  BindMail(stmt, mail, details, FirstRecipient(mail));
+  auto row = NameConflict(stmt.Step(), fmt::format("mail message <{}>", mail.message_id));
+  if (!row) return Fail(row.error());
+  if (!*row) return Fail(Error::Internal("mail insert returned no id"));
+  return stmt.Int(0);
+}
+
+Result<void> UpdateMail(Connection& db, const core::MailMessage& mail) {
+  const std::string details = core::EncodeMailDetails(mail);
+  {
+    HIKESHI_TRY(auto stmt,
+                db.Prepare("UPDATE mail_messages SET direction = :direction, kind = :kind, message_id = :message_id, "
+                           "report_id = :report_id, incident_id = :incident_id, from_address = :from_address, "
+                           "from_name = :from_name, recipient = :recipient, subject = :subject, text = :text, "
+                           "in_reply_to = :in_reply_to, raw_sha256 = :raw_sha256, raw_size = :raw_size, "
+                           "encrypted = :encrypted, decrypted = :decrypted, auto_reason = :auto_reason, spam = :spam, "
+                           "details = :details, status = :status, language = :language, attempts = :attempts, "
+                           "last_error = :last_error, next_attempt_at = :next_attempt_at, at = :at, "
+                           "sent_at = :sent_at, claimed_by = '', lease_until = 0 WHERE id = :id"));
+    BindMail(stmt, mail, details, FirstRecipient(mail));
+    stmt.Bind(":id", mail.id);
+    HIKESHI_CHECK(NameConflict(stmt.Run(), fmt::format("mail message <{}>", mail.message_id)));
+  }
+  return ExpectOneChange(db, fmt::format("mail message {}", mail.id));
+}
+
+Result<std::vector<core::MailMessage>> ClaimOutgoingMail(Connection& db, core::Timestamp now, std::string_view worker,
+                                                         core::Timestamp lease_until, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  std::vector<std::int64_t> ids;
+  {
+    HIKESHI_TRY(auto stmt, db.Prepare("SELECT id FROM mail_messages WHERE direction = 'out' AND status = 'pending' "
+                                      "AND coalesce(next_attempt_at, 0) <= :now AND lease_until < :now "
+                                      "ORDER BY id LIMIT :limit"));
+    stmt.Bind(":now", ToMicros(now)).Bind(":limit", std::int64_t{limit});
+    HIKESHI_TRY(ids, (CollectRows<std::int64_t>(stmt, [](const Statement& row) { return row.Int(0); })));
+  }
+  std::vector<core::MailMessage> claimed;
+  for (const std::int64_t id : ids) {
+    {
+      HIKESHI_TRY(auto stmt, db.Prepare("UPDATE mail_messages SET claimed_by = :worker, lease_until = :lease "
+                                        "WHERE id = :id"));
+      stmt.Bind(":worker", worker).Bind(":lease", ToMicros(lease_until)).Bind(":id", id);
+      HIKESHI_CHECK(stmt.Run());
+    }
+    HIKESHI_TRY(auto mail, FindMailById(db, id));
+    if (mail) claimed.push_back(std::move(*mail));
+  }
+  return claimed;
 }
 
 }  // namespace hikeshi::store::sqlite::detail

@@ -104,4 +104,18 @@ Result<bool> InsertEvent(Connection& db, const core::StoredEvent& event);
 Result<bool> InsertFeedReject(Connection& db, const core::FeedReject& reject);
 Result<bool> InsertCorrelation(Connection& db, const core::Correlation& correlation);
 
+// --- Mail.
+Result<std::optional<core::MailMessage>> FindMail(Connection& db, core::MailDirection direction,
+                                                  std::string_view message_id);
+Result<std::optional<core::MailMessage>> FindMailById(Connection& db, std::int64_t id);
+Result<std::vector<core::MailMessage>> ListMailForReport(Connection& db, std::int64_t report_id);
+Result<std::vector<core::MailMessage>> ListMailForIncident(Connection& db, std::int64_t incident_id);
+Result<std::vector<core::MailMessage>> ListMail(Connection& db, std::int64_t after_id, int limit);
+Result<std::int64_t> CountMailTo(Connection& db, std::string_view kind, std::string_view recipient,
+                                 core::Timestamp since);
+Result<std::int64_t> InsertMail(Connection& db, const core::MailMessage& mail);
+Result<void> UpdateMail(Connection& db, const core::MailMessage& mail);
+Result<std::vector<core::MailMessage>> ClaimOutgoingMail(Connection& db, core::Timestamp now, std::string_view worker,
+                                                         core::Timestamp lease_until, int limit);
+
 }  // namespace hikeshi::store::sqlite::detail

@@ -260,9 +260,52 @@ CREATE TABLE correlations (
 ) STRICT;
 )sql";
 
+// Mail received and sent. The raw bytes are blobs (BlobStore); a row holds what was parsed and
+// where the message belongs. Lists and the abuse report are one JSON document (core's
+// EncodeMailDetails). Outgoing rows double as the delivery queue: a worker leases due rows
+// (claimed_by, lease_until; not part of the audited object) and records the outcome.
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE mail_messages (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  direction       TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  kind            TEXT NOT NULL,
+  message_id      TEXT NOT NULL,
+  report_id       INTEGER REFERENCES reports (id),
+  incident_id     INTEGER REFERENCES incidents (id),
+  from_address    TEXT NOT NULL,
+  from_name       TEXT NOT NULL,
+  recipient       TEXT NOT NULL,  -- the first To, lower case (rate limits)
+  subject         TEXT NOT NULL,
+  text            TEXT NOT NULL,
+  in_reply_to     TEXT NOT NULL,
+  raw_sha256      TEXT NOT NULL,
+  raw_size        INTEGER NOT NULL,
+  encrypted       INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  decrypted       INTEGER NOT NULL CHECK (decrypted IN (0, 1)),
+  auto_reason     TEXT NOT NULL,
+  spam            INTEGER NOT NULL CHECK (spam IN (0, 1)),
+  details         TEXT NOT NULL,  -- JSON: to, references, attachments, signatures, abuse, flags, problems
+  status          TEXT NOT NULL,
+  language        TEXT NOT NULL,
+  attempts        INTEGER NOT NULL,
+  last_error      TEXT NOT NULL,
+  next_attempt_at INTEGER,
+  at              INTEGER NOT NULL,
+  sent_at         INTEGER,
+  claimed_by      TEXT NOT NULL DEFAULT '',
+  lease_until     INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE UNIQUE INDEX mail_messages_message_id ON mail_messages (direction, message_id);
+CREATE INDEX mail_messages_report ON mail_messages (report_id, id) WHERE report_id IS NOT NULL;
+CREATE INDEX mail_messages_incident ON mail_messages (incident_id, id) WHERE incident_id IS NOT NULL;
+CREATE INDEX mail_messages_outbox ON mail_messages (status, id) WHERE direction = 'out' AND status = 'pending';
+CREATE INDEX mail_messages_recipient ON mail_messages (kind, recipient, at) WHERE direction = 'out';
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1},
     Migration{2, kMigration2},
+    Migration{3, kMigration3},
 };
 
 Result<int> CurrentVersion(Connection& connection) {

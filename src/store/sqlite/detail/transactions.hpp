@@ -5,6 +5,7 @@
 //
 // Thread-safety: valid only inside the callback, on its thread (see core/store.hpp).
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -92,6 +93,25 @@ class ReaderOn : public Base {
   Result<std::int64_t> CountEvents(std::string_view fingerprint) override {
     return detail::CountEvents(connection_, fingerprint);
   }
+  Result<std::optional<core::MailMessage>> FindMail(core::MailDirection direction,
+                                                    std::string_view message_id) override {
+    return detail::FindMail(connection_, direction, message_id);
+  }
+  Result<std::optional<core::MailMessage>> FindMailById(std::int64_t id) override {
+    return detail::FindMailById(connection_, id);
+  }
+  Result<std::vector<core::MailMessage>> ListMailForReport(std::int64_t report_id) override {
+    return detail::ListMailForReport(connection_, report_id);
+  }
+  Result<std::vector<core::MailMessage>> ListMailForIncident(std::int64_t incident_id) override {
+    return detail::ListMailForIncident(connection_, incident_id);
+  }
+  Result<std::vector<core::MailMessage>> ListMail(std::int64_t after_id, int limit) override {
+    return detail::ListMail(connection_, after_id, limit);
+  }
+  Result<std::int64_t> CountMailTo(std::string_view kind, std::string_view recipient, core::Timestamp since) override {
+    return detail::CountMailTo(connection_, kind, recipient, since);
+  }
   Result<std::vector<core::AuditEntry>> ListAudit(std::int64_t after_seq, int limit) override {
     return detail::ListAudit(connection_, after_seq, limit);
   }
@@ -132,6 +152,10 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
     }
     pending_counts_.clear();
     return {};
+  }
+  Result<std::vector<core::MailMessage>> ClaimOutgoingMail(core::Timestamp now, std::string_view worker,
+                                                           core::Timestamp lease_until, int limit) override {
+    return detail::ClaimOutgoingMail(connection_, now, worker, lease_until, limit);
   }
   Result<bool> InsertFeedReject(const core::FeedReject& reject) override {
     return detail::InsertFeedReject(connection_, reject);
@@ -181,11 +205,25 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
   Result<void> DoDeleteSession(std::string_view secret_sha256) override {
     return detail::DeleteSession(connection_, secret_sha256);
   }
-  Result<std::optional<core::AuditEntry>> DoLastAuditEntry() override { return detail::LastAuditEntry(connection_); }
-  Result<void> DoAppendAudit(const core::AuditEntry& entry) override { return detail::AppendAudit(connection_, entry); }
+  Result<std::int64_t> DoInsertMail(const core::MailMessage& mail) override {
+    return detail::InsertMail(connection_, mail);
+  }
+  Result<void> DoUpdateMail(const core::MailMessage& mail) override { return detail::UpdateMail(connection_, mail); }
+  // The transaction holds the write lock, so the entry it appended last is the journal's last: a
+  // fold that journals thousands of report changes reads none of them back.
+  Result<std::optional<core::AuditEntry>> DoLastAuditEntry() override {
+    if (last_audit_) return last_audit_;
+    return detail::LastAuditEntry(connection_);
+  }
+  Result<void> DoAppendAudit(const core::AuditEntry& entry) override {
+    HIKESHI_CHECK(detail::AppendAudit(connection_, entry));
+    last_audit_ = entry;
+    return {};
+  }
 
  private:
   std::unordered_map<std::string, std::int64_t> pending_counts_;
+  std::optional<core::AuditEntry> last_audit_;
 };
 
 }  // namespace hikeshi::store::sqlite::detail

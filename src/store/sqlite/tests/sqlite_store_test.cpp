@@ -141,8 +141,8 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   RawDb raw(File());
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2"));
-  EXPECT_EQ(LatestSchemaVersion(), 2);
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3"));
+  EXPECT_EQ(LatestSchemaVersion(), 3);
   for (const char* table : {"incidents",
                             "reports",
                             "constituencies",
@@ -164,6 +164,7 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
                             "correlations",
                             "reports_fingerprint",
                             "event_counts",
+                            "mail_messages",
                             "feed_rejects_run"}) {
     EXPECT_THAT(raw.Column(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table + "'"),
                 ElementsAre("1"))
@@ -183,7 +184,7 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("2"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("3"));
 }
 
 // A file made by the previous release (schema 1) gains the feed intake tables and keeps its
@@ -221,8 +222,9 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
   EXPECT_EQ(found->last_seen, std::nullopt);
 
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2"));
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM mail_messages"), ElementsAre("0"));
 }
 
 // FindSightings must stay fast at millions of rows: the pivot index drives, and neither incidents

@@ -25,6 +25,17 @@ std::string RandomToken(std::size_t n);
 // Constant-time comparison of two equal-length strings; false when lengths differ.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
+// Authenticated encryption for data at rest (XChaCha20-Poly1305 with a random nonce).
+inline constexpr std::size_t kSecretKeyBytes = 32;
+// A new random key of kSecretKeyBytes bytes.
+std::string NewSecretKey();
+// nonce || ciphertext || tag. `associated` is authenticated but not stored (e.g. the blob's name).
+// Errors: kInvalidArgument when `key` is not kSecretKeyBytes long.
+[[nodiscard]] Result<std::string> Seal(std::string_view key, std::string_view plaintext, std::string_view associated);
+// Errors: kInvalidArgument for a wrong-sized key; kDataLoss when `sealed` is truncated, altered, or
+// was sealed under another key or associated data.
+[[nodiscard]] Result<std::string> Open(std::string_view key, std::string_view sealed, std::string_view associated);
+
 // Argon2id cost: interactive is libsodium's OPSLIMIT/MEMLIMIT_INTERACTIVE (64 MiB).
 struct PasswordCost {
   unsigned long long ops;

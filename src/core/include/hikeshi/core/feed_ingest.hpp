@@ -3,6 +3,7 @@
 // folded into aggregate reports by fingerprint, and correlated with open incidents; each batch is
 // one transaction. Thread-safe; Store and Clock must outlive it.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -33,6 +34,10 @@ struct MachineEvent {
   // No constituency matched and the routing default says "out of scope": the aggregate report is
   // kept, already rejected as out-of-scope, so nothing is lost and nobody has to triage it.
   bool out_of_scope = false;
+  // EventKey and Fingerprint of the event; StoreBatch works out those left empty. A caller that
+  // parses on one thread and stores on another fills them on the first (they need no store).
+  std::string key;
+  std::string fingerprint;
 };
 
 struct RejectedRecord {
@@ -72,6 +77,10 @@ class FeedIngest {
   // rerun touches them again), first and last seen and observables are merged, new reports are
   // opened, and open incidents sharing an observable become correlation candidates.
   [[nodiscard]] Result<void> Fold(const Principal& actor, FeedRun& run);
+  // How many aggregate reports the next Fold() will bring up to date: what the stored batches since
+  // the last fold touched. The memory a FeedIngest holds grows with it, so a caller that folds
+  // rarely should fold once it is large.
+  std::size_t PendingReports() const;
   // StoreBatch, then Fold.
   [[nodiscard]] Result<void> Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
                                     const std::vector<RejectedRecord>& rejects);

@@ -74,6 +74,8 @@ class Incidents {
   [[nodiscard]] Result<Page<Incident>> List(const Principal& actor, const IncidentListRequest& request);
   // The audit entries that touched the incident (its own changes and linked reports), oldest first.
   [[nodiscard]] Result<std::vector<AuditEntry>> Timeline(const Principal& actor, std::string_view id);
+  // The mail threaded into a visible incident, oldest first. Errors: kNotFound.
+  [[nodiscard]] Result<std::vector<MailMessage>> Mail(const Principal& actor, std::string_view id);
 
  private:
   Store& store_;

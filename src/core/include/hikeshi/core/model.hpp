@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "hikeshi/common/time.hpp"
+#include "hikeshi/core/inbound_mail.hpp"
+#include "hikeshi/core/keyring.hpp"
 #include "hikeshi/core/observable.hpp"
 #include "hikeshi/core/taxonomy.hpp"
 #include "hikeshi/core/tlp.hpp"
@@ -199,6 +201,60 @@ struct Correlation {
 struct Sightings {
   std::vector<Incident> incidents;  // newest first
   std::vector<Report> reports;      // newest first
+};
+
+enum class MailDirection { kIn, kOut };
+std::string_view MailDirectionName(MailDirection direction);  // "in", "out"
+std::optional<MailDirection> ParseMailDirection(std::string_view text);
+
+// An attachment as kept: the bytes are in the BlobStore under `sha256`.
+struct AttachmentRef {
+  std::string sha256;
+  std::string filename;
+  std::string content_type;
+  std::string magic_type;
+  std::int64_t size = 0;
+};
+
+// One e-mail message Hikeshi received or sent. The raw bytes are in the BlobStore (`raw_sha256`);
+// this row holds what was parsed from them and where the message belongs: the report it opened
+// (or acknowledges), the incident whose timeline shows it.
+struct MailMessage {
+  std::int64_t id = 0;
+  MailDirection direction = MailDirection::kIn;
+  // in: "report" (opened a report), "reply" (threaded into an incident or report);
+  // out: "ack" (acknowledgement of a report), "notice" (to the reporter), "investigation".
+  std::string kind;
+  std::string message_id;  // without <>; unique per direction
+  std::optional<std::int64_t> report_id;
+  std::optional<std::int64_t> incident_id;
+  std::string from_address;
+  std::string from_name;
+  std::vector<std::string> to;
+  std::string subject;
+  std::string text;
+  std::string in_reply_to;
+  std::vector<std::string> references;
+  std::string raw_sha256;  // "" for an outgoing message not yet composed
+  std::int64_t raw_size = 0;
+  std::vector<AttachmentRef> attachments;
+  bool encrypted = false;
+  bool decrypted = false;
+  std::vector<SignatureCheck> signatures;
+  std::optional<AbuseReport> abuse;
+  std::string auto_reason;  // why it counts as automatic mail, "" when it does not
+  bool spam = false;
+  std::vector<std::string> flags;
+  std::vector<std::string> problems;
+  // Incoming: what became of the acknowledgement ("queued", "suppressed: spam", ...).
+  // Outgoing: the delivery state, "pending", "sent" or "failed".
+  std::string status;
+  std::string language;  // "ja" or "en": of the message (incoming) or the template used (outgoing)
+  int attempts = 0;      // outgoing: delivery attempts so far
+  std::string last_error;
+  std::optional<Timestamp> next_attempt_at;  // outgoing, pending: not before
+  Timestamp at{};                            // received, or queued
+  std::optional<Timestamp> sent_at;
 };
 
 // One entry of the append-only, hash-chained audit journal.

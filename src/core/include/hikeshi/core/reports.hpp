@@ -49,6 +49,9 @@ class Reports {
   // Links a new report to an incident; both must be visible. Errors: kNotFound,
   // kFailedPrecondition when the report is not new or the incident is merged.
   [[nodiscard]] Result<Report> Link(const Principal& actor, std::string_view report_id, std::string_view incident_id);
+  // The mail of a visible report (the message that opened it, replies, acknowledgements), oldest
+  // first. Errors: kNotFound.
+  [[nodiscard]] Result<std::vector<MailMessage>> Mail(const Principal& actor, std::string_view report_id);
   // Errors: kNotFound, kInvalidArgument (reason), kFailedPrecondition when not new.
   [[nodiscard]] Result<Report> Reject(const Principal& actor, std::string_view report_id, std::string_view reason,
                                       std::string_view comment);

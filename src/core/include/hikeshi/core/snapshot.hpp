@@ -16,6 +16,7 @@ std::string Snapshot(const Contact& contact);
 std::string Snapshot(const User& user);
 std::string Snapshot(const ApiToken& token);
 std::string Snapshot(const FeedRun& run);
+std::string Snapshot(const MailMessage& mail);
 
 // The bytes hashed into the chain for `entry` (all fields except `hash`).
 std::string CanonicalAuditBytes(const AuditEntry& entry);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -107,6 +108,18 @@ class StoreReader {
   // How many events are stored under `fingerprint` (for checks; the report carries the count).
   virtual Result<std::int64_t> CountEvents(std::string_view fingerprint) = 0;
 
+  // Mail, received and sent. Unscoped (intake's bookkeeping): a caller showing mail to a person
+  // first checks that the report or incident it belongs to is in the person's scope.
+  virtual Result<std::optional<MailMessage>> FindMail(MailDirection direction, std::string_view message_id) = 0;
+  virtual Result<std::optional<MailMessage>> FindMailById(std::int64_t id) = 0;
+  virtual Result<std::vector<MailMessage>> ListMailForReport(std::int64_t report_id) = 0;      // oldest first
+  virtual Result<std::vector<MailMessage>> ListMailForIncident(std::int64_t incident_id) = 0;  // oldest first
+  // Every message in id order after `after_id`, at most `limit` (audit verify).
+  virtual Result<std::vector<MailMessage>> ListMail(std::int64_t after_id, int limit) = 0;
+  // How many outgoing messages of `kind` to `recipient` (the first To, lower case) were queued at
+  // or after `since`: the acknowledgement rate limit.
+  virtual Result<std::int64_t> CountMailTo(std::string_view kind, std::string_view recipient, Timestamp since) = 0;
+
   // The journal in sequence order, from `after_seq` (exclusive), at most `limit` entries.
   virtual Result<std::vector<AuditEntry>> ListAudit(std::int64_t after_seq, int limit) = 0;
   // Entries whose `incident` field is `incident_human_id`, in sequence order.
@@ -146,9 +159,25 @@ class WriteTx : public StoreReader {
   Result<FeedRun> CreateFeedRun(const AuditContext& ctx, FeedRun run);
   Result<void> UpdateFeedRun(const AuditContext& ctx, const FeedRun& before, const FeedRun& after);
 
+  // Assigns the id. `incident` names the incident whose timeline shows the message ("" for none).
+  Result<MailMessage> CreateMail(const AuditContext& ctx, MailMessage mail, std::string_view incident);
+  Result<void> UpdateMail(const AuditContext& ctx, std::string_view action, const MailMessage& before,
+                          const MailMessage& after, std::string_view incident);
+  // Leases up to `limit` outgoing messages that are due (status "pending", next_attempt_at absent
+  // or <= now, and not leased to a worker until after now) to `worker` until `lease_until`, oldest
+  // first. A worker that dies loses its lease when it runs out, and another worker takes the
+  // message; a message is sent twice only if a worker dies between the MTA's acceptance and its
+  // UpdateMail. Not audited (the send is).
+  virtual Result<std::vector<MailMessage>> ClaimOutgoingMail(Timestamp now, std::string_view worker,
+                                                             Timestamp lease_until, int limit) = 0;
+
   // Intake records (not audited one by one; see StoredEvent). Each returns false, writing
   // nothing, when a row with the same key (or report/incident pair) is already stored.
   virtual Result<bool> InsertEvent(const StoredEvent& event) = 0;
+  // InsertEvent for each of `events`, in order (a key that comes again in the list is a duplicate
+  // from its second time on); returns how many were stored. The default calls InsertEvent per
+  // event; a backend may send the whole list at once (PostgreSQL: COPY).
+  virtual Result<std::int64_t> InsertEvents(std::span<const StoredEvent> events);
   virtual Result<bool> InsertFeedReject(const FeedReject& reject) = 0;
   virtual Result<bool> InsertCorrelation(const Correlation& correlation) = 0;
 
@@ -178,6 +207,8 @@ class WriteTx : public StoreReader {
   virtual Result<void> DoUpdateFeedRun(const FeedRun& run) = 0;
   virtual Result<void> DoInsertSession(const Session& session) = 0;
   virtual Result<void> DoDeleteSession(std::string_view secret_sha256) = 0;
+  virtual Result<std::int64_t> DoInsertMail(const MailMessage& mail) = 0;
+  virtual Result<void> DoUpdateMail(const MailMessage& mail) = 0;
   // The newest journal entry, read inside this transaction (writers are serialised), or nullopt.
   virtual Result<std::optional<AuditEntry>> DoLastAuditEntry() = 0;
   virtual Result<void> DoAppendAudit(const AuditEntry& entry) = 0;

@@ -12,6 +12,7 @@
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/core/store.hpp"
+#include "hikeshi/core/table_source.hpp"
 
 namespace hikeshi::store::sqlite {
 
@@ -36,6 +37,13 @@ struct SqliteOptions {
 // not an SQLite database.
 [[nodiscard]] Result<std::unique_ptr<core::Store>> OpenSqliteStore(const std::filesystem::path& db_file,
                                                                    const SqliteOptions& options = {});
+
+// The store in `db_file` as a TableSource (for `hikeshi migrate`): its schema is brought up to date
+// first, then it is read in one snapshot through a read-only connection, so writers may go on but
+// the copy shows the store as it was when the first rows were read. Rows come in insertion (rowid)
+// order; a WITHOUT ROWID table's in key order.
+// Errors: kNotFound when the file does not exist; those of OpenSqliteStore.
+[[nodiscard]] Result<std::unique_ptr<core::TableSource>> OpenSqliteTableSource(const std::filesystem::path& db_file);
 
 // The schema version this program creates and expects (the highest migration number).
 int LatestSchemaVersion();

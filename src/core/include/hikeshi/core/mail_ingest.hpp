@@ -1,0 +1,92 @@
+#pragma once
+// Mail intake's use case. A parsed message (its raw bytes already kept in the BlobStore) becomes:
+//   - nothing new, when the same message was stored before (redelivery is idempotent);
+//   - an entry on an incident's or report's timeline, when it is a reply: its subject carries the
+//     tag "[Hikeshi I-2026-000123]" (or a report's R-id), or it references a message Hikeshi sent
+//     or received;
+//   - otherwise a new report (channel mail) with its observables and constituency, and an
+//     acknowledgement queued for the reporter in the same transaction, unless the message is spam,
+//     automatic mail, mail from Hikeshi's own address, or the sender has had too many already.
+// Thread-safe; Store and Clock must outlive it.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hikeshi/core/clock.hpp"
+#include "hikeshi/core/inbound_mail.hpp"
+#include "hikeshi/core/principal.hpp"
+#include "hikeshi/core/store.hpp"
+
+namespace hikeshi::core {
+
+struct MailIngestOptions {
+  std::string team_address = "csirt@localhost";  // Hikeshi's own address: From of what it sends
+  std::string team_name = "CSIRT";
+  std::string subject_tag = "Hikeshi";  // "[Hikeshi R-2026-000001]"
+  bool acknowledge = true;
+  int acks_per_sender = 5;  // at most this many acknowledgements to one address per window
+  std::chrono::seconds ack_window{3600};
+  Tlp tlp = Tlp::kAmber;
+};
+
+// What was received: the routing and extraction the intake pipeline did around the parse.
+struct ReceivedMail {
+  InboundMail mail;
+  std::string raw_sha256;  // the raw message in the BlobStore
+  std::int64_t raw_size = 0;
+  std::vector<Observable> observables;
+  std::optional<std::int64_t> constituency_id;
+};
+
+enum class MailOutcome { kStored, kThreaded, kDuplicate };
+std::string_view MailOutcomeName(MailOutcome outcome);  // "stored", "threaded", "duplicate"
+
+struct MailReceipt {
+  MailOutcome outcome = MailOutcome::kStored;
+  std::int64_t mail_id = 0;
+  std::string report;    // human id of the report it opened or was threaded to, if any
+  std::string incident;  // human id of the incident it was threaded to, if any
+  std::string ack;       // "queued", or why not: "suppressed: spam", ...
+  std::vector<std::string> flags;
+};
+
+// Port: the whole mail intake path for one raw message (kept, parsed, extracted, routed, stored),
+// implemented by intake/pipeline's MailPipeline, so that the API can take mail without depending
+// on an intake adapter.
+class MailIntake {
+ public:
+  virtual ~MailIntake() = default;
+  // Returns once the message is committed. Errors: kPermissionDenied; storage errors (the caller
+  // must make the sender retry).
+  [[nodiscard]] virtual Result<MailReceipt> Deliver(const Principal& actor, std::string_view raw) = 0;
+};
+
+class MailIngest {
+ public:
+  MailIngest(Store& store, const Clock& clock, MailIngestOptions options);
+
+  // Errors: kPermissionDenied unless admin or handler (the mail gateway acts as the local
+  // operator), storage errors (kUnavailable: the caller must make the MTA retry).
+  Result<MailReceipt> Receive(const Principal& actor, const ReceivedMail& received);
+
+  // The Message-ID used for a message without one: derived from its raw bytes, so that a
+  // redelivery of the same bytes is still recognised.
+  static std::string SyntheticMessageId(std::string_view raw_sha256);
+  // "ja" when the text is mostly Japanese, else "en".
+  static std::string DetectLanguage(std::string_view text);
+  // The human id in "[<tag> X-YYYY-NNNNNN]" within `subject`, if any.
+  static std::optional<std::string> TaggedId(std::string_view subject, std::string_view tag);
+
+  const MailIngestOptions& Options() const { return options_; }
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+  MailIngestOptions options_;
+};
+
+}  // namespace hikeshi::core
