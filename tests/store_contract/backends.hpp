@@ -9,6 +9,9 @@
 //     Result<std::unique_ptr<core::Store>> Open();        // callable again: same data
 //   };
 //
+// PostgresBackend needs the test server that ctest's pg_server fixture starts; without it every
+// test fails (never skips) with a message saying how to start it.
+//
 // Thread-safety: a factory belongs to one test.
 
 #include <cstdlib>
@@ -23,7 +26,10 @@
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/core/store.hpp"
+#include "hikeshi/store/postgres/postgres_store.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
+
+#include "support/pg_server.hpp"
 
 namespace hikeshi::store_contract {
 
@@ -58,8 +64,22 @@ struct SqliteBackend {
   TempDir dir;
 };
 
+// A database of its own on the PostgreSQL test server, dropped when the test ends.
+struct PostgresBackend {
+  static constexpr std::string_view kName = "postgres";
+
+  PostgresBackend() : database(testing::TestDatabase::Create()) {}
+
+  Result<std::unique_ptr<core::Store>> Open() {
+    if (!database) return Fail(database.error());
+    return store::postgres::OpenPostgresStore(database->Conninfo());
+  }
+
+  Result<testing::TestDatabase> database;
+};
+
 // Every backend the typed suites run against, and the suffix each test name gets.
-using StoreBackends = ::testing::Types<SqliteBackend>;
+using StoreBackends = ::testing::Types<SqliteBackend, PostgresBackend>;
 struct BackendNames {
   template <typename T>
   static std::string GetName(int) {

@@ -1773,6 +1773,50 @@ TYPED_TEST(StoreContractTest, CountEventsCountsTheEventsOfOneFingerprint) {
   }));
 }
 
+TYPED_TEST(StoreContractTest, InsertEventsStoresAListAsInsertEventWouldOneByOne) {
+  // Fingerprints and raw records with the bytes a bulk format must escape (tab, newline, backslash,
+  // NUL, bytes that are no UTF-8).
+  const std::string a = "csv|scan\tx|ipv4:192.0.2.7\\|2026-03-14\n";
+  const std::string b = "csv|scan|ipv4:192.0.2.8|2026-03-14";
+  static constexpr char kRaw[] = "line\twith\\N\r\n\0\xff\xfe end";
+  const std::string raw(kRaw, sizeof kRaw - 1);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto run, tx.CreateFeedRun(Ctx(), NewFeedRun("day-1.csv")));
+    HIKESHI_CHECK(tx.InsertEvent({Key("03"), run.id, 1, b, {}, "stored before"}));
+    const std::vector<core::StoredEvent> events = {
+        {Key("01"), run.id, 2, a, At(2026, 3, 14, 9, 0), raw},
+        {Key("02"), run.id, 3, a, {}, ""},
+        {Key("01"), run.id, 4, a, {}, raw},  // again in the list: a duplicate
+        {Key("03"), run.id, 5, b, {}, "x"},  // stored before: a duplicate
+        {Key("04"), run.id, 6, b, {}, raw},
+    };
+    HIKESHI_TRY(const std::int64_t stored, tx.InsertEvents(events));
+    EXPECT_EQ(stored, 3);
+    HIKESHI_TRY(const std::int64_t none, tx.InsertEvents(std::span<const core::StoredEvent>()));
+    EXPECT_EQ(none, 0);
+    // Seen inside the transaction too, and by a later InsertEvent.
+    HIKESHI_TRY(const auto in_a, tx.CountEvents(a));
+    EXPECT_EQ(in_a, 2);
+    HIKESHI_TRY(const bool again, tx.InsertEvent({Key("04"), run.id, 7, b, {}, raw}));
+    EXPECT_FALSE(again);
+    return {};
+  }));
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto in_a, r.CountEvents(a));
+    EXPECT_EQ(in_a, 2);
+    HIKESHI_TRY(const auto in_b, r.CountEvents(b));
+    EXPECT_EQ(in_b, 2);
+    return {};
+  }));
+  // A bad key anywhere in the list stores nothing of it (the transaction fails).
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    const std::vector<core::StoredEvent> events = {{Key("05"), 1, 8, b, {}, "x"}, {"not-a-key", 1, 9, b, {}, "x"}};
+    HIKESHI_CHECK(tx.InsertEvents(events));
+    return {};
+  }),
+               ErrorCode::kInvalidArgument);
+}
+
 TYPED_TEST(StoreContractTest, FeedRunsAreCreatedUpdatedFoundAndListedEachWithAnAuditEntry) {
   const Timestamp t1 = At(2026, 3, 14, 10, 0, 1);
   const Timestamp t2 = At(2026, 3, 14, 10, 5, 2);

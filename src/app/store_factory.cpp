@@ -1,0 +1,68 @@
+#include "store_factory.hpp"
+
+#include <system_error>
+#include <utility>
+
+#include "hikeshi/store/files/file_blob_store.hpp"
+#include "hikeshi/store/postgres/postgres_store.hpp"
+#include "hikeshi/store/sqlite/sqlite_store.hpp"
+
+namespace hikeshi::app {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kDbFile = "hikeshi.db";
+
+bool IsPostgresUrl(std::string_view text) {
+  return text.starts_with("postgres://") || text.starts_with("postgresql://");
+}
+
+}  // namespace
+
+std::string StoreLocation::Describe() const {
+  if (kind == Kind::kSqlite) return sqlite_file.string();
+  return store::postgres::RedactConninfo(conninfo);
+}
+
+Result<StoreLocation> ResolveStore(std::string_view store_option, std::string_view store_env,
+                                   const fs::path& data_dir) {
+  const std::string_view chosen = !store_option.empty() ? store_option : store_env;
+  if (chosen.empty()) return StoreLocation{StoreLocation::Kind::kSqlite, data_dir, data_dir / kDbFile, {}};
+  if (!IsPostgresUrl(chosen)) {
+    const std::string_view from = !store_option.empty() ? "--store" : "HIKESHI_STORE";
+    return Fail(Error::InvalidArgument(std::string(from) + " must be a postgres:// or postgresql:// URL, not " +
+                                           store::postgres::RedactConninfo(chosen),
+                                       "--store"));
+  }
+  return StoreLocation{StoreLocation::Kind::kPostgres, data_dir, {}, std::string(chosen)};
+}
+
+Result<std::unique_ptr<core::Store>> OpenStore(const StoreLocation& location, bool create) {
+  const fs::path& data_dir = location.data_dir;
+  std::error_code ec;
+  if (create) {
+    fs::create_directories(data_dir, ec);
+    if (ec) {
+      return Fail(Error::InvalidArgument("cannot create data directory " + data_dir.string() + ": " + ec.message()));
+    }
+    // Reports are confidential: the data directory is for the service account alone.
+    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
+  if (location.kind == StoreLocation::Kind::kPostgres) return store::postgres::OpenPostgresStore(location.conninfo);
+  if (!create && !fs::exists(location.sqlite_file, ec)) {
+    return Fail(Error::NotFound("Hikeshi store in " + data_dir.string() + " (run `hikeshi init --data " +
+                                data_dir.string() + "` first)"));
+  }
+  return store::sqlite::OpenSqliteStore(location.sqlite_file);
+}
+
+Result<std::unique_ptr<core::BlobStore>> OpenBlobStore(const StoreLocation& location, const fs::path& key_file,
+                                                       bool create_key) {
+  if (location.kind == StoreLocation::Kind::kPostgres) {
+    HIKESHI_TRY(std::string key, store::files::LoadBlobKey(key_file, create_key));
+    return store::postgres::OpenPostgresBlobStore(location.conninfo, std::move(key));
+  }
+  return store::files::OpenFileBlobStore(location.data_dir / "blobs", key_file, create_key);
+}
+
+}  // namespace hikeshi::app
