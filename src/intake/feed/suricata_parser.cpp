@@ -247,6 +247,11 @@ class SuricataParser final : public ParserBase {
     if (const std::string_view action = Text(kAction); !action.empty()) append({", ", action});
     const std::string& description = text;
     event.description = CleanText(description);
+    // The addresses and ports in the description are the fields parsed above; the signature and
+    // its category are the only free text in an alert.
+    const std::string_view category = Text(kCategory);
+    event.free_text = CleanText(category.empty() ? std::string(signature)
+                                                 : std::string(signature) + " (" + std::string(category) + ")");
     return event;
   }
 

@@ -1,8 +1,18 @@
 #include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <exception>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "hikeshi/extract/extractor.hpp"
 #include "hikeshi/intake/feed/parser.hpp"
@@ -30,19 +40,139 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
   return text.str();
 }
 
-// Collects parsed records into batches and commits each one.
+// One transaction's worth of parsed records.
+struct Batch {
+  std::vector<core::MachineEvent> events;
+  std::vector<core::RejectedRecord> rejects;
+  std::size_t size() const { return events.size() + rejects.size(); }
+  void clear() {
+    events.clear();
+    rejects.clear();
+  }
+};
+
+// Stores batches on a thread of its own, so that parsing, extraction and routing (on the caller's
+// thread) overlap with SQLite's work. One batch is written while the next one fills; Submit waits
+// while a third would be queued, so memory stays at about three batches whatever the input.
+// Submit and Close are called from one thread; `write` runs on the writer thread only.
+class BatchWriter {
+ public:
+  using Write = std::function<Result<void>(Batch&)>;
+
+  explicit BatchWriter(Write write) : write_(std::move(write)), thread_([this] { Run(); }) {}
+  BatchWriter(const BatchWriter&) = delete;
+  BatchWriter& operator=(const BatchWriter&) = delete;
+  ~BatchWriter() { static_cast<void>(Close()); }
+
+  // Hands `batch` to the writer and leaves an empty one (with capacity) in its place. The written
+  // batch is emptied here, on the caller's thread, which has less to do than the writer's.
+  // Errors: the writer's first error; once there is one, nothing more is written.
+  Result<void> Submit(Batch& batch) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !queued_ || failure_; });
+    if (failure_) return Fail(*failure_);
+    queued_ = std::move(batch);
+    if (spare_) {
+      batch = std::move(*spare_);
+      spare_.reset();
+    } else {
+      batch = Batch{};
+    }
+    lock.unlock();
+    changed_.notify_all();
+    batch.clear();  // frees the written records without holding up the writer
+    return {};
+  }
+
+  // Waits until every submitted batch is written and stops the thread. Errors: the writer's first.
+  Result<void> Close() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    if (failure_) return Fail(*failure_);
+    return {};
+  }
+
+ private:
+  void Run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [&] { return queued_.has_value() || closing_; });
+      if (!queued_) return;
+      Batch batch = std::move(*queued_);
+      queued_.reset();
+      const bool failed = failure_.has_value();
+      lock.unlock();
+      Result<void> written;
+      if (!failed) {
+        try {
+          written = write_(batch);
+        } catch (const std::exception& e) {
+          written = Fail(Error::Internal(std::string("storing a feed batch: ") + e.what()));
+        }
+      }
+      lock.lock();
+      if (!written && !failure_) failure_ = written.error();
+      spare_ = std::move(batch);
+      changed_.notify_all();
+    }
+  }
+
+  Write write_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<Batch> queued_;
+  std::optional<Batch> spare_;
+  std::optional<Error> failure_;
+  bool closing_ = false;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+// Extraction results by text, for the free text that repeats from event to event (a signature
+// name). Bounded: emptied when full, which costs only extractions.
+class ExtractionCache {
+ public:
+  explicit ExtractionCache(const extract::Extractor& extractor) : extractor_(extractor) {}
+
+  // The observables in `text`; none when extraction fails (the event keeps its own fields).
+  const std::vector<core::Observable>& Find(const std::string& text) {
+    if (const auto it = found_.find(text); it != found_.end()) return it->second;
+    std::vector<core::Observable> observables;
+    if (auto found = extractor_.Extract(text)) {
+      observables.reserve(found->size());
+      for (auto& x : *found) observables.push_back(std::move(x.observable));
+    }
+    if (found_.size() >= kMaxEntries) found_.clear();
+    return found_.emplace(text, std::move(observables)).first->second;
+  }
+
+ private:
+  static constexpr std::size_t kMaxEntries = 4096;
+  const extract::Extractor& extractor_;
+  std::unordered_map<std::string, std::vector<core::Observable>> found_;
+};
+
+// Collects parsed records into batches and hands each to the writer thread, which stores it and
+// folds every so often.
 class BatchSink final : public feed::EventSink {
  public:
-  BatchSink(core::FeedIngest& ingest, const core::Principal& actor, core::FeedRun& run,
+  BatchSink(core::FeedIngest& ingest, const core::Principal& actor, core::FeedRun& run, const core::Clock& clock,
             std::shared_ptr<const routing::RoutingTable> routes, const extract::Extractor* extractor,
             const PipelineOptions& options)
       : ingest_(ingest),
         actor_(actor),
         run_(run),
+        format_(run.format),
+        clock_(clock),
         routes_(std::move(routes)),
         extractor_(extractor),
-        options_(options) {
-    events_.reserve(options.batch_size);
+        options_(options),
+        writer_([this](Batch& batch) { return Store(batch); }) {
+    batch_.events.reserve(options.batch_size);
+    if (extractor_ != nullptr) cache_.emplace(*extractor_);
   }
 
   Result<void> OnEvent(feed::FeedEvent event) override {
@@ -57,14 +187,13 @@ class BatchSink final : public feed::EventSink {
     e.subject = std::move(event.subject);
     e.subject_port = event.subject_port;
     e.observables = std::move(event.observables);
-    if (extractor_ != nullptr && !e.description.empty()) {
-      // Free text (a signature name, a comment) often names more than the structured fields do.
-      if (auto found = extractor_->Extract(e.description)) {
-        for (auto& x : *found) {
-          if (std::find(e.observables.begin(), e.observables.end(), x.observable) == e.observables.end() &&
-              (!e.subject || *e.subject != x.observable)) {
-            e.observables.push_back(std::move(x.observable));
-          }
+    // Free text (a signature name, a comment) often names more than the structured fields do.
+    const std::string& text = event.free_text ? *event.free_text : e.description;
+    if (cache_ && !text.empty()) {
+      for (const auto& x : cache_->Find(text)) {
+        if (std::find(e.observables.begin(), e.observables.end(), x) == e.observables.end() &&
+            (!e.subject || *e.subject != x)) {
+          e.observables.push_back(x);
         }
       }
     }
@@ -72,42 +201,62 @@ class BatchSink final : public feed::EventSink {
         e.subject ? routes_->Route(*e.subject) : routes_->Route(std::span<const core::Observable>(e.observables));
     e.constituency_id = decision.constituency_id();
     e.out_of_scope = decision.disposition == routing::Disposition::kOutOfScope;
-    events_.push_back(std::move(e));
+    // Here rather than on the writer thread, which has more to do.
+    e.key = core::EventKey(format_, e);
+    e.fingerprint = core::Fingerprint(format_, e, clock_.Now());
+    batch_.events.push_back(std::move(e));
     return MaybeFlush();
   }
 
   Result<void> OnReject(feed::FeedReject reject) override {
-    rejects_.push_back({reject.record, std::move(reject.reason), std::move(reject.raw)});
+    batch_.rejects.push_back({reject.record, std::move(reject.reason), std::move(reject.raw)});
     return MaybeFlush();
   }
 
-  Result<void> Flush() {
-    if (events_.empty() && rejects_.empty()) return {};
-    HIKESHI_CHECK(ingest_.StoreBatch(actor_, run_, events_, rejects_));
-    events_.clear();
-    rejects_.clear();
-    if (++batches_ % options_.fold_every_batches == 0) HIKESHI_CHECK(ingest_.Fold(actor_, run_));
-    if (options_.on_batch) options_.on_batch(run_);
-    return {};
+  // Stores what is left (unless `store_rest` is false: the parse failed) and waits for the writer.
+  // Errors: the first storage error of the run.
+  Result<void> Finish(bool store_rest) {
+    Result<void> submitted;
+    if (store_rest && batch_.size() > 0) submitted = writer_.Submit(batch_);
+    Result<void> closed = writer_.Close();
+    if (!closed) return closed;
+    return submitted;
   }
 
  private:
   Result<void> MaybeFlush() {
-    if (events_.size() + rejects_.size() < options_.batch_size) return {};
-    return Flush();
+    if (batch_.size() < options_.batch_size) return {};
+    return writer_.Submit(batch_);
+  }
+
+  // On the writer thread: the only place that touches `ingest_` and `run_` until Finish returns.
+  Result<void> Store(Batch& batch) {
+    HIKESHI_CHECK(ingest_.StoreBatch(actor_, run_, batch.events, batch.rejects));
+    // Folding rewrites every aggregate report the batches touched and journals each change, so it
+    // is done every few batches, and sooner when many reports wait (their pending state is memory).
+    if (++batches_since_fold_ >= options_.fold_every_batches ||
+        ingest_.PendingReports() >= options_.max_pending_reports) {
+      batches_since_fold_ = 0;
+      HIKESHI_CHECK(ingest_.Fold(actor_, run_));
+    }
+    if (options_.on_batch) options_.on_batch(run_);
+    return {};
   }
 
   core::FeedIngest& ingest_;
   const core::Principal& actor_;
-  core::FeedRun& run_;
+  core::FeedRun& run_;        // the writer thread's while it runs
+  const std::string format_;  // run_.format, for the parsing thread
+  const core::Clock& clock_;
   // One snapshot for the whole run: every event is routed by the same table, and no lock is
   // taken per event.
   std::shared_ptr<const routing::RoutingTable> routes_;
   const extract::Extractor* extractor_;
   const PipelineOptions& options_;
-  std::vector<core::MachineEvent> events_;
-  std::vector<core::RejectedRecord> rejects_;
-  std::size_t batches_ = 0;
+  std::optional<ExtractionCache> cache_;
+  Batch batch_;
+  std::size_t batches_since_fold_ = 0;  // writer thread only
+  BatchWriter writer_;                  // last: its thread calls Store, which uses the members above
 };
 
 }  // namespace
@@ -165,9 +314,17 @@ Result<core::FeedRun> FeedPipeline::Ingest(const core::Principal& actor, const c
 
   core::FeedIngest ingest(store_, clock_, options_.ingest);
   HIKESHI_TRY(auto run, ingest.Start(actor, feed::FeedFormatName(*format), request.source));
-  BatchSink sink(ingest, actor, run, router_->Current(), extractor_, options_);
-  auto parsed = parser->Parse(input, sink);
-  if (parsed) parsed = sink.Flush();
+  Result<void> parsed;
+  try {
+    BatchSink sink(ingest, actor, run, clock_, router_->Current(), extractor_, options_);
+    parsed = parser->Parse(input, sink);
+    // The writer's error, if it had one, is what stopped the parse; otherwise the parse's own.
+    const Result<void> stored = sink.Finish(/*store_rest=*/parsed.has_value());
+    if (!stored) parsed = stored;
+  } catch (const std::system_error& e) {
+    // No thread for the writer: nothing was parsed or stored.
+    parsed = Fail(Error::Internal(std::string("starting the feed writer: ") + e.what()));
+  }
   if (!parsed) {
     // Keep what was committed; say that the run did not finish.
     static_cast<void>(ingest.Finish(actor, run, /*failed=*/true));

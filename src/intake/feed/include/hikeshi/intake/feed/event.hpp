@@ -35,6 +35,11 @@ struct FeedEvent {
   core::Category category;                // RSIT class/type, always set (other/undetermined if unknown)
   std::string report_type;                // the feed's own name for it: "scan_ssh", "ET SCAN ...", "phishing"
   std::string description;                // one line a handler can read
+  // Where more observables may hide: the free text an extractor should search (a signature name,
+  // a comment). Parsers whose description is made of fields already parsed (addresses, ports,
+  // ids) set only the free part here, which also repeats from event to event; when unset, the
+  // description is searched.
+  std::optional<std::string> free_text;
   // The address the event is about: the source of an attack, the infected host, the phishing URL's
   // host... Routing to a constituency uses it first. Normalised.
   std::optional<core::Observable> subject;

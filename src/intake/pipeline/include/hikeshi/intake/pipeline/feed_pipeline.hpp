@@ -3,6 +3,8 @@
 // route to a constituency (routing) -> store idempotently, aggregate and correlate in batched
 // transactions (core::FeedIngest). Implements core::FeedIntake, so the API can offer it without
 // depending on intake. Thread-safe: concurrent Ingest() calls each get their own parser and batch.
+// Each Ingest() parses on the calling thread and stores on a writer thread of its own, so that the
+// two overlap; at most about three batches are in memory at a time.
 
 #include <cstddef>
 #include <filesystem>
@@ -28,15 +30,19 @@ struct PipelineOptions {
   // costs little to redo and memory stays bounded.
   std::size_t batch_size = 10'000;
   // Aggregate reports are brought up to date after this many batches (and at the end): a report
-  // that many events touch is then written once per fold, not once per batch.
-  std::size_t fold_every_batches = 10;
+  // that many events touch is then written, and journalled, once per fold, not once per batch.
+  std::size_t fold_every_batches = 50;
+  // ... and sooner when this many reports wait for a fold: what a fold will write is held in
+  // memory (a few KiB per report at most), so this bounds it when a feed names many sources.
+  std::size_t max_pending_reports = 10'000;
   routing::UnmatchedPolicy unmatched = routing::UnmatchedPolicy::kCoordinationQueue;
   core::FeedIngestOptions ingest;
   // Where named ndjson/csv mappings live: <mappings_dir>/<name>.toml.
   std::filesystem::path mappings_dir;
   // A mapping may also be given as a file path (the CLI's operator may; API callers may not).
   bool allow_mapping_paths = false;
-  // Called after each committed batch with the run so far (progress on long feeds).
+  // Called after each committed batch with the run so far (progress on long feeds), on the
+  // pipeline's writer thread (one call at a time, never after Ingest returns).
   std::function<void(const core::FeedRun&)> on_batch;
 };
 
