@@ -1,9 +1,13 @@
 #include "hikeshi/api/api.hpp"
 
 #include <charconv>
+#include <deque>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <set>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "hikeshi/api/problem.hpp"
@@ -12,6 +16,7 @@
 #include "detail/headers.hpp"
 #include "detail/json_input.hpp"
 #include "detail/render.hpp"
+#include "detail/static_files.hpp"
 
 namespace hikeshi::api {
 
@@ -132,13 +137,82 @@ std::string CookieHeader(std::string_view name, std::string_view value, bool htt
   if (secure) out += "; Secure";
   return out;
 }
+
+bool IsApiPath(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
+
+// Submissions per client address over the last hour, for the unauthenticated report form.
+// Thread-safe. Bounded: past kMaxAddresses, addresses whose hour has passed are forgotten, and
+// if that frees nothing, new addresses are refused until it does.
+class AddressRateLimit {
+ public:
+  explicit AddressRateLimit(int per_hour) : per_hour_(per_hour) {}
+  bool Allow(const std::string& address) {
+    const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(mutex_);
+    if (seen_.size() >= kMaxAddresses && !seen_.contains(address)) {
+      std::erase_if(seen_, [&](const auto& entry) { return now - entry.second.back() >= kWindow; });
+      if (seen_.size() >= kMaxAddresses) return false;
+    }
+    auto& times = seen_[address];
+    while (!times.empty() && now - times.front() >= kWindow) times.pop_front();
+    if (std::cmp_greater_equal(times.size(), per_hour_)) return false;
+    times.push_back(now);
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t kMaxAddresses = 100'000;
+  static constexpr std::chrono::hours kWindow{1};
+  const int per_hour_;
+  std::mutex mutex_;
+  std::map<std::string, std::deque<std::chrono::steady_clock::time_point>, std::less<>> seen_;
+};
+
+// The actor recorded for reports from the public form: may file a report and nothing else, since
+// it is only ever handed to Reports::Create. Scope all, so that the report lands in the
+// coordination queue rather than in a constituency chosen by the anonymous sender.
+core::Principal PublicFormPrincipal() {
+  core::Principal p;
+  p.username = "web-form";
+  p.role = core::Role::kHandler;
+  p.scope = core::Scope::All();
+  return p;
+}
+
+// What a bot that filled the honeypot is told: a plausible tracking id that names no report.
+std::string DecoyTrackingId() {
+  const auto year = static_cast<int>(
+      std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())).year());
+  const std::string digest = common::Sha256Hex(common::RandomToken(16));
+  std::uint64_t n = 0;
+  std::from_chars(digest.data(), digest.data() + 12, n, 16);
+  return fmt::format("R-{}-{:06}", year, n % 1'000'000);
+}
+
+bool LooksLikeEmail(std::string_view text) {
+  const auto at = text.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= text.size() || text.size() > 254) return false;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '<' || c == '>' || c == ',' || c == ';') return false;
+  }
+  return text.find('.', at) != std::string_view::npos && text.rfind('@') == at;
+}
 }  // namespace
 
 class Api::Impl {
  public:
-  Impl(ApiServices services, ApiOptions options) : s_(services), options_(options) { AddRoutes(); }
+  Impl(ApiServices services, ApiOptions options)
+      : s_(services),
+        options_(options),
+        static_files_(options.web_root.empty() ? std::filesystem::path(HIKESHI_DEFAULT_WEB_ROOT) : options.web_root),
+        public_reports_(options.public_reports_per_hour) {
+    AddRoutes();
+  }
 
   HttpResponse Handle(const HttpRequest& request) const {
+    if (!IsApiPath(request.path) && (request.method == "GET" || request.method == "HEAD")) {
+      return static_files_.Serve(request);
+    }
     auto result = Dispatch(request);
     if (result) return std::move(*result);
     const Error& error = result.error();
@@ -371,7 +445,70 @@ class Api::Impl {
     return Json(200, {{"items", items}});
   }
 
+  Result<HttpResponse> IncidentMail(Call& call) const {
+    HIKESHI_TRY(const auto mail, s_.incidents.Mail(call.principal(), call.params[0]));
+    ordered_json items = ordered_json::array();
+    for (const auto& m : mail) items.push_back(detail::RenderMail(m));
+    return Json(200, {{"items", items}});
+  }
+
+  // The raw message or an attachment, always as a download: never rendered by the browser.
+  static std::string PercentEncode(std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (const unsigned char c : text) {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+          c == '_') {
+        out += static_cast<char>(c);
+      } else {
+        out += '%';
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+      }
+    }
+    return out;
+  }
+  static HttpResponse Download(core::MailFile file) {
+    HttpResponse response;
+    response.status = 200;
+    response.headers.emplace_back("Content-Type", "application/octet-stream");
+    response.headers.emplace_back("Content-Disposition",
+                                  "attachment; filename*=UTF-8''" + PercentEncode(file.filename));
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    response.headers.emplace_back("Content-Security-Policy", "sandbox; default-src 'none'");
+    response.headers.emplace_back("Cache-Control", "no-store");
+    response.body = std::move(file.content);
+    return response;
+  }
+  static Result<std::int64_t> MailId(std::string_view text) {
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
+      return Fail(Error::NotFound("message '" + std::string(text) + "'"));
+    }
+    return id;
+  }
+  Result<HttpResponse> MailRaw(Call& call) const {
+    if (s_.mail_files == nullptr) return Fail(Error::Unavailable("mail files are not configured on this server"));
+    HIKESHI_TRY(const auto id, MailId(call.params[1]));
+    HIKESHI_TRY(auto file, s_.mail_files->Raw(call.principal(), call.params[0], id));
+    return Download(std::move(file));
+  }
+  Result<HttpResponse> MailAttachment(Call& call) const {
+    if (s_.mail_files == nullptr) return Fail(Error::Unavailable("mail files are not configured on this server"));
+    HIKESHI_TRY(const auto id, MailId(call.params[1]));
+    HIKESHI_TRY(auto file, s_.mail_files->Attachment(call.principal(), call.params[0], id, call.params[2]));
+    return Download(std::move(file));
+  }
+
   // --- reports ---
+  Result<HttpResponse> ReportMail(Call& call) const {
+    HIKESHI_TRY(const auto mail, s_.reports.Mail(call.principal(), call.params[0]));
+    ordered_json items = ordered_json::array();
+    for (const auto& m : mail) items.push_back(detail::RenderMail(m));
+    return Json(200, {{"items", items}});
+  }
+
   Result<HttpResponse> CreateReport(Call& call) const {
     HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
     core::ReportDraft draft;
@@ -465,6 +602,22 @@ class Api::Impl {
     auto response = Json(200, detail::RenderFeedRun(run));
     response.headers.emplace_back("Location", "/api/v1/feeds/runs/" + std::to_string(run.id));
     return response;
+  }
+
+  // One raw RFC 5322 message (Content-Type message/rfc822), as `hikeshi mailgate --url` sends it.
+  // 201 once committed, with what became of it.
+  Result<HttpResponse> PostMail(Call& call) const {
+    QueryReader q(call.request);
+    HIKESHI_CHECK(q.RejectUnknown());
+    if (s_.mail == nullptr) return Fail(Error::Unavailable("mail intake is not configured on this server"));
+    if (call.request.body.empty()) return Fail(Error::InvalidArgument("the request body must be the message"));
+    HIKESHI_TRY(const auto receipt, s_.mail->Deliver(call.principal(), call.request.body));
+    return Json(receipt.outcome == core::MailOutcome::kDuplicate ? 200 : 201,
+                {{"outcome", core::MailOutcomeName(receipt.outcome)},
+                 {"report", receipt.report.empty() ? ordered_json(nullptr) : ordered_json(receipt.report)},
+                 {"incident", receipt.incident.empty() ? ordered_json(nullptr) : ordered_json(receipt.incident)},
+                 {"acknowledgement", receipt.ack},
+                 {"flags", receipt.flags}});
   }
 
   Result<HttpResponse> GetFeedRun(Call& call) const {
@@ -590,8 +743,70 @@ class Api::Impl {
     return Json(201, out);
   }
 
+  // --- public pages (no login) ---
+  Result<HttpResponse> SubmitPublicReport(Call& call) const {
+    const std::string& from = call.request.remote_address;
+    if (!public_reports_.Allow(from)) {
+      spdlog::warn("public report from {} refused: more than {} in an hour", from, options_.public_reports_per_hour);
+      return Fail(
+          Error::ResourceExhausted("too many reports from your address; please try again later or write to us"));
+    }
+    if (call.request.body.size() > kMaxPublicReportBytes) {
+      return Fail(Error::TooLarge("a report may be at most 64 KiB; send larger material by e-mail", "/body"));
+    }
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    HIKESHI_TRY(const auto category, body.String("category"));
+    HIKESHI_TRY(const auto subject, body.String("subject"));
+    HIKESHI_TRY(const auto description, body.RequiredString("description"));
+    HIKESHI_TRY(const auto contact, body.String("contact"));
+    HIKESHI_TRY(const auto honeypot, body.String("website"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    if (honeypot && !honeypot->empty()) {
+      spdlog::warn("public report from {} discarded: the hidden honeypot field was filled in", from);
+      return Json(201, {{"id", DecoyTrackingId()}});
+    }
+    if (description.find_first_not_of(" \t\r\n") == std::string::npos) {
+      return Fail(Error::InvalidArgument("please describe what happened", "/description"));
+    }
+    const std::string reporter = contact.value_or("");
+    if (!reporter.empty() && !LooksLikeEmail(reporter)) {
+      return Fail(Error::InvalidArgument("not an e-mail address we can answer", "/contact"));
+    }
+    core::ReportDraft draft;
+    draft.channel = "web";
+    draft.reporter = reporter;
+    draft.body = description;
+    draft.subject = subject.value_or("");
+    if (draft.subject.find_first_not_of(' ') == std::string::npos) {
+      // The first line of the description, cut at a character boundary.
+      std::string_view first = std::string_view(description).substr(description.find_first_not_of(" \t\r\n"));
+      first = first.substr(0, first.find_first_of("\r\n"));
+      std::size_t cut = std::min<std::size_t>(first.size(), 120);
+      while (cut < first.size() && (static_cast<unsigned char>(first[cut]) & 0xC0) == 0x80) --cut;
+      draft.subject = std::string(first.substr(0, cut));
+    }
+    if (category && !category->empty()) draft.category = *category;
+    HIKESHI_TRY(const auto report, s_.reports.Create(PublicFormPrincipal(), draft));
+    spdlog::info("public report {} received from {}", report.human_id, from);
+    return Json(201, {{"id", report.human_id}, {"received_at", common::FormatRfc3339(report.received_at)}});
+  }
+
+  Result<HttpResponse> PublicTeam(Call&) const {
+    if (options_.team_profile.empty()) return Fail(Error::NotFound("team profile"));
+    HIKESHI_TRY(auto profile, detail::LoadTeamProfileJson(options_.team_profile));
+    HttpResponse response;
+    response.headers.emplace_back("Content-Type", "application/json");
+    detail::AddSecurityHeaders(response);
+    response.body = std::move(profile);
+    return response;
+  }
+
+  static constexpr std::size_t kMaxPublicReportBytes = 64 * 1024;
+
   ApiServices s_;
   ApiOptions options_;
+  detail::StaticFiles static_files_;
+  mutable AddressRateLimit public_reports_;
   std::vector<Route> routes_;
 };
 
@@ -616,13 +831,20 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/incidents/{id}", true, bind(&Impl::GetIncident));
   Add("PATCH", "/api/v1/incidents/{id}", true, bind(&Impl::PatchIncident));
   Add("GET", "/api/v1/incidents/{id}/timeline", true, bind(&Impl::Timeline));
+  Add("GET", "/api/v1/incidents/{id}/mail", true, bind(&Impl::IncidentMail));
+  Add("GET", "/api/v1/incidents/{id}/mail/{mail}/raw", true, bind(&Impl::MailRaw));
+  Add("GET", "/api/v1/incidents/{id}/mail/{mail}/attachments/{sha256}", true, bind(&Impl::MailAttachment));
   Add("POST", "/api/v1/reports", true, bind(&Impl::CreateReport));
   Add("GET", "/api/v1/reports", true, bind(&Impl::ListReports));
   Add("GET", "/api/v1/reports/{id}", true, bind(&Impl::GetReport));
+  Add("GET", "/api/v1/reports/{id}/mail", true, bind(&Impl::ReportMail));
+  Add("GET", "/api/v1/reports/{id}/mail/{mail}/raw", true, bind(&Impl::MailRaw));
+  Add("GET", "/api/v1/reports/{id}/mail/{mail}/attachments/{sha256}", true, bind(&Impl::MailAttachment));
   Add("POST", "/api/v1/reports/{id}/link", true, bind(&Impl::LinkReport));
   Add("POST", "/api/v1/reports/{id}/reject", true, bind(&Impl::RejectReport));
   Add("GET", "/api/v1/observables/{value*}", true, bind(&Impl::PivotObservable));
   Add("POST", "/api/v1/events", true, bind(&Impl::PostEvents));
+  Add("POST", "/api/v1/mail", true, bind(&Impl::PostMail));
   Add("GET", "/api/v1/feeds/runs/{id}", true, bind(&Impl::GetFeedRun));
   Add("GET", "/api/v1/feeds/runs/{id}/rejects", true, bind(&Impl::ListFeedRejects));
   Add("GET", "/api/v1/constituencies", true, bind(&Impl::ListConstituencies));
@@ -630,6 +852,8 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/users", true, bind(&Impl::ListUsers));
   Add("POST", "/api/v1/users", true, bind(&Impl::CreateUser));
   Add("POST", "/api/v1/tokens", true, bind(&Impl::CreateToken));
+  Add("POST", "/api/v1/public/reports", false, bind(&Impl::SubmitPublicReport));
+  Add("GET", "/api/v1/public/team", false, bind(&Impl::PublicTeam));
 }
 
 Api::Api(ApiServices services, ApiOptions options) : impl_(std::make_unique<Impl>(services, options)) {}

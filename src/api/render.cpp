@@ -183,4 +183,66 @@ ordered_json RenderTimelineEntry(const core::AuditEntry& e) {
   return j;
 }
 
+ordered_json RenderMail(const core::MailMessage& m) {
+  ordered_json j;
+  j["id"] = m.id;
+  j["direction"] = core::MailDirectionName(m.direction);
+  j["kind"] = m.kind;
+  j["message_id"] = m.message_id;
+  j["from"] = {{"address", m.from_address}, {"name", m.from_name}};
+  j["to"] = m.to;
+  j["subject"] = m.subject;
+  j["text"] = m.text;
+  j["in_reply_to"] = m.in_reply_to;
+  j["references"] = m.references;
+  j["raw_sha256"] = m.raw_sha256;
+  j["raw_size"] = m.raw_size;
+  ordered_json attachments = ordered_json::array();
+  for (const auto& a : m.attachments) {
+    attachments.push_back({{"sha256", a.sha256},
+                           {"filename", a.filename},
+                           {"content_type", a.content_type},
+                           {"magic_type", a.magic_type},
+                           {"size", a.size}});
+  }
+  j["attachments"] = std::move(attachments);
+  ordered_json pgp;
+  pgp["encrypted"] = m.encrypted;
+  pgp["decrypted"] = m.decrypted;
+  ordered_json signatures = ordered_json::array();
+  for (const auto& sig : m.signatures) {
+    signatures.push_back(
+        {{"validity", core::SignatureValidityName(sig.validity)},
+         {"fingerprint", sig.fingerprint},
+         {"signer", sig.signer},
+         {"signed_at", sig.signed_at ? ordered_json(common::FormatRfc3339(*sig.signed_at)) : nullptr}});
+  }
+  pgp["signatures"] = std::move(signatures);
+  j["pgp"] = std::move(pgp);
+  if (m.abuse) {
+    const auto& a = *m.abuse;
+    j["abuse_report"] = {{"format", a.format},
+                         {"report_type", a.report_type},
+                         {"source_ip", a.source_ip},
+                         {"source_port", a.source_port ? ordered_json(*a.source_port) : nullptr},
+                         {"reported_uri", a.reported_uri},
+                         {"reported_domain", a.reported_domain},
+                         {"user_agent", a.user_agent},
+                         {"category", a.category ? ordered_json(a.category->ToString()) : nullptr}};
+  } else {
+    j["abuse_report"] = nullptr;
+  }
+  j["automatic"] = m.auto_reason;
+  j["spam"] = m.spam;
+  j["flags"] = m.flags;
+  j["problems"] = m.problems;
+  j["status"] = m.status;
+  j["language"] = m.language;
+  j["attempts"] = m.attempts;
+  j["last_error"] = m.last_error;
+  j["at"] = common::FormatRfc3339(m.at);
+  j["sent_at"] = m.sent_at ? ordered_json(common::FormatRfc3339(*m.sent_at)) : nullptr;
+  return j;
+}
+
 }  // namespace hikeshi::api::detail

@@ -40,5 +40,7 @@ nlohmann::ordered_json RenderFeedRun(const core::FeedRun& run);
 nlohmann::ordered_json RenderUser(const core::User& user, Names& names);
 // A journal entry as a timeline item, with the changed fields as {"field": {"from": .., "to": ..}}.
 nlohmann::ordered_json RenderTimelineEntry(const core::AuditEntry& entry);
+// A mail message as handlers see it: parsed fields, PGP status, flags; never the raw bytes.
+nlohmann::ordered_json RenderMail(const core::MailMessage& mail);
 
 }  // namespace hikeshi::api::detail

@@ -4,6 +4,7 @@
 // only translates. Thread-safe: Handle() is called concurrently by the HTTP server's threads.
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "hikeshi/core/constituencies.hpp"
 #include "hikeshi/core/feed_ingest.hpp"
 #include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/mail_files.hpp"
+#include "hikeshi/core/mail_ingest.hpp"
 #include "hikeshi/core/observables.hpp"
 #include "hikeshi/core/reports.hpp"
 #include "hikeshi/core/store.hpp"
@@ -27,13 +30,21 @@ struct ApiServices {
   core::Reports& reports;
   core::Constituencies& constituencies;
   core::Observables& observables;
-  core::FeedIngest& feeds;             // reading feed runs and their rejects
-  core::FeedIntake* intake = nullptr;  // POST /events; answers 503 when absent
+  core::FeedIngest& feeds;                // reading feed runs and their rejects
+  core::FeedIntake* intake = nullptr;     // POST /events; answers 503 when absent
+  core::MailIntake* mail = nullptr;       // POST /mail; answers 503 when absent
+  core::MailFiles* mail_files = nullptr;  // raw messages and attachments; 503 when absent
 };
 
 struct ApiOptions {
   bool secure_cookies = false;  // set when served over TLS (directly or behind a proxy)
   std::chrono::seconds session_ttl{12 * 3600};
+  // The built web UI served for GET paths outside /api/; empty: the source tree's web/dist.
+  std::filesystem::path web_root;
+  // team.toml, shown on the public team page; absent file: the page says there is none.
+  std::filesystem::path team_profile;
+  // POST /api/v1/public/reports: how many one client address may submit per hour.
+  int public_reports_per_hour = 10;
 };
 
 class Api {
