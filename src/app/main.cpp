@@ -1,5 +1,5 @@
 // hikeshi: the command-line entry point and composition root. Only this folder names concrete
-// backends (store::sqlite) and wires them to core's use cases and the API.
+// backends (through store_factory: SQLite or PostgreSQL) and wires them to core's use cases and the API.
 
 #include <atomic>
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,19 +31,24 @@
 #include "hikeshi/extract/extractor.hpp"
 #include "hikeshi/intake/feed/sources.hpp"
 #include "hikeshi/intake/pipeline/feed_pipeline.hpp"
-#include "hikeshi/store/sqlite/sqlite_store.hpp"
+#include "hikeshi/intake/lmtp/lmtp_server.hpp"
+#include "hikeshi/pgp/gpg_keyring.hpp"
+#include "mail_commands.hpp"
+#include "migrate_command.hpp"
+#include "rules_commands.hpp"
 
 #include "exit_codes.hpp"
+#include "store_factory.hpp"
 
 namespace hikeshi::app {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* kDbFile = "hikeshi.db";
 
 // Everything a command needs, wired once. Members are declared in dependency order.
 struct Hikeshi {
   core::SystemClock clock;
+  StoreLocation location;  // where `store` lives (and its blobs: OpenBlobStore)
   std::unique_ptr<core::Store> store;
   std::unique_ptr<core::Accounts> accounts;
   std::unique_ptr<core::Incidents> incidents;
@@ -63,20 +69,26 @@ Result<std::unique_ptr<intake::pipeline::FeedPipeline>> MakePipeline(Hikeshi& h,
   return std::make_unique<intake::pipeline::FeedPipeline>(*h.store, h.clock, h.extractor.get(), std::move(options));
 }
 
+// The --store option of the command being run (set once by Main, before any command runs); empty
+// means HIKESHI_STORE, then the SQLite file in the data directory (store_factory.hpp).
+std::string& StoreOption() {
+  static std::string store;
+  return store;
+}
+
+// Where the store lives, for messages: the SQLite file, or the PostgreSQL URL without its password.
+std::string StoreShown(const fs::path& data_dir) {
+  const char* env = std::getenv("HIKESHI_STORE");
+  const auto location = ResolveStore(StoreOption(), env == nullptr ? "" : env, data_dir);
+  return location ? location->Describe() : data_dir.string();
+}
+
 Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create) {
-  std::error_code ec;
-  if (create) {
-    fs::create_directories(data_dir, ec);
-    if (ec)
-      return Fail(Error::InvalidArgument("cannot create data directory " + data_dir.string() + ": " + ec.message()));
-    // Reports are confidential: the data directory is for the service account alone.
-    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  } else if (!fs::exists(data_dir / kDbFile, ec)) {
-    return Fail(Error::NotFound("Hikeshi store in " + data_dir.string() + " (run `hikeshi init --data " +
-                                data_dir.string() + "` first)"));
-  }
+  const char* env = std::getenv("HIKESHI_STORE");
+  HIKESHI_TRY(const StoreLocation location, ResolveStore(StoreOption(), env == nullptr ? "" : env, data_dir));
   auto h = std::make_unique<Hikeshi>();
-  HIKESHI_TRY(h->store, store::sqlite::OpenSqliteStore(data_dir / kDbFile));
+  h->location = location;
+  HIKESHI_TRY(h->store, OpenStore(location, create));
   h->accounts = std::make_unique<core::Accounts>(*h->store, h->clock);
   h->incidents = std::make_unique<core::Incidents>(*h->store, h->clock);
   h->reports = std::make_unique<core::Reports>(*h->store, h->clock);
@@ -96,11 +108,16 @@ Result<int> Init(const fs::path& data_dir) {
   const std::string from_env = EnvOr("HIKESHI_ADMIN_PASSWORD", "");
   const std::string password = from_env.empty() ? common::RandomToken(18) : from_env;
   HIKESHI_TRY(const auto admin, h->accounts->Bootstrap(password));
+  // Mail: a commented configuration file, the key that seals stored mail, the team's PGP key.
+  // Made when missing, so running init again upgrades an older data directory.
+  HIKESHI_CHECK(WriteDefaultConfig(data_dir));
+  HIKESHI_TRY(const auto mail_config, LoadMailConfig(data_dir));
+  HIKESHI_CHECK(InitMailKeys(h->location, mail_config));
   if (!admin) {
-    fmt::print("Hikeshi store in {} is already initialised; nothing changed.\n", data_dir.string());
+    fmt::print("Hikeshi store in {} is already initialised; nothing changed.\n", StoreShown(data_dir));
     return kExitOk;
   }
-  fmt::print("Initialised Hikeshi store in {}\n", data_dir.string());
+  fmt::print("Initialised Hikeshi store in {}\n", StoreShown(data_dir));
   if (from_env.empty()) {
     fmt::print("Created user 'admin' with password: {}\nIt is shown only this once.\n", password);
   } else {
@@ -117,14 +134,50 @@ struct ServeOptions {
   int threads = 4;
   bool secure_cookies = false;
   std::string port_file;
+  std::string web_root;  // empty: the source tree's web/dist
+  std::string lmtp;      // host:port of the LMTP listener; empty: none
 };
 
 Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   HIKESHI_TRY(auto h, Open(data_dir, false));
   HIKESHI_TRY(auto pipeline, MakePipeline(*h, data_dir, {}));
+  HIKESHI_TRY(auto mail, OpenMailServices(h->location, *h->store, h->clock, h->extractor.get()));
+  core::MailFiles mail_files(*h->store, *mail->blobs);
   api::Api api({*h->store, *h->accounts, *h->incidents, *h->reports, *h->constituencies, *h->observables, *h->feeds,
-                pipeline.get()},
-               {.secure_cookies = o.secure_cookies});
+                pipeline.get(), mail->pipeline.get(), &mail_files},
+               {.secure_cookies = o.secure_cookies, .web_root = o.web_root, .team_profile = data_dir / "team.toml"});
+  std::optional<DeliveryWorker> delivery;
+  if (mail->delivery) {
+    delivery.emplace(*mail->delivery, std::chrono::milliseconds(mail->config.delivery_interval_ms));
+  } else {
+    spdlog::warn("no [mail] smtp_url in {}: acknowledgements are queued, not sent",
+                 (data_dir / "hikeshi.toml").string());
+  }
+  // LMTP: each recipient is answered only after the message is committed; a failure to store it is
+  // 451, so the MTA keeps the message and retries.
+  std::unique_ptr<intake::lmtp::LmtpServer> lmtp;
+  if (!o.lmtp.empty()) {
+    intake::lmtp::LmtpOptions lmtp_options;
+    lmtp_options.listen = o.lmtp;
+    lmtp_options.max_message_bytes = std::max(mail->config.max_message_bytes, std::size_t{1} << 20) * 4;
+    auto* pipeline_ptr = mail->pipeline.get();
+    HIKESHI_TRY(lmtp, intake::lmtp::LmtpServer::Start(
+                          lmtp_options, [pipeline_ptr](const intake::lmtp::LmtpEnvelope& envelope, std::string raw) {
+                            auto receipt = pipeline_ptr->Deliver(MailGateway("lmtp"), raw);
+                            Result<void> stored;
+                            if (!receipt) {
+                              spdlog::warn("LMTP from {}: not stored (451): {}", envelope.client_address,
+                                           receipt.error().message());
+                              stored = Fail(receipt.error());
+                            } else {
+                              spdlog::info("LMTP: {} {}", core::MailOutcomeName(receipt->outcome),
+                                           receipt->report.empty() ? receipt->incident : receipt->report);
+                            }
+                            return std::vector<Result<void>>(envelope.recipients.size(), stored);
+                          }));
+    spdlog::info("LMTP listening on port {}", lmtp->Port());
+    if (!o.port_file.empty()) std::ofstream(o.port_file + ".lmtp") << lmtp->Port() << "\n";
+  }
   api::HttpServerOptions options;
   options.listen = o.listen;
   options.max_body_bytes = o.max_body_bytes;
@@ -147,12 +200,15 @@ Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   api::HttpServer server(options, handler, refused);
   HIKESHI_CHECK(server.Start());
   const std::string host = o.listen.substr(0, o.listen.rfind(':'));
-  spdlog::info("Hikeshi serving {} on http://{}:{}/ (stop with Ctrl-C or SIGTERM)", data_dir.string(), host,
+  spdlog::info("Hikeshi serving {} on http://{}:{}/ (stop with Ctrl-C or SIGTERM)", StoreShown(data_dir), host,
                server.port());
   if (!o.port_file.empty()) {
     std::ofstream(o.port_file) << server.port() << "\n";
   }
   server.Run();
+  if (lmtp) lmtp->Stop();
+  delivery.reset();
+  (void)pgp::StopAgent(data_dir / "gnupg");  // decryption started it; it must not outlive the server
   spdlog::info("Hikeshi stopped");
   return kExitOk;
 }
@@ -276,6 +332,34 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
   return kExitOk;
 }
 
+// The MTA pipe: whatever fails before the commit, the MTA must keep the message (EX_TEMPFAIL).
+int RunMailgate(const fs::path& data_dir, std::size_t hard_limit) {
+  auto h = Open(data_dir, false);
+  if (!h) {
+    fmt::print(stderr, "hikeshi mailgate: store unavailable, try again later: {}\n", h.error().message());
+    return kExitTempFail;
+  }
+  auto extractor = extract::Extractor::Create();
+  if (!extractor) {
+    fmt::print(stderr, "hikeshi mailgate: {}\n", extractor.error().message());
+    return kExitTempFail;
+  }
+  (*h)->extractor = std::move(*extractor);
+  auto mail = OpenMailServices((*h)->location, *(*h)->store, (*h)->clock, (*h)->extractor.get());
+  if (!mail) {
+    fmt::print(stderr, "hikeshi mailgate: mail intake unavailable, try again later: {}\n", mail.error().message());
+    return kExitTempFail;
+  }
+  return Mailgate(**mail, hard_limit);
+}
+
+Result<int> RunIngestMail(const fs::path& data_dir, const IngestMailOptions& options) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  HIKESHI_TRY(h->extractor, extract::Extractor::Create());
+  HIKESHI_TRY(auto mail, OpenMailServices(h->location, *h->store, h->clock, h->extractor.get()));
+  return IngestMail(*mail, options);
+}
+
 int Report(Result<int> result) {
   if (result) return *result;
   const Error& e = result.error();
@@ -293,6 +377,9 @@ int Main(int argc, char** argv) {
   std::string data = "./data";
   const auto add_data = [&data](CLI::App* cmd) {
     cmd->add_option("--data", data, "Data directory holding the store")->capture_default_str();
+    cmd->add_option("--store", StoreOption(),
+                    "A postgres:// or postgresql:// URL to keep the store in PostgreSQL instead of the data "
+                    "directory (default: $HIKESHI_STORE, else SQLite in --data)");
   };
 
   auto* init = app.add_subcommand("init", "Create the store and the first admin account");
@@ -319,6 +406,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   serve->add_flag("--secure-cookies", serve_options.secure_cookies, "Mark cookies Secure (serve behind TLS)");
   serve->add_option("--port-file", serve_options.port_file, "Write the bound port to this file");
+  serve->add_option("--lmtp", serve_options.lmtp,
+                    "Also take mail over LMTP on host:port (e.g. 127.0.0.1:2424; port 0 picks a free one, "
+                    "written to PORT_FILE.lmtp)");
+  serve->add_option("--web-root", serve_options.web_root, "Directory of the built web UI (default: web/dist)");
 
   auto* user = app.add_subcommand("user", "Manage users");
   user->require_subcommand(1);
@@ -376,10 +467,38 @@ int Main(int argc, char** argv) {
   ingest_feed->add_flag("--quiet", feed_options.quiet, "No progress lines");
   ingest_feed->add_option("input", feed_options.input, "The feed file, or - for standard input")->capture_default_str();
 
+  IngestMailOptions mail_options;
+  auto* ingest_mail =
+      ingest->add_subcommand("mail", "Ingest mail: a maildir, an mbox file, or a directory of .eml files");
+  add_data(ingest_mail);
+  ingest_mail->add_flag("--quiet", mail_options.quiet, "No progress lines");
+  ingest_mail->add_option("path", mail_options.path, "The maildir, mbox or directory")->required();
+
+  std::size_t mailgate_limit = std::size_t{256} << 20;
+  auto* mailgate = app.add_subcommand(
+      "mailgate", "Store one message from standard input (for an MTA pipe); exit 0 only once it is committed, "
+                  "75 when it could not be stored (the MTA retries)");
+  add_data(mailgate);
+  mailgate->add_option("--hard-limit-bytes", mailgate_limit, "Refuse (exit 65) messages larger than this")
+      ->capture_default_str();
+  std::string mailgate_url;
+  std::string mailgate_token_file;
+  mailgate->add_option("--url", mailgate_url,
+                       "Hand the message to a running server (http://host:port) instead of opening the store");
+  mailgate->add_option("--token-file", mailgate_token_file,
+                       "With --url: a file holding the bearer token (default: $HIKESHI_TOKEN)");
+
   auto* audit = app.add_subcommand("audit", "Audit journal");
   audit->require_subcommand(1);
   auto* audit_verify = audit->add_subcommand("verify", "Check the hash chain and that the data matches the journal");
   add_data(audit_verify);
+
+  MigrateOptions migrate_options;
+  auto* migrate = AddMigrateCommand(app, migrate_options);
+
+  RulesTestOptions rules_test_options;
+  auto* rules_test = AddRulesCommands(app, rules_test_options);
+  add_data(rules_test);
 
   try {
     app.parse(argc, argv);
@@ -395,7 +514,19 @@ int Main(int argc, char** argv) {
   if (*constituency_add) return Report(ConstituencyAdd(data_dir, new_constituency));
   if (*token_create) return Report(TokenCreate(data_dir, token_user, token_name));
   if (*audit_verify) return Report(AuditVerify(data_dir));
+  if (*migrate) return Report(Migrate(migrate_options));
+  if (*rules_test) return Report(RulesTest(data_dir, StoreOption(), rules_test_options));
   if (*ingest_feed) return Report(IngestFeed(data_dir, feed_options));
+  if (*ingest_mail) return Report(RunIngestMail(data_dir, mail_options));
+  if (*mailgate && !mailgate_url.empty()) {
+    std::string bearer = EnvOr("HIKESHI_TOKEN", "");
+    if (!mailgate_token_file.empty()) {
+      std::ifstream in(mailgate_token_file);
+      std::getline(in, bearer);
+    }
+    return MailgateRemote(mailgate_url, bearer, mailgate_limit);
+  }
+  if (*mailgate) return RunMailgate(data_dir, mailgate_limit);
   return kExitUsage;
 }
 
