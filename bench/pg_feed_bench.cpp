@@ -76,7 +76,10 @@ class Server {
     std::getline(in, admin_);
   }
   ~Server() {
-    if (!state_.empty()) (void)std::system(fmt::format("'{}' stop '{}'", script_.string(), state_.string()).c_str());
+    if (state_.empty()) return;
+    (void)std::system(fmt::format("'{}' stop '{}'", script_.string(), state_.string()).c_str());
+    std::error_code ignored;
+    fs::remove(state_, ignored);
   }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
