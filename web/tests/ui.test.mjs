@@ -125,7 +125,9 @@ describe('web UI', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/q=%E7%B5%8C%E7%90%86/);
     const rows = page.locator('table.queue tbody tr');
-    await page.locator('table.queue tbody tr', { hasText: created }).waitFor();
+    // Wait for the searched page to replace the list (the row was there before the search too).
+    await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 1);
+    assert.equal(await page.locator('table.queue tbody tr', { hasText: created }).count(), 1);
     assert.equal(await rows.count(), 1);
     await screenshot(page, 'queue-search-ja');
     // Keyboard: leave the search box, move with j/k and open with Enter.
@@ -147,8 +149,10 @@ describe('web UI', () => {
     assert.equal(await page.locator('table.queue tbody tr').count(), 2);
     await page.getByLabel('Priority').selectOption('P2');
     await page.waitForURL(/priority=P2/);
-    await page.locator('table.queue tbody tr', { hasText: created }).waitFor();
-    assert.equal(await page.locator('table.queue tbody tr').count(), 1);
+    // The filtered page replaces the list once its fetch returns: wait for that, not for a row
+    // that was already there before the filter.
+    await page.waitForFunction(() => document.querySelectorAll('table.queue tbody tr').length === 1);
+    assert.equal(await page.locator('table.queue tbody tr', { hasText: created }).count(), 1);
     await page.getByLabel('Priority').selectOption('');
     await page.waitForURL((u) => !u.search.includes('priority'));
     await page.locator('table.queue tbody tr').nth(1).waitFor();
