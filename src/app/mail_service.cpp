@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -73,12 +74,67 @@ Result<void> Take(const toml::table& mail, std::string_view key, T& out) {
 
 std::string Bracketed(std::string_view id) { return id.empty() ? std::string() : "<" + std::string(id) + ">"; }
 
+// The team keyring, opened on first use: most mail is neither signed nor encrypted, and opening a
+// gpg home starts gpg several times (about a quarter of a second), which every `hikeshi mailgate`
+// process would otherwise pay. Thread-safe: the first caller opens it, under a mutex.
+class LazyKeyRing final : public core::KeyRing {
+ public:
+  explicit LazyKeyRing(fs::path home) : home_(std::move(home)) {}
+
+  Result<core::Decrypted> Decrypt(std::string_view ciphertext) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->Decrypt(ciphertext);
+  }
+  Result<std::vector<core::SignatureCheck>> VerifyDetached(std::string_view signed_data,
+                                                           std::string_view signature) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->VerifyDetached(signed_data, signature);
+  }
+  Result<core::Decrypted> VerifyInline(std::string_view message) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->VerifyInline(message);
+  }
+  Result<std::string> SignDetached(std::string_view data) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->SignDetached(data);
+  }
+  Result<std::string> SignAndEncrypt(std::string_view data, const std::vector<std::string>& recipients) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->SignAndEncrypt(data, recipients);
+  }
+  Result<std::vector<std::string>> ImportKeys(std::string_view armoured) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->ImportKeys(armoured);
+  }
+  Result<std::string> TeamFingerprint() override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->TeamFingerprint();
+  }
+  Result<std::string> ExportPublicKey(std::string_view fingerprint) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->ExportPublicKey(fingerprint);
+  }
+
+ private:
+  Result<core::KeyRing*> Get() {
+    std::lock_guard lock(mutex_);
+    if (!inner_) {
+      auto opened = pgp::OpenGpgKeyRing(home_);
+      if (!opened) return Fail(opened.error());  // tried again on the next call
+      inner_ = std::move(*opened);
+    }
+    return inner_.get();
+  }
+
+  fs::path home_;
+  std::mutex mutex_;
+  std::unique_ptr<core::KeyRing> inner_;
+};
+
 // Queued MailMessages become RFC 5322 messages, signed with the team key when there is one.
 class Composer final : public core::MailComposer {
  public:
-  Composer(core::KeyRing* keyring, std::string subject_tag) : keyring_(keyring), tag_(std::move(subject_tag)) {
-    if (keyring_ != nullptr && !keyring_->TeamFingerprint()) keyring_ = nullptr;
-  }
+  Composer(core::KeyRing* keyring, std::string subject_tag) : keyring_(keyring), tag_(std::move(subject_tag)) {}
 
   Result<core::OutgoingMail> Compose(const core::MailMessage& mail) override {
     notify::MailDraft draft;
@@ -95,7 +151,10 @@ class Composer final : public core::MailComposer {
     if (auto id = core::MailIngest::TaggedId(mail.subject, tag_)) {
       draft.extra_headers.push_back({"X-Hikeshi-Ticket", *id});
     }
-    auto composed = keyring_ != nullptr ? notify::ComposeSigned(draft, *keyring_) : notify::Compose(draft);
+    // Signed with the team key when there is one (asked here, not at start-up: opening a keyring
+    // runs gpg, which a mailgate process that never sends anything should not pay for).
+    const bool sign = keyring_ != nullptr && keyring_->TeamFingerprint().has_value();
+    auto composed = sign ? notify::ComposeSigned(draft, *keyring_) : notify::Compose(draft);
     if (!composed) return Fail(composed.error());
     // RFC 3834: automatic replies go out with a null reverse-path, so nothing bounces back to us.
     return core::OutgoingMail{automatic ? "" : mail.from_address, composed->recipients, std::move(composed->message)};
@@ -195,7 +254,7 @@ Result<std::unique_ptr<MailServices>> OpenMailServices(const StoreLocation& loca
   HIKESHI_TRY(s->blobs, OpenBlobStore(location, BlobKeyFile(data_dir, c), false));
   std::error_code ec;
   if (fs::exists(data_dir / "gnupg", ec)) {
-    HIKESHI_TRY(s->keyring, pgp::OpenGpgKeyRing(data_dir / "gnupg"));
+    s->keyring = std::make_unique<LazyKeyRing>(data_dir / "gnupg");
   }
   core::MailIngestOptions ingest;
   ingest.team_address = c.team_address;
