@@ -30,14 +30,14 @@
 #include "hikeshi/core/reports.hpp"
 #include "hikeshi/extract/extractor.hpp"
 #include "hikeshi/intake/feed/sources.hpp"
-#include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 #include "hikeshi/intake/lmtp/lmtp_server.hpp"
+#include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 #include "hikeshi/pgp/gpg_keyring.hpp"
+
+#include "exit_codes.hpp"
 #include "mail_commands.hpp"
 #include "migrate_command.hpp"
 #include "rules_commands.hpp"
-
-#include "exit_codes.hpp"
 #include "store_factory.hpp"
 
 namespace hikeshi::app {
@@ -475,9 +475,10 @@ int Main(int argc, char** argv) {
   ingest_mail->add_option("path", mail_options.path, "The maildir, mbox or directory")->required();
 
   std::size_t mailgate_limit = std::size_t{256} << 20;
-  auto* mailgate = app.add_subcommand(
-      "mailgate", "Store one message from standard input (for an MTA pipe); exit 0 only once it is committed, "
-                  "75 when it could not be stored (the MTA retries)");
+  auto* mailgate =
+      app.add_subcommand("mailgate",
+                         "Store one message from standard input (for an MTA pipe); exit 0 only once it is committed, "
+                         "75 when it could not be stored (the MTA retries)");
   add_data(mailgate);
   mailgate->add_option("--hard-limit-bytes", mailgate_limit, "Refuse (exit 65) messages larger than this")
       ->capture_default_str();

@@ -85,9 +85,9 @@ Result<core::MailReceipt> MailPipeline::Deliver(const core::Principal& actor, st
         abuse->source_ip.find(':') != std::string::npos ? core::ObservableType::kIpv6 : core::ObservableType::kIpv4;
     AddTyped(ip_type, abuse->source_ip, found, max);
     // A report may name several URIs or domains: the parser keeps one per line.
-    for (const auto& [type, values] : {std::pair{core::ObservableType::kUrl, std::string_view(abuse->reported_uri)},
-                                       std::pair{core::ObservableType::kDomain,
-                                                 std::string_view(abuse->reported_domain)}}) {
+    for (const auto& [type, values] :
+         {std::pair{core::ObservableType::kUrl, std::string_view(abuse->reported_uri)},
+          std::pair{core::ObservableType::kDomain, std::string_view(abuse->reported_domain)}}) {
       for (std::size_t start = 0; start <= values.size();) {
         const std::size_t end = std::min(values.find('\n', start), values.size());
         AddTyped(type, values.substr(start, end - start), found, max);

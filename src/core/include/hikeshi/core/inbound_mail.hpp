@@ -30,7 +30,7 @@ struct AbuseReport {
   std::optional<int> source_port;
   std::string reported_uri;     // several: one per line
   std::string reported_domain;  // several: one per line
-  std::string user_agent;  // ARF User-Agent / X-ARF reporter software
+  std::string user_agent;       // ARF User-Agent / X-ARF reporter software
   std::optional<common::Timestamp> arrival_date;
   std::string original_message;      // the reported message or evidence (headers, or all of it)
   std::optional<Category> category;  // RSIT, when the type maps to one
