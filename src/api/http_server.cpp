@@ -49,6 +49,8 @@
 #include <boost/beast/http/write.hpp>
 #include <fmt/core.h>
 
+#include "hikeshi/common/listen_address.hpp"
+
 namespace hikeshi::api {
 
 std::string_view HttpRequest::Header(std::string_view lower_name) const {
@@ -271,43 +273,16 @@ const boost::system::error_category& HttpErrorCategory() {
   return http::make_error_code(http::error::bad_method).category();
 }
 
-// "host:port" with an IPv4 literal, a bracketed IPv6 literal or "localhost".
+// "host:port" (common::ParseListenAddress) as an Asio endpoint.
 Result<tcp::endpoint> ParseListen(std::string_view listen) {
-  auto invalid = [&](std::string_view why) {
-    return Fail(Error::InvalidArgument(fmt::format("listen address '{}': {}", listen, why)));
-  };
-  std::string_view host;
-  std::string_view port_text;
-  bool bracketed = false;
-  if (!listen.empty() && listen.front() == '[') {
-    std::size_t close = listen.find(']');
-    if (close == std::string_view::npos) return invalid("missing ']'");
-    host = listen.substr(1, close - 1);
-    if (listen.substr(close + 1, 1) != ":") return invalid("expected ':port' after ']'");
-    port_text = listen.substr(close + 2);
-    bracketed = true;
-  } else {
-    std::size_t colon = listen.rfind(':');
-    if (colon == std::string_view::npos) return invalid("expected host:port");
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return invalid("IPv6 addresses must be in brackets");
+  HIKESHI_TRY(const auto parsed, common::ParseListenAddress(listen, "listen address"));
+  boost::system::error_code parse_error;
+  const auto address = asio::ip::make_address(parsed.host, parse_error);
+  if (parse_error || (parsed.bracketed && !address.is_v6())) {
+    return Fail(
+        Error::InvalidArgument(fmt::format("listen address '{}': host must be an IP address or localhost", listen)));
   }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return invalid("port must be a number from 0 to 65535");
-  }
-  if (host.empty()) return invalid("missing host (use 0.0.0.0 or [::] for every interface)");
-  asio::ip::address address;
-  if (!bracketed && EqualsIgnoreCase(host, "localhost")) {
-    address = asio::ip::address_v4::loopback();
-  } else {
-    boost::system::error_code parse_error;
-    address = asio::ip::make_address(std::string(host), parse_error);
-    if (parse_error || (bracketed && !address.is_v6())) return invalid("host must be an IP address or localhost");
-  }
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
+  return tcp::endpoint(address, parsed.port);
 }
 
 std::string AddressText(const asio::ip::address& address) {

@@ -34,6 +34,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "hikeshi/common/listen_address.hpp"
+
 namespace hikeshi::intake::lmtp {
 namespace {
 
@@ -69,38 +71,17 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
-// "host:port" with an IPv4 literal, a bracketed IPv6 literal or "localhost".
+// "host:port" (common::ParseListenAddress) as an Asio endpoint.
 Result<tcp::endpoint> ParseListen(std::string_view listen) {
-  auto invalid = [&](std::string_view why) {
-    return Fail(Error::InvalidArgument(fmt::format("LMTP listen address '{}': {}", listen, why), "/lmtp/listen"));
-  };
-  std::string_view host;
-  std::string_view port_text;
-  if (listen.starts_with('[')) {
-    std::size_t close = listen.find(']');
-    if (close == std::string_view::npos || listen.substr(close + 1, 1) != ":") return invalid("expected [v6]:port");
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-  } else {
-    std::size_t colon = listen.rfind(':');
-    if (colon == std::string_view::npos) return invalid("expected host:port");
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
+  auto parsed = common::ParseListenAddress(listen, "LMTP listen address");
+  if (!parsed) return Fail(Error(parsed.error().code(), parsed.error().message(), "/lmtp/listen"));
+  ErrorCodeAsio parse_error;
+  const auto address = asio::ip::make_address(parsed->host, parse_error);
+  if (parse_error || (parsed->bracketed && !address.is_v6())) {
+    return Fail(Error::InvalidArgument(
+        fmt::format("LMTP listen address '{}': host must be an IP address or localhost", listen), "/lmtp/listen"));
   }
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
-    return invalid("port must be a number from 0 to 65535");
-  }
-  asio::ip::address address;
-  if (host == "localhost") {
-    address = asio::ip::address_v4::loopback();
-  } else {
-    ErrorCodeAsio parse_error;
-    address = asio::ip::make_address(std::string(host), parse_error);
-    if (parse_error) return invalid("host must be an IP address or localhost");
-  }
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
+  return tcp::endpoint(address, parsed->port);
 }
 
 std::string AddressText(const asio::ip::address& address) {
