@@ -123,6 +123,15 @@ Result<AuditVerdict> VerifyAudit(Store& store) {
       if (mail.size() < 500) break;
     }
 
+    for (std::int64_t after = 0;;) {
+      HIKESHI_TRY(const auto records, r.ListRecords("", after, 500));
+      for (const auto& rec : records) {
+        CheckObject(last, seen, rec.kind, rec.key, Snapshot(rec), verdict);
+        after = rec.id;
+      }
+      if (records.size() < 500) break;
+    }
+
     // 3. Nothing the journal says exists may be missing.
     if (verdict.ok()) {
       for (const auto& [key, state] : last) {

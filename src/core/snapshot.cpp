@@ -198,4 +198,24 @@ std::string AuditHash(const AuditEntry& entry) {
   return common::Sha256Hex(entry.prev_hash + "\n" + CanonicalAuditBytes(entry));
 }
 
+std::string Snapshot(const Record& r) {
+  ordered_json j;
+  j["id"] = r.id;
+  j["kind"] = r.kind;
+  j["key"] = r.key;
+  j["incident_id"] = Optional(r.incident_id);
+  j["state"] = r.state;
+  // The body as its owner wrote it, re-dumped so that a backend's JSON type (PostgreSQL jsonb
+  // reorders keys) cannot change the bytes; a body that is not JSON is kept as a string.
+  auto body = nlohmann::json::parse(r.body, nullptr, false);
+  if (body.is_discarded()) {
+    j["body"] = r.body;
+  } else {
+    j["body"] = std::move(body);
+  }
+  j["created_at"] = FormatRfc3339(r.created_at);
+  j["updated_at"] = FormatRfc3339(r.updated_at);
+  return Dump(j);
+}
+
 }  // namespace hikeshi::core

@@ -23,7 +23,9 @@ Result<void> WriteTx::Audit(const AuditContext& ctx, std::string_view action, st
   entry.after = std::move(after);
   entry.prev_hash = last ? last->hash : std::string(kGenesisHash);
   entry.hash = AuditHash(entry);
-  return DoAppendAudit(entry);
+  HIKESHI_CHECK(DoAppendAudit(entry));
+  last_audit_seq_ = entry.seq;
+  return {};
 }
 
 Result<Incident> WriteTx::CreateIncident(const AuditContext& ctx, Incident incident) {
@@ -152,6 +154,41 @@ Result<void> WriteTx::CreateSession(const AuditContext& ctx, const Session& sess
 Result<void> WriteTx::DeleteSession(const AuditContext& ctx, const Session& session, std::string_view username) {
   HIKESHI_CHECK(DoDeleteSession(session.secret_sha256));
   return Audit(ctx, "session.logout", "session", username, "", SessionEvent(session, username), "");
+}
+
+namespace {
+// Object types the journal already uses for other objects: a record kind must not reuse one, or
+// `audit verify` would mistake one object for another.
+bool ValidRecordKind(std::string_view kind) {
+  static constexpr std::string_view kTaken[] = {"incident", "report",   "constituency", "contact", "user",
+                                                "api_token", "feed_run", "mail",         "session", "rules"};
+  if (kind.empty() || kind.size() > 32) return false;
+  for (const char c : kind) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  for (const auto taken : kTaken) {
+    if (kind == taken) return false;
+  }
+  return true;
+}
+}  // namespace
+
+Result<Record> WriteTx::CreateRecord(const AuditContext& ctx, Record record, std::string_view incident) {
+  if (!ValidRecordKind(record.kind) || record.key.empty()) {
+    return Fail(Error::Internal("record kind '" + record.kind + "' or its empty key cannot be stored"));
+  }
+  HIKESHI_TRY(record.id, DoInsertRecord(record));
+  HIKESHI_CHECK(Audit(ctx, record.kind + ".create", record.kind, record.key, incident, "", Snapshot(record)));
+  return record;
+}
+
+Result<void> WriteTx::UpdateRecord(const AuditContext& ctx, std::string_view action, const Record& before,
+                                   const Record& after, std::string_view incident) {
+  if (before.id != after.id || before.kind != after.kind || before.key != after.key) {
+    return Fail(Error::Internal("a record's id, kind and key cannot change"));
+  }
+  HIKESHI_CHECK(DoUpdateRecord(after));
+  return Audit(ctx, action, after.kind, after.key, incident, Snapshot(before), Snapshot(after));
 }
 
 }  // namespace hikeshi::core

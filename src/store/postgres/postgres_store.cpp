@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "hikeshi/store/postgres/change_watch.hpp"
+
 #include "detail/connection.hpp"
 #include "detail/schema.hpp"
 #include "detail/transactions.hpp"
@@ -93,7 +95,15 @@ class PostgresStore final : public core::Store {
     Result<void> result = [&]() -> Result<void> {
       detail::PostgresWriteTx tx(*writer_);
       HIKESHI_CHECK(RunCallback(body, static_cast<core::WriteTx&>(tx)));
-      return tx.FlushEventCounts();
+      HIKESHI_CHECK(tx.FlushEventCounts());
+      // Delivered to every node's change watch at COMMIT, dropped with a ROLLBACK (change_watch.hpp).
+      if (tx.last_audit_seq() > 0) {
+        detail::Params params;
+        params.AddText(std::to_string(tx.last_audit_seq()));
+        static const std::string notify = fmt::format("SELECT pg_notify('{}', $1)", kChangeChannel);
+        if (auto notified = writer_->Exec(notify, params); !notified) return Fail(notified.error());
+      }
+      return {};
     }();
     if (result) result = writer_->Execute("COMMIT");
     if (!result) writer_->RollbackQuietly();

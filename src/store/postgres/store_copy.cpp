@@ -29,7 +29,7 @@ constexpr std::string_view kTables[] = {
     "constituencies", "users",       "contacts",  "api_tokens",           "sessions",     "counters",
     "audit",          "observables", "incidents", "incident_observables", "reports",      "report_observables",
     "report_flags",   "feed_runs",   "events",    "event_counts",         "feed_rejects", "correlations",
-    "mail_messages",
+    "mail_messages",  "records",
 };
 // Tables that are not copied: bookkeeping, and what the copy rebuilds or moves another way.
 constexpr std::string_view kNotCopied[] = {"schema_migrations", "store_copy", "blobs", "incident_text", "report_text"};

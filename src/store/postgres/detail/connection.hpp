@@ -114,6 +114,9 @@ class Connection {
   void RollbackQuietly();
   // Whether the connection is lost, so that the store opens a new one instead of reusing it.
   bool Broken() const { return PQstatus(conn_.get()) != CONNECTION_OK; }
+  // The libpq handle, for what this class does not wrap: waiting on the socket for notifications
+  // (change_watch.cpp). Owned by this Connection.
+  PGconn* Raw() { return conn_.get(); }
 
  private:
   struct OpenedTag {

@@ -1536,3 +1536,91 @@ Result<std::vector<core::MailMessage>> ClaimOutgoingMail(Connection& db, core::T
 }
 
 }  // namespace hikeshi::store::postgres::detail
+
+// =============================================================================================
+// Response records
+
+namespace hikeshi::store::postgres::detail {
+namespace {
+
+constexpr std::string_view kRecordColumns = "id, kind, key, incident_id, state, body, created_at, updated_at";
+
+core::Record RecordFromRow(const Rows& r, int i) {
+  core::Record record;
+  record.id = r.Int(i, 0);
+  record.kind = r.Text(i, 1);
+  record.key = r.Text(i, 2);
+  record.incident_id = r.OptionalInt(i, 3);
+  record.state = r.Text(i, 4);
+  record.body = r.Text(i, 5);
+  record.created_at = FromMicros(r.Int(i, 6));
+  record.updated_at = FromMicros(r.Int(i, 7));
+  return record;
+}
+
+}  // namespace
+
+Result<std::optional<core::Record>> FindRecord(Connection& db, std::string_view kind, std::string_view key) {
+  Params p;
+  p.Add(kind);
+  p.Add(key);
+  HIKESHI_TRY(const Rows rows,
+              db.Exec(fmt::format("SELECT {} FROM records WHERE kind = $1 AND key = $2", kRecordColumns), p));
+  return FirstRow<core::Record>(rows, RecordFromRow);
+}
+
+Result<std::vector<core::Record>> ListRecordsForIncident(Connection& db, std::int64_t incident_id,
+                                                         std::string_view kind) {
+  Params p;
+  p.Add(incident_id);
+  // Two texts rather than "($2 = '' OR kind = $2)", so that a kind uses the whole index.
+  const std::string kind_filter = kind.empty() ? "" : fmt::format(" AND kind = ${}", p.Add(kind));
+  HIKESHI_TRY(const Rows rows, db.Exec(fmt::format("SELECT {} FROM records WHERE incident_id = $1{} ORDER BY id",
+                                                   kRecordColumns, kind_filter),
+                                       p));
+  return CollectRows<core::Record>(rows, RecordFromRow);
+}
+
+Result<std::vector<core::Record>> ListRecords(Connection& db, std::string_view kind, std::int64_t after_id, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  Params p;
+  p.Add(after_id);
+  p.Add(std::int64_t{limit});
+  const std::string kind_filter = kind.empty() ? "" : fmt::format(" AND kind = ${}", p.Add(kind));
+  HIKESHI_TRY(const Rows rows, db.Exec(fmt::format("SELECT {} FROM records WHERE id > $1{} ORDER BY id LIMIT $2",
+                                                   kRecordColumns, kind_filter),
+                                       p));
+  return CollectRows<core::Record>(rows, RecordFromRow);
+}
+
+Result<std::int64_t> InsertRecord(Connection& db, const core::Record& record) {
+  Params p;
+  p.Add(record.kind);
+  p.Add(record.key);
+  p.Add(record.incident_id);
+  p.Add(record.state);
+  p.Add(record.body);
+  p.Add(ToMicros(record.created_at));
+  p.Add(ToMicros(record.updated_at));
+  HIKESHI_TRY(const Rows rows,
+              NameConflict(db.Exec("INSERT INTO records (kind, key, incident_id, state, body, created_at, updated_at) "
+                                   "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                                   p),
+                           fmt::format("{} {}", record.kind, record.key)));
+  if (rows.Empty()) return Fail(Error::Internal("record insert returned no id"));
+  return rows.Int(0, 0);
+}
+
+Result<void> UpdateRecord(Connection& db, const core::Record& record) {
+  Params p;
+  p.Add(record.incident_id);
+  p.Add(record.state);
+  p.Add(record.body);
+  p.Add(ToMicros(record.updated_at));
+  p.Add(record.id);
+  HIKESHI_TRY(const Rows rows,
+              db.Exec("UPDATE records SET incident_id = $1, state = $2, body = $3, updated_at = $4 WHERE id = $5", p));
+  return ExpectOneChange(rows, fmt::format("record {}", record.id));
+}
+
+}  // namespace hikeshi::store::postgres::detail

@@ -132,4 +132,16 @@ Result<void> UpdateMail(Connection& db, const core::MailMessage& mail);
 Result<std::vector<core::MailMessage>> ClaimOutgoingMail(Connection& db, core::Timestamp now, std::string_view worker,
                                                          core::Timestamp lease_until, int limit);
 
+// --- Response records. Lists are in id order (oldest first); kind "" lists every kind.
+// Inserting a second record of the same kind and key yields kConflict; updating one that does not
+// exist, kNotFound. ListRecords: kInvalidArgument (field "/limit") when limit is outside
+// 1..kMaxPageSize.
+Result<std::optional<core::Record>> FindRecord(Connection& db, std::string_view kind, std::string_view key);
+Result<std::vector<core::Record>> ListRecordsForIncident(Connection& db, std::int64_t incident_id,
+                                                         std::string_view kind);
+Result<std::vector<core::Record>> ListRecords(Connection& db, std::string_view kind, std::int64_t after_id, int limit);
+Result<std::int64_t> InsertRecord(Connection& db, const core::Record& record);
+// Writes incident_id, state, body and updated_at of the record with `record.id`.
+Result<void> UpdateRecord(Connection& db, const core::Record& record);
+
 }  // namespace hikeshi::store::postgres::detail

@@ -111,6 +111,15 @@ class ReaderOn : public Base {
   Result<std::int64_t> CountMailTo(std::string_view kind, std::string_view recipient, core::Timestamp since) override {
     return detail::CountMailTo(connection_, kind, recipient, since);
   }
+  Result<std::optional<core::Record>> FindRecord(std::string_view kind, std::string_view key) override {
+    return detail::FindRecord(connection_, kind, key);
+  }
+  Result<std::vector<core::Record>> ListRecordsForIncident(std::int64_t incident_id, std::string_view kind) override {
+    return detail::ListRecordsForIncident(connection_, incident_id, kind);
+  }
+  Result<std::vector<core::Record>> ListRecords(std::string_view kind, std::int64_t after_id, int limit) override {
+    return detail::ListRecords(connection_, kind, after_id, limit);
+  }
   Result<std::vector<core::AuditEntry>> ListAudit(std::int64_t after_seq, int limit) override {
     return detail::ListAudit(connection_, after_seq, limit);
   }
@@ -212,6 +221,10 @@ class PostgresWriteTx final : public ReaderOn<core::WriteTx> {
     return detail::InsertMail(connection_, mail);
   }
   Result<void> DoUpdateMail(const core::MailMessage& mail) override { return detail::UpdateMail(connection_, mail); }
+  Result<std::int64_t> DoInsertRecord(const core::Record& record) override {
+    return detail::InsertRecord(connection_, record);
+  }
+  Result<void> DoUpdateRecord(const core::Record& record) override { return detail::UpdateRecord(connection_, record); }
   Result<std::optional<core::AuditEntry>> DoLastAuditEntry() override { return detail::LastAuditEntry(connection_); }
   Result<void> DoAppendAudit(const core::AuditEntry& entry) override { return detail::AppendAudit(connection_, entry); }
 

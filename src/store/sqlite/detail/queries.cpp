@@ -1526,3 +1526,86 @@ Result<std::vector<core::MailMessage>> ClaimOutgoingMail(Connection& db, core::T
 }
 
 }  // namespace hikeshi::store::sqlite::detail
+
+// ---------------------------------------------------------------------------------------------
+// Response records
+
+namespace hikeshi::store::sqlite::detail {
+namespace {
+
+constexpr std::string_view kRecordColumns = "id, kind, key, incident_id, state, body, created_at, updated_at";
+
+core::Record RecordFromRow(const Statement& row) {
+  core::Record r;
+  r.id = row.Int(0);
+  r.kind = row.Text(1);
+  r.key = row.Text(2);
+  r.incident_id = row.OptionalInt(3);
+  r.state = row.Text(4);
+  r.body = row.Text(5);
+  r.created_at = FromMicros(row.Int(6));
+  r.updated_at = FromMicros(row.Int(7));
+  return r;
+}
+
+std::string RecordName(const core::Record& record) { return fmt::format("{} {}", record.kind, record.key); }
+
+}  // namespace
+
+Result<std::optional<core::Record>> FindRecord(Connection& db, std::string_view kind, std::string_view key) {
+  HIKESHI_TRY(auto stmt,
+              db.Prepare(fmt::format("SELECT {} FROM records WHERE kind = :kind AND key = :key", kRecordColumns)));
+  stmt.Bind(":kind", kind).Bind(":key", key);
+  return FirstRow<core::Record>(stmt, RecordFromRow);
+}
+
+Result<std::vector<core::Record>> ListRecordsForIncident(Connection& db, std::int64_t incident_id,
+                                                         std::string_view kind) {
+  // Two texts rather than "(:kind = '' OR kind = :kind)", so that a kind uses the whole index.
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format("SELECT {} FROM records WHERE incident_id = :incident_id{} ORDER BY id",
+                                                kRecordColumns, kind.empty() ? "" : " AND kind = :kind")));
+  stmt.Bind(":incident_id", incident_id);
+  if (!kind.empty()) stmt.Bind(":kind", kind);
+  return CollectRows<core::Record>(stmt, RecordFromRow);
+}
+
+Result<std::vector<core::Record>> ListRecords(Connection& db, std::string_view kind, std::int64_t after_id, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format("SELECT {} FROM records WHERE id > :after{} ORDER BY id LIMIT :limit",
+                                                kRecordColumns, kind.empty() ? "" : " AND kind = :kind")));
+  stmt.Bind(":after", after_id).Bind(":limit", std::int64_t{limit});
+  if (!kind.empty()) stmt.Bind(":kind", kind);
+  return CollectRows<core::Record>(stmt, RecordFromRow);
+}
+
+Result<std::int64_t> InsertRecord(Connection& db, const core::Record& record) {
+  HIKESHI_TRY(auto stmt, db.Prepare("INSERT INTO records (kind, key, incident_id, state, body, created_at, updated_at) "
+                                    "VALUES (:kind, :key, :incident_id, :state, :body, :created_at, :updated_at) "
+                                    "RETURNING id"));
+  stmt.Bind(":kind", record.kind)
+      .Bind(":key", record.key)
+      .Bind(":incident_id", record.incident_id)
+      .Bind(":state", record.state)
+      .Bind(":body", record.body)
+      .Bind(":created_at", ToMicros(record.created_at))
+      .Bind(":updated_at", ToMicros(record.updated_at));
+  HIKESHI_TRY(const bool row, NameConflict(stmt.Step(), RecordName(record)));
+  if (!row) return Fail(Error::Internal("record insert returned no id"));
+  return stmt.Int(0);
+}
+
+Result<void> UpdateRecord(Connection& db, const core::Record& record) {
+  {
+    HIKESHI_TRY(auto stmt, db.Prepare("UPDATE records SET incident_id = :incident_id, state = :state, body = :body, "
+                                      "updated_at = :updated_at WHERE id = :id"));
+    stmt.Bind(":incident_id", record.incident_id)
+        .Bind(":state", record.state)
+        .Bind(":body", record.body)
+        .Bind(":updated_at", ToMicros(record.updated_at))
+        .Bind(":id", record.id);
+    HIKESHI_CHECK(stmt.Run());
+  }
+  return ExpectOneChange(db, fmt::format("record {}", record.id));
+}
+
+}  // namespace hikeshi::store::sqlite::detail

@@ -302,10 +302,30 @@ CREATE INDEX mail_messages_outbox ON mail_messages (status, id) WHERE direction 
 CREATE INDEX mail_messages_recipient ON mail_messages (kind, recipient, at) WHERE direction = 'out';
 )sql";
 
+// Response records (core::Record): documents of the response loop that are read whole, one table
+// for every kind. The body is the owner's JSON text, stored as given; a new kind needs no
+// migration.
+constexpr const char* kMigration4 = R"sql(
+CREATE TABLE records (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind        TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  incident_id INTEGER REFERENCES incidents (id),
+  state       TEXT NOT NULL,
+  body        TEXT NOT NULL,  -- JSON object
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  UNIQUE (kind, key)
+) STRICT;
+CREATE INDEX records_incident ON records (incident_id, kind, id) WHERE incident_id IS NOT NULL;
+CREATE INDEX records_kind ON records (kind, id);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1},
     Migration{2, kMigration2},
     Migration{3, kMigration3},
+    Migration{4, kMigration4},
 };
 
 Result<int> CurrentVersion(Connection& connection) {

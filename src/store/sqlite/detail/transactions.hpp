@@ -112,6 +112,15 @@ class ReaderOn : public Base {
   Result<std::int64_t> CountMailTo(std::string_view kind, std::string_view recipient, core::Timestamp since) override {
     return detail::CountMailTo(connection_, kind, recipient, since);
   }
+  Result<std::optional<core::Record>> FindRecord(std::string_view kind, std::string_view key) override {
+    return detail::FindRecord(connection_, kind, key);
+  }
+  Result<std::vector<core::Record>> ListRecordsForIncident(std::int64_t incident_id, std::string_view kind) override {
+    return detail::ListRecordsForIncident(connection_, incident_id, kind);
+  }
+  Result<std::vector<core::Record>> ListRecords(std::string_view kind, std::int64_t after_id, int limit) override {
+    return detail::ListRecords(connection_, kind, after_id, limit);
+  }
   Result<std::vector<core::AuditEntry>> ListAudit(std::int64_t after_seq, int limit) override {
     return detail::ListAudit(connection_, after_seq, limit);
   }
@@ -209,6 +218,10 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
     return detail::InsertMail(connection_, mail);
   }
   Result<void> DoUpdateMail(const core::MailMessage& mail) override { return detail::UpdateMail(connection_, mail); }
+  Result<std::int64_t> DoInsertRecord(const core::Record& record) override {
+    return detail::InsertRecord(connection_, record);
+  }
+  Result<void> DoUpdateRecord(const core::Record& record) override { return detail::UpdateRecord(connection_, record); }
   // The transaction holds the write lock, so the entry it appended last is the journal's last: a
   // fold that journals thousands of report changes reads none of them back.
   Result<std::optional<core::AuditEntry>> DoLastAuditEntry() override {

@@ -141,8 +141,8 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   RawDb raw(File());
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3"));
-  EXPECT_EQ(LatestSchemaVersion(), 3);
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3", "4"));
+  EXPECT_EQ(LatestSchemaVersion(), 4);
   for (const char* table : {"incidents",
                             "reports",
                             "constituencies",
@@ -165,7 +165,10 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
                             "reports_fingerprint",
                             "event_counts",
                             "mail_messages",
-                            "feed_rejects_run"}) {
+                            "feed_rejects_run",
+                            "records",
+                            "records_incident",
+                            "records_kind"}) {
     EXPECT_THAT(raw.Column(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table + "'"),
                 ElementsAre("1"))
         << table;
@@ -184,7 +187,7 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("3"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("4"));
 }
 
 // A file made by the previous release (schema 1) gains the feed intake tables and keeps its
@@ -222,9 +225,10 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
   EXPECT_EQ(found->last_seen, std::nullopt);
 
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3"));
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3", "4"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM mail_messages"), ElementsAre("0"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM records"), ElementsAre("0"));
 }
 
 // FindSightings must stay fast at millions of rows: the pivot index drives, and neither incidents

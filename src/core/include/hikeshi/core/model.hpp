@@ -257,6 +257,22 @@ struct MailMessage {
   std::optional<Timestamp> sent_at;
 };
 
+// A response record: one of the documents of the response loop and of its configuration that is
+// read whole rather than searched by column: tasks, countermeasures, investigations, response
+// plans, post-incident reviews, incident links, SLA breaches, triage decisions, and the versions of
+// playbooks and rule sets. The use case that owns a kind encodes and decodes its body (canonical
+// JSON); backends store it as given, so a new kind needs no migration.
+struct Record {
+  std::int64_t id = 0;
+  std::string kind;  // "task", "countermeasure", ...: 1..32 of a-z, 0-9 and '-'
+  std::string key;   // unique per kind: a human id ("T-2026-000001"), "phishing@3", ...
+  std::optional<std::int64_t> incident_id;  // the incident it belongs to, if any
+  std::string state;                        // a short state for lists ("open", "done", "active"...)
+  std::string body;                         // a JSON object
+  Timestamp created_at{};
+  Timestamp updated_at{};
+};
+
 // One entry of the append-only, hash-chained audit journal.
 struct AuditEntry {
   std::int64_t seq = 0;  // 1, 2, 3... without gaps

@@ -17,6 +17,7 @@ std::string Snapshot(const User& user);
 std::string Snapshot(const ApiToken& token);
 std::string Snapshot(const FeedRun& run);
 std::string Snapshot(const MailMessage& mail);
+std::string Snapshot(const Record& record);
 
 // The bytes hashed into the chain for `entry` (all fields except `hash`).
 std::string CanonicalAuditBytes(const AuditEntry& entry);

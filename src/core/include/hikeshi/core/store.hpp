@@ -120,6 +120,14 @@ class StoreReader {
   // or after `since`: the acknowledgement rate limit.
   virtual Result<std::int64_t> CountMailTo(std::string_view kind, std::string_view recipient, Timestamp since) = 0;
 
+  // Response records (see Record). Unscoped, like mail: a caller showing one to a person first
+  // checks that the incident it belongs to is in the person's scope.
+  virtual Result<std::optional<Record>> FindRecord(std::string_view kind, std::string_view key) = 0;
+  // The records of `incident_id` of `kind` ("" = every kind), oldest (lowest id) first.
+  virtual Result<std::vector<Record>> ListRecordsForIncident(std::int64_t incident_id, std::string_view kind) = 0;
+  // Records of `kind` ("" = every kind) in id order after `after_id`, at most `limit`.
+  virtual Result<std::vector<Record>> ListRecords(std::string_view kind, std::int64_t after_id, int limit) = 0;
+
   // The journal in sequence order, from `after_seq` (exclusive), at most `limit` entries.
   virtual Result<std::vector<AuditEntry>> ListAudit(std::int64_t after_seq, int limit) = 0;
   // Entries whose `incident` field is `incident_human_id`, in sequence order.
@@ -181,11 +189,25 @@ class WriteTx : public StoreReader {
   virtual Result<bool> InsertFeedReject(const FeedReject& reject) = 0;
   virtual Result<bool> InsertCorrelation(const Correlation& correlation) = 0;
 
+  // Assigns the id; audited as "<kind>.create" with object type `kind` and object id `key`.
+  // `incident` names the incident whose timeline shows it ("" for none).
+  // Errors: kConflict when a record of the same kind and key exists.
+  Result<Record> CreateRecord(const AuditContext& ctx, Record record, std::string_view incident);
+  // Stores `after` (same id, kind and key as `before`). `action` is audited, e.g. "task.done".
+  Result<void> UpdateRecord(const AuditContext& ctx, std::string_view action, const Record& before,
+                            const Record& after, std::string_view incident);
+  // The next number of the counter `key` (1, 2, 3...), for human ids of records ("task-2026").
+  Result<std::int64_t> NextNumber(std::string_view key) { return NextCounter(key); }
+
   // Sessions are audited as login/logout events; they are not objects `audit verify` compares.
   Result<void> CreateSession(const AuditContext& ctx, const Session& session, std::string_view username);
   Result<void> DeleteSession(const AuditContext& ctx, const Session& session, std::string_view username);
   // Housekeeping, not audited: drops sessions that expired before `now`.
   virtual Result<void> PurgeExpiredSessions(Timestamp now) = 0;
+
+  // The seq of the last audit entry this transaction appended, 0 when none: what the change feed
+  // announces once the transaction has committed (change_signal.hpp).
+  std::int64_t last_audit_seq() const { return last_audit_seq_; }
 
  protected:
   // Backend hooks. Insert hooks return the new row id. Human ids are allocated with NextCounter.
@@ -209,6 +231,8 @@ class WriteTx : public StoreReader {
   virtual Result<void> DoDeleteSession(std::string_view secret_sha256) = 0;
   virtual Result<std::int64_t> DoInsertMail(const MailMessage& mail) = 0;
   virtual Result<void> DoUpdateMail(const MailMessage& mail) = 0;
+  virtual Result<std::int64_t> DoInsertRecord(const Record& record) = 0;
+  virtual Result<void> DoUpdateRecord(const Record& record) = 0;
   // The newest journal entry, read inside this transaction (writers are serialised), or nullopt.
   virtual Result<std::optional<AuditEntry>> DoLastAuditEntry() = 0;
   virtual Result<void> DoAppendAudit(const AuditEntry& entry) = 0;
@@ -216,6 +240,8 @@ class WriteTx : public StoreReader {
  private:
   Result<void> Audit(const AuditContext& ctx, std::string_view action, std::string_view object_type,
                      std::string_view object_id, std::string_view incident, std::string before, std::string after);
+
+  std::int64_t last_audit_seq_ = 0;
 };
 
 class Store {
