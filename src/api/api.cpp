@@ -15,7 +15,9 @@
 
 #include "detail/headers.hpp"
 #include "detail/json_input.hpp"
+#include "detail/modules.hpp"
 #include "detail/render.hpp"
+#include "detail/routing.hpp"
 #include "detail/static_files.hpp"
 
 namespace hikeshi::api {
@@ -28,15 +30,11 @@ using nlohmann::ordered_json;
 constexpr std::string_view kSessionCookie = "hikeshi_session";
 constexpr std::string_view kCsrfCookie = "hikeshi_csrf";
 
-// What a matched route's handler receives.
-struct Call {
-  const HttpRequest& request;
-  std::vector<std::string> params;          // the {placeholders} of the route, in order
-  std::optional<core::Authenticated> auth;  // set for routes that require authentication
-  const core::Principal& principal() const { return auth->principal; }
-};
-
-using RouteHandler = std::function<Result<HttpResponse>(Call&)>;
+using detail::Call;
+using detail::Json;
+using detail::NextCursor;
+using detail::QueryReader;
+using detail::RouteHandler;
 
 struct Route {
   std::string method;
@@ -59,15 +57,6 @@ std::vector<std::string> SplitPath(std::string_view path) {
   return out;
 }
 
-HttpResponse Json(int status, const ordered_json& body) {
-  HttpResponse response;
-  response.status = status;
-  response.headers.emplace_back("Content-Type", "application/json");
-  detail::AddSecurityHeaders(response);
-  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return response;
-}
-
 std::string_view Cookie(const HttpRequest& request, std::string_view name) {
   std::string_view header = request.Header("cookie");
   while (!header.empty()) {
@@ -83,51 +72,6 @@ std::string_view Cookie(const HttpRequest& request, std::string_view name) {
 }
 
 bool IsUnsafe(std::string_view method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
-
-// Query-string reading: unknown parameters are refused like unknown JSON fields.
-class QueryReader {
- public:
-  explicit QueryReader(const HttpRequest& request) : request_(request) {}
-  std::optional<std::string> Get(std::string_view name) {
-    known_.emplace(name);
-    const auto* v = request_.Query(name);
-    return v ? std::optional<std::string>(*v) : std::nullopt;
-  }
-  Result<std::optional<int>> Int(std::string_view name) {
-    const auto v = Get(name);
-    if (!v) return std::optional<int>();
-    int out = 0;
-    const auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-    if (ec != std::errc() || ptr != v->data() + v->size()) {
-      return Fail(Error::InvalidArgument("query parameter must be an integer", "/" + std::string(name)));
-    }
-    return std::optional<int>(out);
-  }
-  Result<std::optional<std::int64_t>> Cursor() {
-    const auto v = Get("cursor");
-    if (!v) return std::optional<std::int64_t>();
-    std::int64_t id = 0;
-    const auto [ptr, ec] = std::from_chars(v->data() + (v->empty() ? 0 : 1), v->data() + v->size(), id);
-    if (v->empty() || (*v)[0] != 'k' || ec != std::errc() || ptr != v->data() + v->size() || id <= 0) {
-      return Fail(Error::InvalidArgument("not a cursor this server issued", "/cursor"));
-    }
-    return std::optional<std::int64_t>(id);
-  }
-  Result<void> RejectUnknown() const {
-    for (const auto& [name, value] : request_.query) {
-      if (!known_.contains(name)) return Fail(Error::InvalidArgument("unknown query parameter", "/" + name));
-    }
-    return {};
-  }
-
- private:
-  const HttpRequest& request_;
-  std::set<std::string, std::less<>> known_;
-};
-
-ordered_json NextCursor(const std::optional<std::int64_t>& next) {
-  return next ? ordered_json("k" + std::to_string(*next)) : ordered_json(nullptr);
-}
 
 std::string CookieHeader(std::string_view name, std::string_view value, bool http_only, long long max_age,
                          bool secure) {
@@ -304,8 +248,9 @@ class Api::Impl {
     HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
     HIKESHI_TRY(const auto username, body.RequiredString("username"));
     HIKESHI_TRY(const auto password, body.RequiredString("password"));
+    HIKESHI_TRY(const auto otp, body.String("otp"));  // the TOTP code, for accounts that have one
     HIKESHI_CHECK(body.RejectUnknownFields());
-    HIKESHI_TRY(const auto grant, s_.accounts.Login(username, password, call.request.remote_address));
+    HIKESHI_TRY(const auto grant, s_.accounts.Login(username, password, call.request.remote_address, otp.value_or("")));
     const core::Principal principal = core::Principal::ForUser(grant.user);
     Names names(s_.store, principal);
     ordered_json out;
@@ -359,6 +304,7 @@ class Api::Impl {
     HIKESHI_TRY(draft.owner, body.String("owner"));
     HIKESHI_TRY(const auto exercise, body.Bool("exercise"));
     HIKESHI_TRY(const auto observables, body.Observables("observables"));
+    HIKESHI_TRY(draft.playbook, body.String("playbook"));
     HIKESHI_CHECK(body.RejectUnknownFields());
     HIKESHI_TRY(draft.impact, Level(impact, "/impact"));
     HIKESHI_TRY(draft.urgency, Level(urgency, "/urgency"));
@@ -854,6 +800,19 @@ void Api::Impl::AddRoutes() {
   Add("POST", "/api/v1/tokens", true, bind(&Impl::CreateToken));
   Add("POST", "/api/v1/public/reports", false, bind(&Impl::SubmitPublicReport));
   Add("GET", "/api/v1/public/team", false, bind(&Impl::PublicTeam));
+
+  // The route modules (detail/modules.hpp).
+  const detail::RouteSink sink = [this](std::string method, std::string pattern, bool authenticated,
+                                        RouteHandler handler) {
+    Add(std::move(method), std::move(pattern), authenticated, std::move(handler));
+  };
+  (void)sink;
+  detail::AddSecondFactorRoutes(sink, s_);
+  detail::AddCoordinationRoutes(sink, s_);
+  detail::AddResponseRoutes(sink, s_);
+  detail::AddTriageRoutes(sink, s_);
+  detail::AddStatsRoutes(sink, s_);
+  detail::AddLiveRoutes(sink, s_, options_);
 }
 
 Api::Api(ApiServices services, ApiOptions options) : impl_(std::make_unique<Impl>(services, options)) {}

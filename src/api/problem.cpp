@@ -72,7 +72,9 @@ std::string_view TitleOf(int status) {
 HttpResponse ProblemResponse(const Error& error) {
   const int status = HttpStatusOf(error);
   nlohmann::ordered_json body;
-  body["type"] = "https://hikeshi.invalid/problems/" + std::string(ErrorCodeName(error.code()));
+  // A login that needs (another) one-time code has its own type, so that a client can ask for it.
+  const bool otp = error.code() == ErrorCode::kUnauthenticated && error.field() == "/otp";
+  body["type"] = "https://hikeshi.invalid/problems/" + std::string(otp ? "otp-required" : ErrorCodeName(error.code()));
   body["title"] = TitleOf(status);
   body["status"] = status;
   // Internal errors keep their detail in the server log; the client learns nothing it could use.

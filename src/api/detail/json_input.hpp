@@ -31,6 +31,9 @@ class JsonObjectReader {
   Result<std::optional<bool>> Bool(std::string_view key);
   Result<std::optional<std::vector<std::string>>> StringArray(std::string_view key);
   Result<std::optional<std::vector<core::RawObservable>>> Observables(std::string_view key);
+  // The value of `key` as parsed (nullptr when absent), for nested objects a route reads itself;
+  // valid as long as this reader.
+  const nlohmann::json* Value(std::string_view key) { return Take(key); }
   // Errors: kInvalidArgument naming the first field no getter asked for.
   Result<void> RejectUnknownFields() const;
 

@@ -11,14 +11,22 @@
 
 #include "hikeshi/api/http_server.hpp"
 #include "hikeshi/core/accounts.hpp"
+#include "hikeshi/core/bulk_actions.hpp"
+#include "hikeshi/core/change_signal.hpp"
 #include "hikeshi/core/constituencies.hpp"
 #include "hikeshi/core/feed_ingest.hpp"
 #include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/investigations.hpp"
 #include "hikeshi/core/mail_files.hpp"
 #include "hikeshi/core/mail_ingest.hpp"
 #include "hikeshi/core/observables.hpp"
+#include "hikeshi/core/playbooks.hpp"
 #include "hikeshi/core/reports.hpp"
+#include "hikeshi/core/response.hpp"
+#include "hikeshi/core/sla_monitor.hpp"
+#include "hikeshi/core/stats.hpp"
 #include "hikeshi/core/store.hpp"
+#include "hikeshi/core/triage_service.hpp"
 
 namespace hikeshi::api {
 
@@ -34,6 +42,15 @@ struct ApiServices {
   core::FeedIntake* intake = nullptr;     // POST /events; answers 503 when absent
   core::MailIntake* mail = nullptr;       // POST /mail; answers 503 when absent
   core::MailFiles* mail_files = nullptr;  // raw messages and attachments; 503 when absent
+  core::TriageService* triage = nullptr;  // /triage/rules, /reports/{id}/triage; 503 when absent
+  core::Playbooks* playbooks = nullptr;    // /playbooks; 503 when absent
+  core::ResponseLoop* response = nullptr;  // tasks, plan, countermeasures, review, links; 503 when absent
+  core::BulkActions* bulk = nullptr;       // /reports/bulk, /incidents/bulk; 503 when absent
+  core::Contacts* contacts = nullptr;              // /contacts; 503 when absent
+  core::Investigations* investigations = nullptr;  // /incidents/{id}/investigations; 503 when absent
+  core::ChangeSignal* changes = nullptr;           // GET /stream (live updates); 503 when absent
+  core::SlaMonitor* sla = nullptr;                 // /sla/breaches, /incidents/{id}/sla; 503 when absent
+  core::Statistics* stats = nullptr;               // /stats; 503 when absent
 };
 
 struct ApiOptions {
@@ -45,6 +62,9 @@ struct ApiOptions {
   std::filesystem::path team_profile;
   // POST /api/v1/public/reports: how many one client address may submit per hour.
   int public_reports_per_hour = 10;
+  // GET /api/v1/stream: how often an idle stream sends a keep-alive comment (and checks that its
+  // credential is still valid).
+  std::chrono::milliseconds stream_heartbeat{15'000};
 };
 
 class Api {
