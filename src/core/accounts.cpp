@@ -88,7 +88,8 @@ Result<std::optional<User>> Accounts::Bootstrap(std::string_view admin_password)
   return std::optional<User>(std::move(user));
 }
 
-Result<LoginGrant> Accounts::Login(std::string_view username, std::string_view password, std::string_view address) {
+Result<LoginGrant> Accounts::Login(std::string_view username, std::string_view password, std::string_view address,
+                                   std::string_view otp) {
   const auto now = clock_.Now();
   HIKESHI_CHECK(throttle_.Check(username, address, now));
   std::optional<User> user;
@@ -101,17 +102,37 @@ Result<LoginGrant> Accounts::Login(std::string_view username, std::string_view p
     throttle_.RecordFailure(username, address, now);
     return Fail(Error::Unauthenticated("wrong username or password"));
   }
-  throttle_.RecordSuccess(username);
+  // The second factor is asked for only once the password is right, and a missing, wrong or reused
+  // code counts as a failed login like a wrong password does.
+  auto otp_use = CheckOtp(*user, otp, now);
+  if (!otp_use) {
+    if (otp_use.error().code() == ErrorCode::kUnauthenticated) throttle_.RecordFailure(username, address, now);
+    return Fail(otp_use.error());
+  }
   LoginGrant grant;
   grant.session_secret = common::RandomToken(32);
   grant.csrf_token = common::RandomToken(24);
   grant.expires_at = now + options_.session_ttl;
   grant.user = *user;
   Session session{common::Sha256Hex(grant.session_secret), user->id, grant.csrf_token, now, grant.expires_at};
-  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+  const auto written = store_.Write([&](WriteTx& tx) -> Result<void> {
+    if (*otp_use) {
+      // Marks the code used in the same transaction as the session, after checking that no other
+      // login used a code of this account since it was read.
+      HIKESHI_TRY(const auto current, tx.FindRecord((*otp_use)->before.kind, (*otp_use)->before.key));
+      if (!current || current->body != (*otp_use)->before.body || current->state != (*otp_use)->before.state) {
+        return Fail(Error(ErrorCode::kUnauthenticated, "this code was already used; wait for the next one", "/otp"));
+      }
+      HIKESHI_CHECK(tx.UpdateRecord({user->username, now}, "totp.use", (*otp_use)->before, (*otp_use)->after, ""));
+    }
     HIKESHI_CHECK(tx.PurgeExpiredSessions(now));
     return tx.CreateSession({user->username, now}, session, user->username);
-  }));
+  });
+  if (!written) {
+    if (written.error().code() == ErrorCode::kUnauthenticated) throttle_.RecordFailure(username, address, now);
+    return Fail(written.error());
+  }
+  throttle_.RecordSuccess(username);
   return grant;
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "hikeshi/common/crypto.hpp"
+#include "hikeshi/core/triage_service.hpp"
 
 namespace hikeshi::core {
 
@@ -251,6 +252,10 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
         }
         HIKESHI_TRY(report, tx.CreateReport(ctx, report));
         ++after.reports_created;
+        if (options_.triage != nullptr && report.status == ReportStatus::kNew) {
+          HIKESHI_TRY(auto triaged, options_.triage->TriageNewReport(tx, report, {run.format, {}}));
+          report = std::move(triaged.report);
+        }
       }
 
       // Correlate: open incidents of the same constituency holding any of the added observables.

@@ -1,11 +1,14 @@
 #include "hikeshi/core/incidents.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "hikeshi/core/priority.hpp"
+#include "hikeshi/core/reporter_notices.hpp"
 #include "hikeshi/core/snapshot.hpp"
 
 #include "detail/resolve.hpp"
+#include "detail/response_records.hpp"
 #include "detail/validate.hpp"
 
 namespace hikeshi::core {
@@ -108,6 +111,18 @@ Result<std::vector<Observable>> NormalizeObservables(const std::vector<RawObserv
 }
 
 Result<Incident> Incidents::Create(const Principal& actor, const IncidentDraft& draft) {
+  Incident incident;
+  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(incident, CreateIn(tx, actor, draft));
+    return {};
+  }));
+  return incident;
+}
+
+// Both ways an incident is opened come here: Create, and triage at intake (TriageService), which
+// opens it in the transaction that stores the report. Whatever an incident gets when it is opened
+// (its playbook's tasks) belongs here, so that both get it.
+Result<Incident> Incidents::CreateIn(WriteTx& tx, const Principal& actor, const IncidentDraft& draft) const {
   HIKESHI_CHECK(RequireHandler(actor, "open incidents"));
   HIKESHI_CHECK(detail::CheckText(draft.title, kMaxTitle, true, "/title"));
   HIKESHI_CHECK(detail::CheckText(draft.description, kMaxDescription, false, "/description"));
@@ -128,18 +143,29 @@ Result<Incident> Incidents::Create(const Principal& actor, const IncidentDraft& 
   incident.exercise = draft.exercise;
   HIKESHI_TRY(incident.observables, NormalizeObservables(draft.observables));
   incident.created_at = incident.updated_at = clock_.Now();
-  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
-    HIKESHI_TRY(incident.constituency_id, detail::ResolveConstituency(tx, actor, draft.constituency, "/constituency"));
-    if (draft.owner) {
-      HIKESHI_TRY(incident.owner_id, ResolveOwner(tx, actor, *draft.owner, incident.constituency_id));
-    }
-    HIKESHI_TRY(incident, tx.CreateIncident({actor.username, incident.created_at}, incident));
-    return {};
-  }));
+  HIKESHI_TRY(incident.constituency_id, detail::ResolveConstituency(tx, actor, draft.constituency, "/constituency"));
+  if (draft.owner) {
+    HIKESHI_TRY(incident.owner_id, ResolveOwner(tx, actor, *draft.owner, incident.constituency_id));
+  }
+  HIKESHI_TRY(incident, tx.CreateIncident({actor.username, incident.created_at}, incident));
+  HIKESHI_CHECK(detail::ApplyPlaybook(tx, {actor.username, incident.created_at}, incident, draft.playbook));
   return incident;
 }
 
 Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, const IncidentPatch& patch) {
+  Incident after;
+  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(after, UpdateIn(tx, actor, id, patch));
+    return {};
+  }));
+  return after;
+}
+
+// Both ways an incident is changed come here: Update, and a triage override (TriageService), which
+// changes the incident in the transaction that changes the report. Whatever a change brings with it
+// (a recategorised incident's playbook tasks) belongs here, so that both get it.
+Result<Incident> Incidents::UpdateIn(WriteTx& tx, const Principal& actor, std::string_view id,
+                                     const IncidentPatch& patch) const {
   HIKESHI_CHECK(RequireHandler(actor, "change incidents"));
   if (patch.title) HIKESHI_CHECK(detail::CheckText(*patch.title, kMaxTitle, true, "/title"));
   if (patch.description) HIKESHI_CHECK(detail::CheckText(*patch.description, kMaxDescription, false, "/description"));
@@ -179,7 +205,7 @@ Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, 
 
   const auto now = clock_.Now();
   Incident after;
-  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+  {
     HIKESHI_TRY(const Incident before, FindVisible(tx, actor, id));
     after = before;
     if (patch.title) after.title = *patch.title;
@@ -228,6 +254,8 @@ Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, 
                 Error::FailedPrecondition("incidents can be merged only into an open incident", "/merged_into"));
           }
           after.merged_into = target->id;
+          // Its reports, observables, tasks and countermeasures go to the target, and the two are linked.
+          HIKESHI_CHECK(detail::MoveIntoMerged(tx, {actor.username, now}, after, *target));
           break;
         }
         case IncidentStatus::kRejected:
@@ -239,11 +267,100 @@ Result<Incident> Incidents::Update(const Principal& actor, std::string_view id, 
       after.phase = *phase;
     }
     after.updated_at = before.updated_at;
-    if (Snapshot(after) == Snapshot(before)) return {};  // nothing changed: no write, no journal entry
+    if (Snapshot(after) == Snapshot(before)) return after;  // nothing changed: no write, no journal entry
     after.updated_at = now;
-    return tx.UpdateIncident({actor.username, now}, ActionFor(before.status, after.status), before, after);
-  }));
+    HIKESHI_CHECK(tx.UpdateIncident({actor.username, now}, ActionFor(before.status, after.status), before, after));
+    const bool recategorised = after.category != before.category || after.apt != before.apt;
+    if (recategorised && after.status == IncidentStatus::kOpen) {
+      HIKESHI_CHECK(detail::ApplyPlaybook(tx, {actor.username, now}, after, std::nullopt));
+    }
+    if (notices_ != nullptr) {
+      HIKESHI_CHECK(notices_->AfterIncidentChange(tx, {actor.username, now}, before, after));
+    }
+  }
   return after;
+}
+
+Result<Incident> Incidents::Merge(const Principal& actor, std::string_view id, std::string_view into) {
+  IncidentPatch patch;
+  patch.status = std::string(StatusName(IncidentStatus::kMerged));
+  patch.merged_into = std::string(into);
+  Incident merged;
+  auto written = store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto source, FindVisible(tx, actor, id));
+    if (source.status != IncidentStatus::kOpen) {
+      return Fail(Error::FailedPrecondition(
+          "only an open incident can be merged; " + source.human_id + " is " + std::string(StatusName(source.status)),
+          "/status"));
+    }
+    HIKESHI_TRY(merged, UpdateIn(tx, actor, id, patch));
+    return {};
+  });
+  if (!written) {
+    const Error& e = written.error();
+    if (e.field() == "/merged_into") return Fail(Error(e.code(), e.message(), "/into"));
+    return Fail(e);
+  }
+  return merged;
+}
+
+Result<Incident> Incidents::Split(const Principal& actor, std::string_view id, const std::vector<std::string>& reports,
+                                  std::string_view title) {
+  HIKESHI_CHECK(RequireHandler(actor, "split incidents"));
+  HIKESHI_CHECK(detail::CheckText(title, kMaxTitle, true, "/title"));
+  if (reports.empty()) return Fail(Error::InvalidArgument("name the reports that go to the new incident", "/reports"));
+  if (reports.size() > 500) return Fail(Error::TooLarge("at most 500 reports at once", "/reports"));
+  const auto now = clock_.Now();
+  const AuditContext ctx{actor.username, now};
+  Incident created;
+  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto source, FindVisible(tx, actor, id));
+    if (source.status != IncidentStatus::kOpen) {
+      return Fail(Error::FailedPrecondition(
+          "only an open incident can be split; " + source.human_id + " is " + std::string(StatusName(source.status)),
+          "/status"));
+    }
+    std::vector<Report> moving;
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+      const std::string at = "/reports/" + std::to_string(i);
+      HIKESHI_TRY(const auto report, tx.FindReport(actor.scope, reports[i]));
+      if (!report) return Fail(Error{ErrorCode::kNotFound, "report '" + reports[i] + "' not found", at});
+      if (report->incident_id != source.id) {
+        return Fail(Error::InvalidArgument(report->human_id + " is not a report of " + source.human_id, at));
+      }
+      const bool twice = std::any_of(moving.begin(), moving.end(), [&](const Report& r) { return r.id == report->id; });
+      if (!twice) moving.push_back(*report);
+    }
+    Incident split;
+    split.title = std::string(title);
+    split.category = source.category;
+    split.apt = source.apt;
+    split.constituency_id = source.constituency_id;
+    split.impact = source.impact;
+    split.urgency = source.urgency;
+    split.priority = source.priority;
+    split.tlp = source.tlp;
+    split.owner_id = source.owner_id;
+    split.exercise = source.exercise;
+    for (const auto& report : moving) {
+      for (const auto& o : report.observables) {
+        if (std::find(split.observables.begin(), split.observables.end(), o) == split.observables.end()) {
+          split.observables.push_back(o);
+        }
+      }
+    }
+    split.created_at = split.updated_at = now;
+    HIKESHI_TRY(created, tx.CreateIncident(ctx, split));
+    HIKESHI_CHECK(detail::ApplyPlaybook(tx, ctx, created, std::nullopt));
+    for (const auto& before : moving) {
+      Report after = before;
+      after.incident_id = created.id;
+      after.updated_at = now;
+      HIKESHI_CHECK(tx.UpdateReport(ctx, "report.move", before, after, created.human_id));
+    }
+    return detail::LinkIncidents(tx, ctx, created, source, LinkRelation::kSplitFrom, /*replace=*/false);
+  }));
+  return created;
 }
 
 Result<Incident> Incidents::Get(const Principal& actor, std::string_view id) {
@@ -313,7 +430,23 @@ Result<std::vector<AuditEntry>> Incidents::Timeline(const Principal& actor, std:
   std::vector<AuditEntry> entries;
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
     HIKESHI_TRY(const auto incident, FindVisible(r, actor, id));
-    HIKESHI_TRY(entries, r.ListAuditForIncident(incident.human_id));
+    // Its own entries, then those of every incident merged into it (and into those), which the
+    // principal may see.
+    std::vector<Incident> pending{incident};
+    std::set<std::string> seen{incident.human_id};
+    while (!pending.empty()) {
+      const Incident next = std::move(pending.back());
+      pending.pop_back();
+      HIKESHI_TRY(const auto own, r.ListAuditForIncident(next.human_id));
+      entries.insert(entries.end(), own.begin(), own.end());
+      HIKESHI_TRY(const auto sources, detail::MergedFrom(r, next.id));
+      for (const auto& source : sources) {
+        if (!seen.insert(source).second) continue;
+        HIKESHI_TRY(auto visible, r.FindIncident(actor.scope, source));
+        if (visible) pending.push_back(std::move(*visible));
+      }
+    }
+    std::sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
     return {};
   }));
   return entries;

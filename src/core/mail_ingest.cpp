@@ -5,6 +5,8 @@
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/common/utf8.hpp"
 #include "hikeshi/core/human_id.hpp"
+#include "hikeshi/core/investigations.hpp"
+#include "hikeshi/core/triage_service.hpp"
 
 namespace hikeshi::core {
 namespace {
@@ -73,12 +75,18 @@ struct Thread {
   std::optional<std::int64_t> incident_id;
   std::string report;
   std::string incident;
+  std::string investigation{};  // the V- id when the reply belongs to an investigation
 };
 
 // The incident or report a reply belongs to: by the subject tag first, then by the messages it
 // references (newest reference first).
 Result<std::optional<Thread>> FindThread(WriteTx& tx, const InboundMail& mail, std::string_view tag) {
   const auto all = Scope::All();
+  // A reply from an outside party in an investigation ("[Hikeshi I-... V-...]"): its incident.
+  if (auto v = TaggedInvestigationId(mail.subject, tag)) {
+    HIKESHI_TRY(const auto record, tx.FindRecord("investigation", *v));
+    if (record && record->incident_id) return Thread{std::nullopt, record->incident_id, "", "", *v};
+  }
   if (auto id = MailIngest::TaggedId(mail.subject, tag)) {
     if ((*id)[0] == 'I') {
       HIKESHI_TRY(const auto incident, tx.FindIncident(all, *id));
@@ -95,7 +103,7 @@ Result<std::optional<Thread>> FindThread(WriteTx& tx, const InboundMail& mail, s
     for (const auto direction : {MailDirection::kOut, MailDirection::kIn}) {
       HIKESHI_TRY(const auto earlier, tx.FindMail(direction, ref));
       if (earlier && (earlier->report_id || earlier->incident_id)) {
-        return Thread{earlier->report_id, earlier->incident_id, "", ""};
+        return Thread{earlier->report_id, earlier->incident_id, "", "", InvestigationOfMail(*earlier)};
       }
     }
   }
@@ -147,8 +155,8 @@ std::string_view MailOutcomeName(MailOutcome outcome) {
   return "stored";
 }
 
-MailIngest::MailIngest(Store& store, const Clock& clock, MailIngestOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {
+MailIngest::MailIngest(Store& store, const Clock& clock, MailIngestOptions options, const IntakeTriage* triage)
+    : store_(store), clock_(clock), options_(std::move(options)), triage_(triage) {
   options_.team_address = Lower(options_.team_address);
 }
 
@@ -183,7 +191,9 @@ std::optional<std::string> MailIngest::TaggedId(std::string_view subject, std::s
     const std::size_t start = pos + open.size();
     const std::size_t close = subject.find(']', start);
     if (close == std::string_view::npos) break;
-    const auto id = subject.substr(start, close - start);
+    // "[Hikeshi I-2026-000001 V-2026-000001]" (an investigation's mail) names the incident first.
+    const auto inside = subject.substr(start, close - start);
+    const auto id = inside.substr(0, inside.find(' '));
     if (ParseHumanId(id)) return std::string(id);
   }
   return std::nullopt;
@@ -219,12 +229,16 @@ Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMa
       mail.report_id = thread->report_id;
       mail.incident_id = thread->incident_id;
       mail.status = "not acknowledged: reply";
+      if (!thread->investigation.empty()) mail.flags.push_back(InvestigationFlag(thread->investigation));
       std::string incident = thread->incident;
       if (incident.empty() && thread->incident_id) {
         HIKESHI_TRY(const auto found, tx.FindIncidentById(Scope::All(), *thread->incident_id));
         if (found) incident = found->human_id;
       }
       HIKESHI_TRY(const auto stored, tx.CreateMail(ctx, std::move(mail), incident));
+      if (!thread->investigation.empty()) {
+        HIKESHI_CHECK(NoteInvestigationReply(tx, ctx, thread->investigation, stored, incident));
+      }
       receipt.outcome = MailOutcome::kThreaded;
       receipt.mail_id = stored.id;
       receipt.report = thread->report;
@@ -248,9 +262,20 @@ Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMa
     if (in.spam) report.flags.push_back("spam");
     report.received_at = now;
     report.updated_at = now;
-    HIKESHI_TRY(const auto stored_report, tx.CreateReport(ctx, std::move(report)));
+    HIKESHI_TRY(auto stored_report, tx.CreateReport(ctx, std::move(report)));
     receipt.outcome = MailOutcome::kStored;
     receipt.report = stored_report.human_id;
+    // Triage: the rules see the sender, the abuse-report format and the signatures of this message.
+    std::string triaged_spam;
+    if (triage_ != nullptr) {
+      IntakeSignals signals{in.abuse ? in.abuse->format : "", in.signatures};
+      HIKESHI_TRY(auto triaged, triage_->TriageNewReport(tx, stored_report, signals));
+      stored_report = std::move(triaged.report);
+      receipt.incident = triaged.incident;
+      if (stored_report.reject_reason == RejectReason::kSpam && triaged.decision) {
+        triaged_spam = triaged.decision->rule_id;
+      }
+    }
 
     // Whether the reporter hears back. The guide: every report gets an answer, spam none; and a
     // gateway must never answer automatic mail (or itself), or two robots mail each other forever.
@@ -259,6 +284,8 @@ Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMa
       ack = "not acknowledged: acknowledgements are off";
     } else if (in.spam) {
       ack = "suppressed: spam";
+    } else if (!triaged_spam.empty()) {
+      ack = "suppressed: spam (triage rule '" + triaged_spam + "')";
     } else if (in.auto_generated) {
       ack = "suppressed: automatic mail (" + mail.auto_reason + ")";
     } else if (!LooksLikeAddress(from)) {

@@ -1,6 +1,7 @@
 #include "hikeshi/core/reports.hpp"
 
 #include "hikeshi/core/human_id.hpp"
+#include "hikeshi/core/triage_service.hpp"
 
 #include "detail/resolve.hpp"
 #include "detail/validate.hpp"
@@ -58,6 +59,10 @@ Result<Report> Reports::Create(const Principal& actor, const ReportDraft& draft)
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     HIKESHI_TRY(report.constituency_id, detail::ResolveConstituency(tx, actor, draft.constituency, "/constituency"));
     HIKESHI_TRY(report, tx.CreateReport({actor.username, report.received_at}, report));
+    if (triage_ != nullptr) {
+      HIKESHI_TRY(auto triaged, triage_->TriageNewReport(tx, report, {}));
+      report = std::move(triaged.report);
+    }
     return {};
   }));
   return report;

@@ -1,5 +1,6 @@
 #pragma once
-// Use cases for people and machines: users, password login, sessions, API tokens.
+// Use cases for people and machines: users, password login with an optional TOTP second factor,
+// sessions, API tokens.
 // Thread-safe: shares the Store and Clock it is given, which must outlive it.
 
 #include <chrono>
@@ -47,7 +48,21 @@ struct AccountsOptions {
   std::chrono::seconds session_ttl{12 * 3600};
   common::PasswordCost password_cost = common::PasswordCost::Interactive();
   LoginThrottleOptions throttle;
+  // The key (common::kSecretKeyBytes) that seals TOTP secrets in the store. Empty: nobody can
+  // enrol, and a user who has a confirmed second factor cannot log in (503) until it is given.
+  std::string totp_key;
+  // The issuer shown by authenticator apps next to the account name.
+  std::string totp_issuer = "Hikeshi";
 };
+
+// A TOTP enrolment just started: the secret is shown once, to be typed or scanned into an app.
+struct TotpEnrolment {
+  std::string secret_base32;
+  std::string uri;  // otpauth://totp/...
+};
+
+enum class TotpState { kNone, kPending, kConfirmed };
+std::string_view TotpStateName(TotpState state);  // "none", "pending", "confirmed"
 
 class Accounts {
  public:
@@ -62,10 +77,14 @@ class Accounts {
   // Creates the first admin if there are no users yet; returns nullopt when users already exist.
   [[nodiscard]] Result<std::optional<User>> Bootstrap(std::string_view admin_password);
 
-  // Password login from `address`. Errors: kUnauthenticated (one message for a wrong password, an
-  // unknown user and a disabled one), kResourceExhausted when throttled.
-  [[nodiscard]] Result<LoginGrant> Login(std::string_view username, std::string_view password,
-                                         std::string_view address);
+  // Password login from `address`. A user with a confirmed TOTP second factor must also give `otp`,
+  // the current six-digit code (one step of clock skew either way is accepted), and each code is
+  // accepted once. Errors: kUnauthenticated (one message for a wrong password, an unknown user and
+  // a disabled one; field "/otp" when the password was right but the code is missing, wrong or
+  // reused, and only then), kResourceExhausted when throttled (every kUnauthenticated counts),
+  // kUnavailable when the user has TOTP but no totp_key is configured.
+  [[nodiscard]] Result<LoginGrant> Login(std::string_view username, std::string_view password, std::string_view address,
+                                         std::string_view otp = {});
   // Errors: kUnauthenticated for an unknown or expired session.
   [[nodiscard]] Result<Authenticated> AuthenticateSession(std::string_view session_secret);
   [[nodiscard]] Result<void> Logout(std::string_view session_secret);
@@ -78,7 +97,33 @@ class Accounts {
 
   [[nodiscard]] Result<std::vector<User>> ListUsers(const Principal& actor);
 
+  // TOTP second factor of the actor's own account. The secret is kept sealed under totp_key in the
+  // store's "totp" record (key: username), so neither the store nor the audit journal holds it.
+  [[nodiscard]] Result<TotpState> TotpStateOf(const Principal& actor);
+  // Starts (or restarts) enrolment with a new secret; it takes effect only once confirmed.
+  // Errors: kConflict when a confirmed factor exists (disable it first), kUnavailable without
+  // totp_key, kPermissionDenied for the local operator (no account).
+  [[nodiscard]] Result<TotpEnrolment> StartTotp(const Principal& actor);
+  // Confirms the pending enrolment with a current code; from then on Login asks for codes.
+  // Errors: kFailedPrecondition when nothing is pending, kInvalidArgument ("/code") for a wrong code.
+  [[nodiscard]] Result<void> ConfirmTotp(const Principal& actor, std::string_view code);
+  // Removes the actor's confirmed factor; a current code proves the device is still at hand.
+  // Errors: kFailedPrecondition when there is none, kInvalidArgument ("/code") for a wrong code.
+  [[nodiscard]] Result<void> DisableTotp(const Principal& actor, std::string_view code);
+  // An admin removes another user's factor (a lost phone). Errors: kPermissionDenied, kNotFound
+  // (no such user), kFailedPrecondition when the user has none.
+  [[nodiscard]] Result<void> ResetTotp(const Principal& actor, std::string_view username);
+
  private:
+  // The "totp" record as read and as it is to be written once a code has been used.
+  struct OtpUse {
+    Record before;
+    Record after;
+  };
+  // When `user` has a confirmed factor: checks `otp` and returns the record update that marks the
+  // code used. nullopt when the user has no confirmed factor.
+  Result<std::optional<OtpUse>> CheckOtp(const User& user, std::string_view otp, Timestamp now);
+  Result<std::optional<Record>> FindTotp(std::string_view username);
   Result<Authenticated> PrincipalOf(std::int64_t user_id, std::string csrf);
   const std::string& DummyHash();
 

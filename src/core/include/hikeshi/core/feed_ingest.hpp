@@ -46,9 +46,14 @@ struct RejectedRecord {
   std::string raw;
 };
 
+class IntakeTriage;
+
 struct FeedIngestOptions {
   // Link a new aggregate report to the incident it correlates with when there is exactly one.
   bool auto_link = false;
+  // Decides for each aggregate report when it is first opened, in the fold's transaction (null: no
+  // triage). Must outlive the FeedIngest.
+  const IntakeTriage* triage = nullptr;
   std::size_t max_report_observables = 50;
   Tlp tlp = Tlp::kAmber;
 };

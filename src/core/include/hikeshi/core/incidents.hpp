@@ -13,6 +13,8 @@
 
 namespace hikeshi::core {
 
+class ReporterNotices;
+
 struct RawObservable {
   std::string type;
   std::string value;
@@ -29,6 +31,8 @@ struct IncidentDraft {
   std::optional<std::string> owner;  // username
   bool exercise = false;
   std::vector<RawObservable> observables;
+  // The playbook whose tasks the incident gets; absent: the playbook of its category, if any.
+  std::optional<std::string> playbook;
 };
 
 // Absent fields are left alone. `owner` holds nullopt inside to clear the owner.
@@ -61,18 +65,44 @@ struct IncidentListRequest {
 class Incidents {
  public:
   Incidents(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // Notices to the reporters when an incident becomes resolved (reporter_notices.hpp); null: none.
+  // Set once at start-up, before any call; `notices` must outlive this object.
+  void SetReporterNotices(const ReporterNotices* notices) { notices_ = notices; }
 
   // Errors: kPermissionDenied (viewers, constituents), kInvalidArgument naming the field,
   // kNotFound for a constituency or owner the principal cannot see.
   [[nodiscard]] Result<Incident> Create(const Principal& actor, const IncidentDraft& draft);
+  // Create, inside a write transaction the caller holds (triage at intake opens the incident in the
+  // transaction that stores the report). Errors: as Create; the caller's transaction then fails.
+  [[nodiscard]] Result<Incident> CreateIn(WriteTx& tx, const Principal& actor, const IncidentDraft& draft) const;
   // Errors: as Create, plus kNotFound for the incident and kFailedPrecondition for an illegal
   // status or phase transition. Nothing is written when any part fails.
   [[nodiscard]] Result<Incident> Update(const Principal& actor, std::string_view id, const IncidentPatch& patch);
+  // Update, inside a write transaction the caller holds (a triage override changes the report and
+  // its incident together). Errors: as Update; the caller's transaction then fails.
+  [[nodiscard]] Result<Incident> UpdateIn(WriteTx& tx, const Principal& actor, std::string_view id,
+                                          const IncidentPatch& patch) const;
+  // Merges incident `id` into `into` (Update with status "merged"): in one transaction, its reports,
+  // observables (a union), tasks, countermeasures and investigations move to `into`, the two are
+  // linked (merged-into / merged-from), and it becomes merged, pointing at `into`, whose timeline
+  // then shows its entries too. Both must be visible. Errors: as Update; the field for `into` is
+  // "/into", and kFailedPrecondition unless both are open.
+  [[nodiscard]] Result<Incident> Merge(const Principal& actor, std::string_view id, std::string_view into);
+  // Opens a new incident titled `title`, with the category, constituency, TLP, impact, urgency,
+  // owner and exercise flag of incident `id`, and moves `reports` (1..500, each linked to `id`)
+  // to it; the new incident holds their observables, gets its category's playbook tasks, and is
+  // linked to `id` (split-from / split-into). One transaction. Returns the new incident.
+  // Errors: kPermissionDenied, kNotFound (the incident; a report as "/reports/<i>"),
+  // kInvalidArgument ("/title", "/reports", a report of another incident), kFailedPrecondition
+  // unless `id` is open.
+  [[nodiscard]] Result<Incident> Split(const Principal& actor, std::string_view id,
+                                       const std::vector<std::string>& reports, std::string_view title);
   // Errors: kNotFound (also for an incident outside the scope).
   [[nodiscard]] Result<Incident> Get(const Principal& actor, std::string_view id);
   // Errors: kInvalidArgument for a bad filter value.
   [[nodiscard]] Result<Page<Incident>> List(const Principal& actor, const IncidentListRequest& request);
-  // The audit entries that touched the incident (its own changes and linked reports), oldest first.
+  // The audit entries that touched the incident (its own changes, its linked reports, its response
+  // records) and the incidents merged into it that the principal may see, oldest first.
   [[nodiscard]] Result<std::vector<AuditEntry>> Timeline(const Principal& actor, std::string_view id);
   // The mail threaded into a visible incident, oldest first. Errors: kNotFound.
   [[nodiscard]] Result<std::vector<MailMessage>> Mail(const Principal& actor, std::string_view id);
@@ -80,6 +110,7 @@ class Incidents {
  private:
   Store& store_;
   const Clock& clock_;
+  const ReporterNotices* notices_ = nullptr;
 };
 
 // Validates and normalises observables from the API; the error field is "/observables/<i>/...".

@@ -33,6 +33,16 @@ struct SignatureCheck {
   std::optional<common::Timestamp> signed_at;
 };
 
+// What the keyring knows about one public key: enough to tell a person whether mail to it can be
+// encrypted, and why not.
+struct PublicKeyInfo {
+  std::string fingerprint;                      // the primary key's, upper-case hex
+  std::vector<std::string> user_ids;            // "Name <addr>", in the key's order
+  std::optional<common::Timestamp> expires_at;  // the primary key's expiry, absent when none
+  bool can_encrypt = false;                     // SignAndEncrypt to it would be accepted
+  std::string problem;                          // why it cannot be used for encryption ("has expired"...), else ""
+};
+
 struct Decrypted {
   std::string plaintext;                   // the decrypted (or verified inline) content, as bytes
   std::vector<SignatureCheck> signatures;  // signatures found inside, empty when unsigned
@@ -77,6 +87,11 @@ class KeyRing {
   // Imports ASCII-armoured public key(s); returns the fingerprints imported (or already present).
   // Errors: kInvalidArgument when `armoured` holds no key, or holds secret key material.
   virtual Result<std::vector<std::string>> ImportKeys(std::string_view armoured) = 0;
+
+  // Describes the public key with this fingerprint (primary key or subkey; case and spaces do not
+  // matter). An expired, revoked or encryption-less key is a result (can_encrypt false), not an error.
+  // Errors: kInvalidArgument when `fingerprint` is not a full fingerprint, kNotFound when no such key.
+  virtual Result<PublicKeyInfo> DescribeKey(std::string_view fingerprint) = 0;
 
   // The team key's fingerprint and its armoured public key (for the public team page), or kNotFound.
   virtual Result<std::string> TeamFingerprint() = 0;

@@ -49,7 +49,7 @@ struct MailReceipt {
   MailOutcome outcome = MailOutcome::kStored;
   std::int64_t mail_id = 0;
   std::string report;    // human id of the report it opened or was threaded to, if any
-  std::string incident;  // human id of the incident it was threaded to, if any
+  std::string incident;  // human id of the incident it was threaded to, or triage opened for it
   std::string ack;       // "queued", or why not: "suppressed: spam", ...
   std::vector<std::string> flags;
 };
@@ -65,9 +65,13 @@ class MailIntake {
   [[nodiscard]] virtual Result<MailReceipt> Deliver(const Principal& actor, std::string_view raw) = 0;
 };
 
+class IntakeTriage;
+
 class MailIngest {
  public:
-  MailIngest(Store& store, const Clock& clock, MailIngestOptions options);
+  // `triage` (may be null: no triage) decides for every report a message opens, in the same
+  // transaction; a report it rejects as spam gets no acknowledgement. It must outlive this.
+  MailIngest(Store& store, const Clock& clock, MailIngestOptions options, const IntakeTriage* triage = nullptr);
 
   // Errors: kPermissionDenied unless admin or handler (the mail gateway acts as the local
   // operator), storage errors (kUnavailable: the caller must make the MTA retry).
@@ -87,6 +91,7 @@ class MailIngest {
   Store& store_;
   const Clock& clock_;
   MailIngestOptions options_;
+  const IntakeTriage* triage_;
 };
 
 }  // namespace hikeshi::core

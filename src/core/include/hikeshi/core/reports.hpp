@@ -34,12 +34,18 @@ struct ReportListRequest {
   int limit = 50;
 };
 
+class IntakeTriage;
+
 class Reports {
  public:
-  Reports(Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  // `triage` (may be null: no triage) decides for every report Create stores; it must outlive this.
+  Reports(Store& store, const Clock& clock, const IntakeTriage* triage = nullptr)
+      : store_(store), clock_(clock), triage_(triage) {}
 
   // Admins, handlers and constituents may file reports; a constituent's report belongs to their
-  // constituency. Errors: kPermissionDenied, kInvalidArgument, kNotFound (constituency).
+  // constituency. With triage, the report is triaged in the same transaction and returned as
+  // triage left it (linked to the incident it opened, or rejected).
+  // Errors: kPermissionDenied, kInvalidArgument, kNotFound (constituency).
   [[nodiscard]] Result<Report> Create(const Principal& actor, const ReportDraft& draft);
   [[nodiscard]] Result<Report> Get(const Principal& actor, std::string_view id);
   [[nodiscard]] Result<Page<Report>> List(const Principal& actor, const ReportListRequest& request);
@@ -59,6 +65,7 @@ class Reports {
  private:
   Store& store_;
   const Clock& clock_;
+  const IntakeTriage* triage_;
 };
 
 }  // namespace hikeshi::core
