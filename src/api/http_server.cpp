@@ -8,6 +8,12 @@
 //   -> run the handler -> write the response -> loop (keep-alive) or close.
 // Requests refused by the transport (too large, too slow, malformed) get a response from the
 // ErrorResponder and a lingering close, so the client reads the status instead of a reset.
+//
+// A streamed response (HttpResponse::stream, for server-sent events) takes a thread of its own that
+// calls ResponseStream::Next() and posts each piece to the connection's strand, which writes it
+// (chunked) with a write deadline and a bound on unread bytes. A read kept pending on the socket
+// notices the client hanging up; that, Stop() and the server's end all request the stream's
+// stop_token, so no thread outlives Run().
 
 #include "hikeshi/api/http_server.hpp"
 
@@ -16,12 +22,16 @@
 #include <charconv>
 #include <csignal>
 #include <ctime>
+#include <deque>
 #include <exception>
 #include <iterator>
 #include <limits>
+#include <list>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -83,6 +93,8 @@ constexpr std::chrono::milliseconds kMinWriteTimeout{10'000};
 // Pause before accepting again after an accept error such as EMFILE, so it cannot spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr std::size_t kReadChunk = 4096;
+// A stream's client that leaves this much unread is cut off (it can reconnect and resume).
+constexpr std::size_t kMaxStreamBacklog = 1 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
@@ -309,6 +321,7 @@ class Server {
         grace_timer_(strand_) {}
 
   ~Server() {
+    JoinStreams();  // Run() has joined them already, unless it never ran
     // From here on the io_context destroys sessions; none of them may post to it any more.
     std::lock_guard lock(sessions_mutex_);
     finished_ = true;
@@ -327,6 +340,12 @@ class Server {
   HttpResponse Respond(const Error& error) const;
   void Register(Session* session);
   void Unregister(Session* session);
+  // Takes one of the max_streams slots; false when all are taken.
+  bool TryOpenStream();
+  // Runs `stream` on a thread of its own, handing what it produces to `session`, until it ends or
+  // `stop` is requested; the slot is given back when the thread ends. False (slot given back) when
+  // no thread could be started.
+  bool StartStream(std::shared_ptr<Session> session, std::shared_ptr<ResponseStream> stream, std::stop_source stop);
 
  private:
   void Accept();
@@ -336,6 +355,10 @@ class Server {
   void Finish();
   void RunWorker();
   std::vector<std::shared_ptr<Session>> LiveSessions();
+  // Asks every stream to end and waits for its thread.
+  void JoinStreams();
+  // Joins the threads of streams that have ended. Called with streams_mutex_ held.
+  void ReapStreamsLocked();
 
   const HttpServerOptions options_;
   const HttpHandler handler_;
@@ -347,6 +370,16 @@ class Server {
   std::unordered_set<Session*> sessions_;  // guarded by sessions_mutex_
   bool draining_ = false;                  // guarded by sessions_mutex_
   bool finished_ = false;                  // guarded by sessions_mutex_
+
+  // One thread per open stream (ResponseStream::Next may block, and must not block an I/O thread).
+  struct StreamThread {
+    std::stop_source stop;
+    std::thread thread;
+    bool done = false;  // guarded by streams_mutex_
+  };
+  std::mutex streams_mutex_;
+  std::list<StreamThread> streams_;  // guarded by streams_mutex_; a list: entries never move
+  int open_streams_ = 0;             // guarded by streams_mutex_: slots taken, threads not yet ended
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<std::uint16_t> port_{0};
@@ -393,8 +426,19 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ignored);
   }
 
+  // From the stream's thread: more of the body, and its end.
+  void PostStreamData(std::string data) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), data = std::move(data)]() mutable {
+      self->QueueStreamBytes(std::move(data), true);
+      self->WriteStream();
+    });
+  }
+  void PostStreamEnd() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->EndStream(); });
+  }
+
  private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting, kLingering, kClosed };
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kStreaming, kLingering, kClosed };
 
   const HttpServerOptions& Options() const { return server_.Options(); }
 
@@ -510,7 +554,109 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
     // A bad escape leaves the message framing intact, so such a request keeps its connection.
     HttpResponse response = request ? server_.Handle(*request) : server_.Respond(request.error());
+    if (response.stream && !head && !server_stopping_ && !server_.Stopping()) {
+      return BeginStream(std::move(response), version);
+    }
+    response.stream.reset();
     Send(std::move(response), version, keep_alive, head, /*linger=*/false);
+  }
+
+  // A streamed response: the head now, then whatever the stream's thread produces (PostStreamData),
+  // until it ends (PostStreamEnd), the client goes away (WatchForHangUp) or is too slow to read.
+  // The connection is not reused afterwards.
+  void BeginStream(HttpResponse response, unsigned version) {
+    std::shared_ptr<ResponseStream> stream = std::move(response.stream);
+    std::string first = std::move(response.body);
+    response.body.clear();
+    Result<WireResponse> wire = ToWire(std::move(response), version, /*keep_alive=*/false, /*head=*/false);
+    if (!wire) {
+      fmt::print(stderr, "hikeshi http: dropping a response: {}\n", wire.error().message());
+      return Send(server_.Respond(Error::Internal("internal error")), version, false, false, false);
+    }
+    if (!server_.TryOpenStream()) {
+      HttpResponse busy = server_.Respond(Error::Unavailable("too many live streams are open; try again later"));
+      busy.headers.emplace_back("Retry-After", "5");
+      return Send(std::move(busy), version, /*keep_alive=*/false, /*head=*/false, /*linger=*/false);
+    }
+    stream_chunked_ = version == 11;
+    if (stream_chunked_) {
+      wire->chunked(true);
+    } else {
+      wire->content_length(boost::none);  // HTTP/1.0: the body ends when the connection does
+    }
+    if (!server_.StartStream(shared_from_this(), std::move(stream), stream_stop_)) {
+      HttpResponse busy = server_.Respond(Error::Unavailable("cannot open a live stream now; try again later"));
+      busy.headers.emplace_back("Retry-After", "5");
+      return Send(std::move(busy), version, /*keep_alive=*/false, /*head=*/false, /*linger=*/false);
+    }
+    // Runs before anything the stream's thread posts: both are on this connection's strand.
+    phase_ = Phase::kStreaming;
+    stream_.expires_never();  // the stream uses the socket directly, with its own write deadline
+    std::ostringstream head;
+    head << wire->base();
+    QueueStreamBytes(std::move(head).str(), /*frame=*/false);
+    if (!first.empty()) QueueStreamBytes(std::move(first), /*frame=*/true);
+    WriteStream();
+    WatchForHangUp();
+  }
+
+  void QueueStreamBytes(std::string data, bool frame) {
+    if (phase_ != Phase::kStreaming || data.empty()) return;
+    if (frame && stream_chunked_) data = fmt::format("{:x}\r\n", data.size()) + data + "\r\n";
+    stream_backlog_ += data.size();
+    if (stream_backlog_ > kMaxStreamBacklog) {
+      // The client reads slower than the stream produces; it may reconnect and resume.
+      fmt::print(stderr, "hikeshi http: closing a stream to {}: over {} bytes unread\n", remote_address_,
+                 kMaxStreamBacklog);
+      return Close();
+    }
+    outbox_.push_back(std::move(data));
+  }
+
+  void WriteStream() {
+    if (phase_ != Phase::kStreaming || stream_writing_) return;
+    if (outbox_.empty()) {
+      if (stream_ended_) Close();
+      return;
+    }
+    stream_writing_ = true;
+    request_timer_.expires_after(std::max(Options().request_timeout, kMinWriteTimeout));
+    request_timer_.async_wait(beast::bind_front_handler(&Session::OnStreamWriteDeadline, shared_from_this()));
+    asio::async_write(stream_.socket(), asio::buffer(outbox_.front()), Bind(&Session::OnStreamWritten));
+  }
+
+  void OnStreamWritten(const boost::system::error_code& ec, std::size_t) {
+    stream_writing_ = false;
+    request_timer_.cancel();
+    if (ec || phase_ != Phase::kStreaming) return Close();
+    stream_backlog_ -= outbox_.front().size();
+    outbox_.pop_front();
+    WriteStream();
+  }
+
+  void OnStreamWriteDeadline(const boost::system::error_code& ec) {
+    if (ec || phase_ != Phase::kStreaming || !stream_writing_ || request_timer_.expiry() > Clock::now()) return;
+    Close();  // the client stopped reading
+  }
+
+  void EndStream() {
+    if (phase_ != Phase::kStreaming || stream_ended_) return;
+    stream_ended_ = true;
+    if (stream_chunked_) QueueStreamBytes("0\r\n\r\n", /*frame=*/false);
+    WriteStream();
+  }
+
+  // A client that hangs up is noticed by a read failing; anything it sends meanwhile is discarded.
+  void WatchForHangUp() {
+    buffer_.clear();
+    stream_.socket().async_read_some(buffer_.prepare(kReadChunk), Bind(&Session::OnStreamInput));
+  }
+
+  void OnStreamInput(const boost::system::error_code& ec, std::size_t n) {
+    if (phase_ != Phase::kStreaming) return;
+    lingered_bytes_ += n;
+    if (ec || lingered_bytes_ > kLingerMaxBytes) return Close();
+    WatchForHangUp();
   }
 
   // Answers a request the transport refused, then closes: after a framing error the rest of the
@@ -574,13 +720,16 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnServerStopping() {
     server_stopping_ = true;
-    // Idle connections go now; one that is mid-request finishes and then closes (see Send()).
+    // Idle connections go now; one that is mid-request finishes and then closes (see Send()); a
+    // stream is asked to end, and closes once what it sent is written.
     if (phase_ == Phase::kIdle) Close();
+    if (phase_ == Phase::kStreaming) stream_stop_.request_stop();
   }
 
   void Close() {
     if (phase_ == Phase::kClosed) return;
     phase_ = Phase::kClosed;
+    stream_stop_.request_stop();
     request_timer_.cancel();
     boost::system::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -599,6 +748,13 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_after_write_ = false;
   bool server_stopping_ = false;
   std::size_t lingered_bytes_ = 0;
+  // Streaming (phase kStreaming).
+  std::stop_source stream_stop_;    // asks the stream's thread to end
+  std::deque<std::string> outbox_;  // bytes to write, framed
+  std::size_t stream_backlog_ = 0;  // bytes in outbox_
+  bool stream_writing_ = false;
+  bool stream_ended_ = false;
+  bool stream_chunked_ = false;
 };
 
 Result<void> Server::Start() {
@@ -691,6 +847,7 @@ void Server::Run() {
   // Whatever outlived the grace period is cut off here. No thread runs the io_context any more,
   // so touching the sockets directly is safe.
   for (const auto& session : LiveSessions()) session->CloseNow();
+  JoinStreams();
 }
 
 void Server::RunWorker() {
@@ -755,6 +912,72 @@ std::vector<std::shared_ptr<Session>> Server::LiveSessions() {
     if (auto alive = session->weak_from_this().lock()) live.push_back(std::move(alive));
   }
   return live;
+}
+
+bool Server::TryOpenStream() {
+  std::lock_guard lock(streams_mutex_);
+  ReapStreamsLocked();
+  if (open_streams_ >= options_.max_streams) return false;
+  ++open_streams_;
+  return true;
+}
+
+bool Server::StartStream(std::shared_ptr<Session> session, std::shared_ptr<ResponseStream> stream,
+                         std::stop_source stop) {
+  std::lock_guard lock(streams_mutex_);
+  auto& entry = streams_.emplace_back();
+  entry.stop = stop;
+  try {
+    entry.thread =
+        std::thread([this, &entry, session = std::move(session), stream = std::move(stream), token = stop.get_token()] {
+          try {
+            while (!token.stop_requested()) {
+              std::optional<std::string> data = stream->Next(token);
+              if (!data) break;
+              session->PostStreamData(std::move(*data));
+            }
+          } catch (const std::exception& e) {
+            fmt::print(stderr, "hikeshi http: a response stream threw: {}\n", e.what());
+          } catch (...) {
+            fmt::print(stderr, "hikeshi http: a response stream threw a non-standard exception\n");
+          }
+          session->PostStreamEnd();
+          std::lock_guard done_lock(streams_mutex_);
+          entry.done = true;
+          --open_streams_;
+        });
+  } catch (const std::system_error& e) {
+    fmt::print(stderr, "hikeshi http: cannot start a stream thread: {}\n", e.what());
+    streams_.pop_back();
+    --open_streams_;
+    return false;
+  }
+  return true;
+}
+
+void Server::ReapStreamsLocked() {
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    if (it->done) {
+      it->thread.join();  // it has returned from its function, or is about to
+      it = streams_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Server::JoinStreams() {
+  std::list<StreamThread> all;
+  {
+    std::lock_guard lock(streams_mutex_);
+    for (auto& entry : streams_) entry.stop.request_stop();
+    all.splice(all.end(), streams_);
+  }
+  // Joined without the mutex: a thread takes it on its way out. Its entry stays valid meanwhile,
+  // since list splicing moves no element.
+  for (auto& entry : all) {
+    if (entry.thread.joinable()) entry.thread.join();
+  }
 }
 
 void Server::Register(Session* session) {

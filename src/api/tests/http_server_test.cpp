@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "support/http_client.hpp"
+#include "support/sse_client.hpp"
 
 namespace hikeshi::api {
 namespace {
@@ -56,6 +59,8 @@ int StatusFor(const Error& error) {
       return 408;
     case ErrorCode::kInvalidArgument:
       return 400;
+    case ErrorCode::kUnavailable:
+      return 503;
     default:
       return 500;
   }
@@ -855,6 +860,228 @@ TEST(HttpServerStopTest, StopBeforeRunMakesRunReturnPromptly) {
 TEST(HttpServerDeathTest, SigtermStopsTheServerGracefully) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(ServeUntilSigterm(), ::testing::ExitedWithCode(0), "");
+}
+
+// --- Streamed responses (server-sent events) ---------------------------------------------------
+
+// A stream the test feeds: Next() hands out what Push() queued, and ends after Finish() or when the
+// server requests its stop (which it records).
+class ScriptedStream final : public ResponseStream {
+ public:
+  std::optional<std::string> Next(std::stop_token stop) override {
+    std::unique_lock lock(mutex_);
+    token_ = stop;
+    waiting_ = true;
+    ready_.wait(lock, stop, [&] { return !queue_.empty() || finished_; });
+    waiting_ = false;
+    if (stop.stop_requested()) {
+      stopped_ = true;
+      return std::nullopt;
+    }
+    if (queue_.empty()) return std::nullopt;
+    std::string next = std::move(queue_.front());
+    queue_.pop_front();
+    return next;
+  }
+  void Push(std::string piece) {
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(piece));
+    }
+    ready_.notify_all();
+  }
+  void Finish() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    ready_.notify_all();
+  }
+  // Whether the server's thread is inside Next(), waiting for something to hand out.
+  bool Waiting() const {
+    std::lock_guard lock(mutex_);
+    return waiting_;
+  }
+  // Whether the server has asked the stream to stop (seen in Next(), or on the token it last got).
+  bool Stopped() const {
+    std::lock_guard lock(mutex_);
+    return stopped_ || token_.stop_requested();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable_any ready_;
+  std::deque<std::string> queue_;
+  bool finished_ = false;
+  bool stopped_ = false;
+  bool waiting_ = false;
+  std::stop_token token_;
+};
+
+// Answers /stream/N with the N-th scripted stream (made on demand) and anything else with "plain".
+class StreamingHandler {
+ public:
+  std::shared_ptr<ScriptedStream> Stream(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    while (streams_.size() <= n) streams_.push_back(std::make_shared<ScriptedStream>());
+    return streams_[n];
+  }
+  HttpHandler Handler() {
+    return [this](const HttpRequest& request) {
+      if (!request.path.starts_with("/stream/")) {
+        return HttpResponse{.status = 200, .headers = {}, .body = "plain"};
+      }
+      HttpResponse response{
+          .status = 200, .headers = {{"Content-Type", "text/event-stream"}}, .body = "data: hello\n\n"};
+      response.stream = Stream(std::stoul(request.path.substr(8)));
+      return response;
+    };
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<ScriptedStream>> streams_;
+};
+
+Result<testing::SseStream> OpenStream(std::uint16_t port, std::size_t n) {
+  return testing::SseStream::Open(port, "/stream/" + std::to_string(n), {}, kClientTimeout);
+}
+
+TEST_F(HttpServerTest, AStreamArrivesPieceByPieceWithoutHoldingAnIoThread) {
+  StreamingHandler streams;
+  HttpServerOptions options = TestOptions();
+  options.threads = 1;  // three open streams, and the one I/O thread still serves everyone
+  StartServer(options, streams.Handler());
+  std::vector<testing::SseStream> open;
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto stream = OpenStream(server_->Port(), i);
+    ASSERT_TRUE(stream) << stream.error().message();
+    ASSERT_EQ(stream->head().status, 200);
+    EXPECT_EQ(stream->head().Header("Transfer-Encoding"), "chunked");
+    EXPECT_EQ(stream->head().Header("Connection"), "close");
+    EXPECT_FALSE(stream->head().HasHeader("Content-Length"));
+    // The body given with the head comes at once.
+    auto hello = stream->Next(kClientTimeout);
+    ASSERT_TRUE(hello) << hello.error().message();
+    EXPECT_EQ(hello->data, "hello");
+    open.push_back(std::move(*stream));
+  }
+  auto plain = testing::Fetch(server_->Port(), {.target = "/other"}, kClientTimeout);
+  ASSERT_TRUE(plain) << plain.error().message();
+  EXPECT_EQ(plain->body, "plain");
+
+  // Each piece is written as soon as the stream returns it, to its own client only.
+  streams.Stream(1)->Push("data: one\n\n");
+  auto one = open[1].Next(kClientTimeout);
+  ASSERT_TRUE(one) << one.error().message();
+  EXPECT_EQ(one->data, "one");
+  streams.Stream(2)->Push("data: two\n\ndata: three\n\n");
+  auto two = open[2].Next(kClientTimeout);
+  auto three = open[2].Next(kClientTimeout);
+  ASSERT_TRUE(two && three);
+  EXPECT_EQ(two->data, "two");
+  EXPECT_EQ(three->data, "three");
+  EXPECT_FALSE(open[0].Next(milliseconds(200))) << open[0].text();
+
+  // A stream that ends closes its connection after the last chunk.
+  streams.Stream(0)->Finish();
+  auto ended = open[0].WaitForEnd(kClientTimeout);
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_TRUE(*ended);
+  EXPECT_EQ(open[0].text(), "data: hello\n\n");
+}
+
+TEST_F(HttpServerTest, AClientHangingUpStopsItsStream) {
+  StreamingHandler streams;
+  StartServer(TestOptions(), streams.Handler());
+  {
+    auto stream = OpenStream(server_->Port(), 0);
+    ASSERT_TRUE(stream) << stream.error().message();
+    ASSERT_TRUE(stream->Next(kClientTimeout));
+    ASSERT_TRUE(WaitUntil([&] { return streams.Stream(0)->Waiting(); }, kClientTimeout));
+  }  // the client closes its socket here
+  EXPECT_TRUE(WaitUntil([&] { return streams.Stream(0)->Stopped(); }, kClientTimeout));
+}
+
+TEST_F(HttpServerTest, StreamsPastTheCapAreRefusedUntilOneEnds) {
+  StreamingHandler streams;
+  HttpServerOptions options = TestOptions();
+  options.max_streams = 2;
+  StartServer(options, streams.Handler());
+  auto first = OpenStream(server_->Port(), 0);
+  auto second = OpenStream(server_->Port(), 1);
+  ASSERT_TRUE(first && second);
+  ASSERT_EQ(first->head().status, 200);
+  ASSERT_EQ(second->head().status, 200);
+  auto third = testing::Fetch(server_->Port(), {.target = "/stream/2"}, kClientTimeout);
+  ASSERT_TRUE(third) << third.error().message();
+  EXPECT_EQ(third->status, 503);
+  EXPECT_EQ(third->Header("Retry-After"), "5");
+  ASSERT_FALSE(calls_.Errors().empty());
+  EXPECT_EQ(calls_.Errors().back().code(), ErrorCode::kUnavailable);
+
+  streams.Stream(0)->Finish();
+  ASSERT_TRUE(first->WaitForEnd(kClientTimeout).value_or(false));
+  // The slot comes back once the ended stream's thread is gone.
+  int status = 0;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto again = OpenStream(server_->Port(), 3);
+        status = again ? again->head().status : 0;
+        return status == 200;
+      },
+      kClientTimeout))
+      << status;
+}
+
+TEST_F(HttpServerTest, AClientThatStopsReadingIsCutOff) {
+  StreamingHandler streams;
+  StartServer(TestOptions(), streams.Handler());
+  auto connection = Connect();
+  ASSERT_TRUE(connection.Send({.target = "/stream/0"}));
+  // The client reads nothing while the stream produces far more than socket buffers hold.
+  const std::string piece(64 << 10, 'x');
+  auto stream = streams.Stream(0);
+  const bool cut_off = WaitUntil(
+      [&] {
+        stream->Push(piece);
+        return stream->Stopped();
+      },
+      milliseconds(20'000));
+  EXPECT_TRUE(cut_off) << "the server kept buffering for a client that reads nothing";
+}
+
+TEST_F(HttpServerTest, StopEndsOpenStreamsWithoutWaitingForTheGracePeriod) {
+  StreamingHandler streams;
+  HttpServerOptions options = TestOptions();
+  options.shutdown_grace = milliseconds(20'000);
+  StartServer(options, streams.Handler());
+  auto first = OpenStream(server_->Port(), 0);
+  auto second = OpenStream(server_->Port(), 1);
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(first->Next(kClientTimeout) && second->Next(kClientTimeout));
+  ASSERT_TRUE(WaitUntil([&] { return streams.Stream(0)->Waiting() && streams.Stream(1)->Waiting(); }, kClientTimeout));
+  const auto start = SteadyClock::now();
+  server_->Server().Stop();
+  ASSERT_TRUE(server_->WaitForRun(milliseconds(5'000))) << "Run() waited for the open streams";
+  EXPECT_LT(SteadyClock::now() - start, milliseconds(5'000));
+  EXPECT_TRUE(streams.Stream(0)->Stopped());
+  EXPECT_TRUE(streams.Stream(1)->Stopped());
+  // Each client got a properly ended body.
+  EXPECT_TRUE(first->WaitForEnd(kClientTimeout).value_or(false)) << first->text();
+  EXPECT_TRUE(second->WaitForEnd(kClientTimeout).value_or(false)) << second->text();
+}
+
+TEST_F(HttpServerTest, HeadOfAStreamedResourceGetsNoStream) {
+  StreamingHandler streams;
+  StartServer(TestOptions(), streams.Handler());
+  auto connection = Connect();
+  ASSERT_TRUE(connection.Send({.method = "HEAD", .target = "/stream/0"}));
+  auto response = connection.ReadResponse(/*head_request=*/true);
+  ASSERT_TRUE(response) << response.error().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("Content-Type"), "text/event-stream");
+  EXPECT_FALSE(streams.Stream(0)->Stopped());  // never started
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,10 +38,27 @@ struct HttpRequest {
   const std::string* Query(std::string_view name) const;
 };
 
+// A response body produced over time (server-sent events). The server sends the status line and
+// headers at once, then `body`, then every piece Next() returns, each as soon as it is returned
+// (chunked for HTTP/1.1, close-delimited for HTTP/1.0), and closes the connection when the stream
+// ends. Next() runs on a thread of the stream's own, so it may block; the server's I/O threads never
+// wait for it.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Blocks until there is something to send and returns it (an empty string sends nothing), or
+  // returns nullopt to end the stream. `stop` is requested when the client has gone away or the
+  // server is shutting down; Next() must then return soon.
+  virtual std::optional<std::string> Next(std::stop_token stop) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added by the server
   std::string body;
+  // When set, the body goes on with this stream (see ResponseStream); ignored for HEAD. Shared so
+  // that a response stays copyable.
+  std::shared_ptr<ResponseStream> stream = nullptr;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -59,6 +78,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds shutdown_grace{10'000};   // how long in-flight requests may finish
   int threads = 4;
   bool stop_on_signals = true;  // SIGTERM and SIGINT start a graceful Stop()
+  // Streamed responses open at once (each holds a thread); past this, a stream is refused with
+  // kUnavailable (HTTP 503, Retry-After).
+  int max_streams = 256;
 };
 
 class HttpServer {
@@ -76,7 +98,7 @@ class HttpServer {
   // Serves until Stop() (or a signal) and the graceful shutdown have completed.
   void Run();
   // Stops accepting, lets in-flight requests finish (up to shutdown_grace), closes idle
-  // connections, then makes Run() return. Idempotent.
+  // connections, asks open streams to end, then makes Run() return. Idempotent.
   void Stop();
 
  private:
