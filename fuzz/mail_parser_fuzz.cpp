@@ -61,6 +61,7 @@ class FuzzKeyRing final : public hikeshi::core::KeyRing {
   Result<std::vector<std::string>> ImportKeys(std::string_view) override { return std::vector<std::string>{}; }
   Result<std::string> TeamFingerprint() override { return std::string(); }
   Result<std::string> ExportPublicKey(std::string_view) override { return std::string(); }
+  Result<hikeshi::core::PublicKeyInfo> DescribeKey(std::string_view) override { return hikeshi::core::PublicKeyInfo{}; }
 };
 
 void Check(bool condition, const char* what) {

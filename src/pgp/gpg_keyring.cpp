@@ -321,6 +321,24 @@ class GpgKeyRing final : public core::KeyRing {
     return fingerprints;
   }
 
+  Result<core::PublicKeyInfo> DescribeKey(std::string_view fingerprint) override {
+    HIKESHI_TRY(std::string fpr, detail::NormalizeFingerprint(fingerprint, "the fingerprint"));
+    HIKESHI_TRY(Context ctx, detail::NewContext(home_));
+    HIKESHI_TRY(Key key, detail::FindPublicKey(ctx.get(), fpr));
+    core::PublicKeyInfo info;
+    info.fingerprint = key->fpr != nullptr ? key->fpr : fpr;
+    for (gpgme_user_id_t uid = key->uids; uid != nullptr; uid = uid->next) {
+      if (uid->uid != nullptr) info.user_ids.emplace_back(uid->uid);
+    }
+    if (key->subkeys != nullptr && key->subkeys->expires > 0) {
+      info.expires_at = common::Timestamp(std::chrono::seconds(static_cast<std::int64_t>(key->subkeys->expires)));
+    }
+    const auto usable = CheckUsableForEncryption(key.get(), info.fingerprint);
+    info.can_encrypt = usable.has_value();
+    if (!usable) info.problem = usable.error().message();
+    return info;
+  }
+
   Result<std::string> TeamFingerprint() override {
     HIKESHI_TRY(Context ctx, detail::NewContext(home_));
     HIKESHI_TRY(Key key, FindTeamKey(ctx.get()));

@@ -49,6 +49,7 @@ class RecordingKeyRing final : public core::KeyRing {
   Result<std::vector<std::string>> ImportKeys(std::string_view) override { return Fail(Error::Internal("unused")); }
   Result<std::string> TeamFingerprint() override { return Fail(Error::Internal("unused")); }
   Result<std::string> ExportPublicKey(std::string_view) override { return Fail(Error::Internal("unused")); }
+  Result<core::PublicKeyInfo> DescribeKey(std::string_view) override { return Fail(Error::Internal("unused")); }
 };
 
 MailDraft Draft() {

@@ -534,6 +534,60 @@ TEST_F(GpgKeyRingTest, ExportOfAnUnknownKeyIsNotFound) {
   EXPECT_ERROR(keyring_->ExportPublicKey(""), ErrorCode::kInvalidArgument);
 }
 
+TEST_F(GpgKeyRingTest, DescribeKeyTellsWhetherMailCanBeEncryptedToIt) {
+  TrustPeer();
+  // Named by gpg's own listing, in lower case with spaces, as a person might paste it.
+  std::string spaced;
+  for (std::size_t i = 0; i < peer_fpr_.size(); ++i) {
+    if (i > 0 && i % 4 == 0) spaced += ' ';
+    spaced += static_cast<char>(std::tolower(static_cast<unsigned char>(peer_fpr_[i])));
+  }
+  ASSERT_OK_AND_ASSIGN(core::PublicKeyInfo peer, keyring_->DescribeKey(spaced));
+  EXPECT_EQ(peer.fingerprint, peer_fpr_);
+  EXPECT_EQ(peer.user_ids, std::vector<std::string>{std::string(kPeerUid)});
+  EXPECT_TRUE(peer.can_encrypt) << peer.problem;
+  EXPECT_EQ(peer.problem, "");
+  EXPECT_FALSE(peer.expires_at.has_value());
+
+  // Expired a year after 2020: described, but not usable, and the reason says so.
+  ASSERT_OK_AND_ASSIGN(TestGpgHome old_party, TestGpgHome::Create());
+  old_party.SetFakedSystemTime(std::string(kLongAgo));
+  ASSERT_OK_AND_ASSIGN(std::string old_fpr, old_party.GenerateKey("Old <old@example.net>", {.expire = "1y"}));
+  old_party.SetFakedSystemTime("");
+  ASSERT_OK_AND_ASSIGN(std::string old_armour, old_party.ExportPublicKey(old_fpr));
+  ASSERT_OK(keyring_->ImportKeys(old_armour));
+  ASSERT_OK_AND_ASSIGN(core::PublicKeyInfo old, keyring_->DescribeKey(old_fpr));
+  EXPECT_FALSE(old.can_encrypt);
+  EXPECT_NE(old.problem.find("expired"), std::string::npos) << old.problem;
+  ASSERT_TRUE(old.expires_at.has_value());
+  EXPECT_LT(*old.expires_at, common::Timestamp(std::chrono::seconds(1'700'000'000)));  // before Nov 2023
+
+  // Revoked by its owner.
+  ASSERT_OK_AND_ASSIGN(std::string gone_fpr, old_party.GenerateKey("Gone <gone@example.net>"));
+  ASSERT_OK(old_party.Revoke(gone_fpr));
+  ASSERT_OK_AND_ASSIGN(std::string gone_armour, old_party.ExportPublicKey(gone_fpr));
+  ASSERT_OK(keyring_->ImportKeys(gone_armour));
+  ASSERT_OK_AND_ASSIGN(core::PublicKeyInfo gone, keyring_->DescribeKey(gone_fpr));
+  EXPECT_FALSE(gone.can_encrypt);
+  EXPECT_NE(gone.problem.find("revoked"), std::string::npos) << gone.problem;
+
+  // Signing only: no encryption subkey.
+  ASSERT_OK_AND_ASSIGN(std::string sign_only,
+                       old_party.GenerateKey("Sign Only <so@example.com>", {.encryption_subkey = false}));
+  ASSERT_OK_AND_ASSIGN(std::string sign_only_armour, old_party.ExportPublicKey(sign_only));
+  ASSERT_OK(keyring_->ImportKeys(sign_only_armour));
+  ASSERT_OK_AND_ASSIGN(core::PublicKeyInfo signer, keyring_->DescribeKey(sign_only));
+  EXPECT_FALSE(signer.can_encrypt);
+  EXPECT_NE(signer.problem.find("encryption subkey"), std::string::npos) << signer.problem;
+
+  // Unknown keys and things that are not fingerprints.
+  ASSERT_OK_AND_ASSIGN(std::string stranger, old_party.GenerateKey("Stranger <s@example.com>"));
+  EXPECT_ERROR(keyring_->DescribeKey(stranger), ErrorCode::kNotFound);
+  EXPECT_ERROR(keyring_->DescribeKey("cert@peer.example"), ErrorCode::kInvalidArgument);
+  EXPECT_ERROR(keyring_->DescribeKey(peer_fpr_.substr(24)), ErrorCode::kInvalidArgument);
+  ASSERT_OK(old_party.StopAgent());
+}
+
 // --- Threads, agents, and where secrets live --------------------------------------------------------
 
 TEST_F(GpgKeyRingTest, FourThreadsDecryptAtOnce) {

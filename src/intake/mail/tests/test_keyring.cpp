@@ -37,6 +37,9 @@ Result<std::vector<std::string>> RecordingKeyRing::ImportKeys(std::string_view) 
 }
 Result<std::string> RecordingKeyRing::TeamFingerprint() { return Fail(Error::Internal("not used")); }
 Result<std::string> RecordingKeyRing::ExportPublicKey(std::string_view) { return Fail(Error::Internal("not used")); }
+Result<core::PublicKeyInfo> RecordingKeyRing::DescribeKey(std::string_view) {
+  return Fail(Error::Internal("not used"));
+}
 
 std::filesystem::path CorpusDir() { return HIKESHI_MAIL_CORPUS_DIR; }
 std::filesystem::path SharedDir() { return HIKESHI_SHARED_DIR; }

@@ -38,6 +38,7 @@ class RecordingKeyRing final : public core::KeyRing {
   Result<std::vector<std::string>> ImportKeys(std::string_view armoured) override;
   Result<std::string> TeamFingerprint() override;
   Result<std::string> ExportPublicKey(std::string_view fingerprint) override;
+  Result<core::PublicKeyInfo> DescribeKey(std::string_view fingerprint) override;
 
  private:
   std::mutex mutex_;

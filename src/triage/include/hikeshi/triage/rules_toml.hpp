@@ -1,5 +1,5 @@
 #pragma once
-// The triage rule set as TOML: how it lives in the data directory (DATA/triage/rules.toml) and what
+// The triage rule set as TOML: how it lives in the data directory (DATA/triage.toml) and what
 // the API takes and returns. docs/triage.md describes the format. Pure functions; thread-safe.
 
 #include <cstddef>
@@ -8,6 +8,7 @@
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/core/triage.hpp"
+#include "hikeshi/core/triage_service.hpp"
 
 namespace hikeshi::triage {
 
@@ -28,5 +29,15 @@ inline constexpr int kMaxDottedKeyParts = 16;
 // The canonical TOML of a rule set: the same keys in the same order every time, defaults written
 // out, so that ParseRuleSet(FormatRuleSet(r), r.version) == r for every valid `r`.
 std::string FormatRuleSet(const core::RuleSet& rules);
+
+// ParseRuleSet and FormatRuleSet as core's codec port, through which core::TriageService stores
+// and reads the rule set's versions. Stateless; thread-safe.
+class TomlRuleSetCodec final : public core::RuleSetCodec {
+ public:
+  [[nodiscard]] Result<core::RuleSet> Parse(std::string_view text, int version) const override {
+    return ParseRuleSet(text, version);
+  }
+  std::string Format(const core::RuleSet& rules) const override { return FormatRuleSet(rules); }
+};
 
 }  // namespace hikeshi::triage
