@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include "hikeshi/core/investigations.hpp"
 #include "hikeshi/notify/compose.hpp"
 #include "hikeshi/notify/smtp_mailer.hpp"
 #include "hikeshi/pgp/gpg_keyring.hpp"
@@ -47,6 +48,16 @@ constexpr const char* kDefaultConfig =
 # The key that seals stored mail and attachments (relative to this directory). With PostgreSQL
 # (--store), every node must have the same key: copy this file to each one, or share it.
 # blob_key_file = "keys/blob.key"
+
+# SLA targets per priority and the breach check (docs/sla-and-statistics.md); defaults shown for P1.
+# [sla]
+# check_interval_seconds = 60
+# machine_accounts = []
+# [sla.P1]
+# acknowledge = "15m"
+# triage = "1h"
+# first-response = "4h"
+# resolution = "1d"
 )toml";
 
 template <typename T>
@@ -114,6 +125,10 @@ class LazyKeyRing final : public core::KeyRing {
     HIKESHI_TRY(auto* k, Get());
     return k->ExportPublicKey(fingerprint);
   }
+  Result<core::PublicKeyInfo> DescribeKey(std::string_view fingerprint) override {
+    HIKESHI_TRY(auto* k, Get());
+    return k->DescribeKey(fingerprint);
+  }
 
  private:
   Result<core::KeyRing*> Get() {
@@ -131,7 +146,10 @@ class LazyKeyRing final : public core::KeyRing {
   std::unique_ptr<core::KeyRing> inner_;
 };
 
-// Queued MailMessages become RFC 5322 messages, signed with the team key when there is one.
+// Queued MailMessages become RFC 5322 messages, signed with the team key when there is one, and
+// encrypted (PGP/MIME) to the keys their "encrypt-to:" flags name. A message marked for encryption
+// is never sent in clear: without a keyring, or when encryption fails, composing fails and the
+// delivery queue marks it failed.
 class Composer final : public core::MailComposer {
  public:
   Composer(core::KeyRing* keyring, std::string subject_tag) : keyring_(keyring), tag_(std::move(subject_tag)) {}
@@ -148,8 +166,20 @@ class Composer final : public core::MailComposer {
     draft.date = mail.at;
     const bool automatic = mail.kind == "ack";
     if (automatic) draft.extra_headers.push_back({"Auto-Submitted", "auto-replied"});
+    // A notice on resolution is sent by the system, not by a person: no vacation replies to it.
+    if (mail.kind == "notice") draft.extra_headers.push_back({"Auto-Submitted", "auto-generated"});
     if (auto id = core::MailIngest::TaggedId(mail.subject, tag_)) {
       draft.extra_headers.push_back({"X-Hikeshi-Ticket", *id});
+    }
+    const std::vector<std::string> encrypt_to = core::EncryptionRecipients(mail);
+    if (!encrypt_to.empty()) {
+      if (keyring_ == nullptr) {
+        return Fail(Error::FailedPrecondition("message " + mail.message_id +
+                                              " must be encrypted, and this server has no team keyring"));
+      }
+      auto encrypted = notify::ComposeEncrypted(draft, encrypt_to, *keyring_);
+      if (!encrypted) return Fail(encrypted.error());
+      return core::OutgoingMail{mail.from_address, encrypted->recipients, std::move(encrypted->message)};
     }
     // Signed with the team key when there is one (asked here, not at start-up: opening a keyring
     // runs gpg, which a mailgate process that never sends anything should not pay for).
@@ -246,7 +276,8 @@ Result<void> InitMailKeys(const StoreLocation& location, const MailConfig& confi
 }
 
 Result<std::unique_ptr<MailServices>> OpenMailServices(const StoreLocation& location, core::Store& store,
-                                                       const core::Clock& clock, const extract::Extractor* extractor) {
+                                                       const core::Clock& clock, const extract::Extractor* extractor,
+                                                       const core::IntakeTriage* triage) {
   const fs::path& data_dir = location.data_dir;
   auto s = std::make_unique<MailServices>();
   HIKESHI_TRY(s->config, LoadMailConfig(data_dir));
@@ -263,7 +294,7 @@ Result<std::unique_ptr<MailServices>> OpenMailServices(const StoreLocation& loca
   ingest.acknowledge = c.acknowledge;
   ingest.acks_per_sender = c.acks_per_sender;
   ingest.ack_window = std::chrono::seconds(c.ack_window_seconds);
-  s->ingest = std::make_unique<core::MailIngest>(store, clock, ingest);
+  s->ingest = std::make_unique<core::MailIngest>(store, clock, ingest, triage);
   intake::pipeline::MailPipelineOptions pipeline;
   pipeline.parse.max_message_bytes = c.max_message_bytes;
   s->pipeline = std::make_unique<intake::pipeline::MailPipeline>(store, *s->blobs, clock, extractor, s->keyring.get(),

@@ -70,9 +70,11 @@ struct MailServices {
   std::unique_ptr<core::MailDelivery> delivery;
 };
 
-// Blobs go where the store's kind keeps them (store_factory.hpp: OpenBlobStore).
+// Blobs go where the store's kind keeps them (store_factory.hpp: OpenBlobStore). `triage` (may be
+// null) triages every report mail opens; it must outlive the services.
 Result<std::unique_ptr<MailServices>> OpenMailServices(const StoreLocation& location, core::Store& store,
-                                                       const core::Clock& clock, const extract::Extractor* extractor);
+                                                       const core::Clock& clock, const extract::Extractor* extractor,
+                                                       const core::IntakeTriage* triage = nullptr);
 
 // Runs MailDelivery::RunOnce every interval on a thread of its own until destroyed.
 class DeliveryWorker {

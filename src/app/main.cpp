@@ -22,23 +22,37 @@
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/accounts.hpp"
 #include "hikeshi/core/audit_verify.hpp"
+#include "hikeshi/core/bulk_actions.hpp"
+#include "hikeshi/core/change_signal.hpp"
 #include "hikeshi/core/clock.hpp"
 #include "hikeshi/core/constituencies.hpp"
 #include "hikeshi/core/feed_ingest.hpp"
 #include "hikeshi/core/incidents.hpp"
+#include "hikeshi/core/investigations.hpp"
 #include "hikeshi/core/observables.hpp"
+#include "hikeshi/core/playbooks.hpp"
+#include "hikeshi/core/reporter_notices.hpp"
 #include "hikeshi/core/reports.hpp"
+#include "hikeshi/core/response.hpp"
+#include "hikeshi/core/sla_monitor.hpp"
+#include "hikeshi/core/stats.hpp"
 #include "hikeshi/extract/extractor.hpp"
 #include "hikeshi/intake/feed/sources.hpp"
 #include "hikeshi/intake/lmtp/lmtp_server.hpp"
 #include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 #include "hikeshi/pgp/gpg_keyring.hpp"
+#include "hikeshi/store/files/file_blob_store.hpp"
+#include "hikeshi/triage/rules_toml.hpp"
 
+#include "default_playbooks.hpp"
 #include "exit_codes.hpp"
 #include "mail_commands.hpp"
 #include "migrate_command.hpp"
+#include "report_command.hpp"
 #include "rules_commands.hpp"
+#include "sla_service.hpp"
 #include "store_factory.hpp"
+#include "triage_file.hpp"
 
 namespace hikeshi::app {
 namespace {
@@ -52,10 +66,15 @@ struct Hikeshi {
   std::unique_ptr<core::Store> store;
   std::unique_ptr<core::Accounts> accounts;
   std::unique_ptr<core::Incidents> incidents;
+  std::unique_ptr<::hikeshi::triage::TomlRuleSetCodec> rule_codec;
+  std::unique_ptr<core::TriageService> triage;  // triages every report intake stores
   std::unique_ptr<core::Reports> reports;
   std::unique_ptr<core::Constituencies> constituencies;
   std::unique_ptr<core::Observables> observables;
   std::unique_ptr<core::FeedIngest> feeds;
+  std::unique_ptr<core::Playbooks> playbooks;
+  std::unique_ptr<core::ResponseLoop> response;
+  std::unique_ptr<core::BulkActions> bulk;
   std::unique_ptr<extract::Extractor> extractor;
 };
 
@@ -66,6 +85,7 @@ Result<std::unique_ptr<intake::pipeline::FeedPipeline>> MakePipeline(Hikeshi& h,
     HIKESHI_TRY(h.extractor, extract::Extractor::Create());
   }
   options.mappings_dir = data_dir / "feeds";
+  options.ingest.triage = h.triage.get();
   return std::make_unique<intake::pipeline::FeedPipeline>(*h.store, h.clock, h.extractor.get(), std::move(options));
 }
 
@@ -83,19 +103,41 @@ std::string StoreShown(const fs::path& data_dir) {
   return location ? location->Describe() : data_dir.string();
 }
 
-Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create) {
+// With `changes` (serve), every committed write is announced there for live updates; `changes`
+// must then outlive the result.
+Result<std::unique_ptr<Hikeshi>> Open(const fs::path& data_dir, bool create, core::ChangeSignal* changes = nullptr) {
   const char* env = std::getenv("HIKESHI_STORE");
   HIKESHI_TRY(const StoreLocation location, ResolveStore(StoreOption(), env == nullptr ? "" : env, data_dir));
   auto h = std::make_unique<Hikeshi>();
   h->location = location;
   HIKESHI_TRY(h->store, OpenStore(location, create));
+  if (changes != nullptr) h->store = std::make_unique<core::SignallingStore>(std::move(h->store), *changes);
   h->accounts = std::make_unique<core::Accounts>(*h->store, h->clock);
   h->incidents = std::make_unique<core::Incidents>(*h->store, h->clock);
-  h->reports = std::make_unique<core::Reports>(*h->store, h->clock);
+  h->rule_codec = std::make_unique<triage::TomlRuleSetCodec>();
+  h->triage = std::make_unique<core::TriageService>(*h->store, h->clock, *h->incidents, *h->rule_codec);
+  h->reports = std::make_unique<core::Reports>(*h->store, h->clock, h->triage.get());
   h->constituencies = std::make_unique<core::Constituencies>(*h->store, h->clock);
   h->observables = std::make_unique<core::Observables>(*h->store);
   h->feeds = std::make_unique<core::FeedIngest>(*h->store, h->clock);
+  h->playbooks = std::make_unique<core::Playbooks>(*h->store, h->clock);
+  h->response = std::make_unique<core::ResponseLoop>(*h->store, h->clock);
+  h->bulk = std::make_unique<core::BulkActions>(*h->reports, *h->incidents);
   return h;
+}
+
+// Loads the key that seals TOTP secrets (DATA/keys/totp.key), making it when missing, and rebuilds
+// Accounts over it. Like the blob key it must be backed up: without it, users who turned on two-factor
+// login cannot log in until an admin resets it (`hikeshi user reset-totp`).
+Result<void> UseTotpKey(Hikeshi& h, const fs::path& data_dir, std::string_view issuer) {
+  const fs::path key_file = data_dir / "keys" / "totp.key";
+  auto key = store::files::LoadBlobKey(key_file, true);
+  if (!key) return Fail(Error(key.error().code(), "TOTP key " + key_file.string() + ": " + key.error().message()));
+  core::AccountsOptions options;
+  options.totp_key = std::move(*key);
+  if (!issuer.empty()) options.totp_issuer = std::string(issuer);
+  h.accounts = std::make_unique<core::Accounts>(*h.store, h.clock, std::move(options));
+  return {};
 }
 
 std::string EnvOr(const char* name, std::string fallback) {
@@ -113,6 +155,16 @@ Result<int> Init(const fs::path& data_dir) {
   HIKESHI_CHECK(WriteDefaultConfig(data_dir));
   HIKESHI_TRY(const auto mail_config, LoadMailConfig(data_dir));
   HIKESHI_CHECK(InitMailKeys(h->location, mail_config));
+  // Triage: the default rule file when there is none, stored as the rule set's first version.
+  HIKESHI_CHECK(WriteDefaultTriageRules(data_dir));
+  HIKESHI_TRY(const auto rules, LoadTriageRules(*h->triage, core::Principal::LocalOperator(), data_dir));
+  if (rules.created) {
+    fmt::print("Stored {} as triage rule set version {}\n", TriageFile(data_dir).string(), rules.stored.version);
+  }
+  HIKESHI_CHECK(UseTotpKey(*h, data_dir, mail_config.team_name));
+  // The default playbooks, in Japanese and English; one a team already has is left alone.
+  HIKESHI_TRY(const int playbooks, InstallDefaultPlaybooks(*h->playbooks));
+  if (playbooks > 0) fmt::print("Added {} default playbooks (GET /api/v1/playbooks).\n", playbooks);
   if (!admin) {
     fmt::print("Hikeshi store in {} is already initialised; nothing changed.\n", StoreShown(data_dir));
     return kExitOk;
@@ -134,18 +186,62 @@ struct ServeOptions {
   int threads = 4;
   bool secure_cookies = false;
   std::string port_file;
-  std::string web_root;  // empty: the source tree's web/dist
-  std::string lmtp;      // host:port of the LMTP listener; empty: none
+  std::string web_root;              // empty: the source tree's web/dist
+  std::string lmtp;                  // host:port of the LMTP listener; empty: none
+  int max_streams = 256;             // live-update streams open at once
+  int change_poll_ms = 1000;         // journal poll, the fallback for missed notifications; 0: none
+  int stream_heartbeat_ms = 15'000;  // keep-alive comment on an idle stream
 };
 
 Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
-  HIKESHI_TRY(auto h, Open(data_dir, false));
+  core::ChangeSignal changes;  // outlives the store that signals it
+  HIKESHI_TRY(auto h, Open(data_dir, false, &changes));
+  HIKESHI_TRY(const auto rules, LoadTriageRules(*h->triage, core::Principal::LocalOperator(), data_dir));
+  if (rules.created) {
+    spdlog::info("triage rule set version {} stored from {}", rules.stored.version, TriageFile(data_dir).string());
+  }
   HIKESHI_TRY(auto pipeline, MakePipeline(*h, data_dir, {}));
-  HIKESHI_TRY(auto mail, OpenMailServices(h->location, *h->store, h->clock, h->extractor.get()));
+  HIKESHI_TRY(auto mail, OpenMailServices(h->location, *h->store, h->clock, h->extractor.get(), h->triage.get()));
+  HIKESHI_CHECK(UseTotpKey(*h, data_dir, mail->config.team_name));
   core::MailFiles mail_files(*h->store, *mail->blobs);
-  api::Api api({*h->store, *h->accounts, *h->incidents, *h->reports, *h->constituencies, *h->observables, *h->feeds,
-                pipeline.get(), mail->pipeline.get(), &mail_files},
-               {.secure_cookies = o.secure_cookies, .web_root = o.web_root, .team_profile = data_dir / "team.toml"});
+  // Coordination with outside parties: contacts, investigations, and the notice to reporters when
+  // an incident is resolved.
+  const core::TeamMailOptions team_mail{mail->config.team_address, mail->config.team_name, mail->config.subject_tag};
+  core::Contacts contacts(*h->store, h->clock, mail->keyring.get());
+  core::Investigations investigations(*h->store, h->clock, mail->keyring.get(), team_mail);
+  const core::ReporterNotices reporter_notices(team_mail);
+  h->incidents->SetReporterNotices(&reporter_notices);
+  api::ApiServices services{*h->store,       *h->accounts, *h->incidents,  *h->reports,          *h->constituencies,
+                            *h->observables, *h->feeds,    pipeline.get(), mail->pipeline.get(), &mail_files};
+  services.contacts = &contacts;
+  services.investigations = &investigations;
+  services.playbooks = h->playbooks.get();
+  services.response = h->response.get();
+  services.bulk = h->bulk.get();
+  services.triage = h->triage.get();
+  // SLA clocks from the journal, breaches recorded in the background, statistics.
+  HIKESHI_TRY(const auto sla_config, LoadSlaConfig(data_dir));
+  core::SlaMonitor sla(*h->store, h->clock, sla_config.policy);
+  core::Statistics statistics(*h->store, sla, h->clock);
+  services.sla = &sla;
+  services.stats = &statistics;
+  // Live updates (GET /api/v1/stream): the journal's end now; then this node's commits
+  // (SignallingStore), other nodes' (PostgreSQL LISTEN), and a poll of the journal as the fallback.
+  HIKESHI_TRY(const auto journal_end, core::FindJournalEnd(*h->store));
+  changes.Publish(journal_end);
+  HIKESHI_TRY(const auto change_watch,
+              WatchChanges(h->location, changes, [](std::string_view message) { spdlog::warn("{}", message); }));
+  std::optional<core::JournalPoller> change_poller;
+  if (o.change_poll_ms > 0) change_poller.emplace(*h->store, changes, std::chrono::milliseconds(o.change_poll_ms));
+  services.changes = &changes;
+  api::Api api(services, {.secure_cookies = o.secure_cookies,
+                          .web_root = o.web_root,
+                          .team_profile = data_dir / "team.toml",
+                          .stream_heartbeat = std::chrono::milliseconds(o.stream_heartbeat_ms)});
+  std::optional<BreachWatch> breach_watch;
+  if (sla_config.check_interval_seconds > 0) {
+    breach_watch.emplace(sla, std::chrono::seconds(sla_config.check_interval_seconds));
+  }
   std::optional<DeliveryWorker> delivery;
   if (mail->delivery) {
     delivery.emplace(*mail->delivery, std::chrono::milliseconds(mail->config.delivery_interval_ms));
@@ -184,6 +280,7 @@ Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   options.max_header_bytes = o.max_header_bytes;
   options.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
   options.threads = o.threads;
+  options.max_streams = o.max_streams;
   // Access log: method, path (never the query or body, which may hold search terms or secrets),
   // status and duration.
   auto handler = [&api](const api::HttpRequest& request) {
@@ -208,6 +305,7 @@ Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   server.Run();
   if (lmtp) lmtp->Stop();
   delivery.reset();
+  breach_watch.reset();
   (void)pgp::StopAgent(data_dir / "gnupg");  // decryption started it; it must not outlive the server
   spdlog::info("Hikeshi stopped");
   return kExitOk;
@@ -245,6 +343,15 @@ Result<int> UserAdd(const fs::path& data_dir, const UserOptions& o) {
   HIKESHI_TRY(const auto user, h->accounts->AddUser(core::Principal::LocalOperator(), request));
   fmt::print("Added {} '{}'\n", core::RoleName(user.role), user.username);
   if (generated) fmt::print("Password: {}\nIt is shown only this once.\n", password);
+  return kExitOk;
+}
+
+// For the admin who lost the phone: the local operator removes anyone's second factor.
+Result<int> UserResetTotp(const fs::path& data_dir, const std::string& username) {
+  HIKESHI_TRY(auto h, Open(data_dir, false));
+  HIKESHI_CHECK(h->accounts->ResetTotp(core::Principal::LocalOperator(), username));
+  fmt::print("Two-factor login of '{}' removed; they log in with the password alone until they enrol again.\n",
+             username);
   return kExitOk;
 }
 
@@ -345,7 +452,7 @@ int RunMailgate(const fs::path& data_dir, std::size_t hard_limit) {
     return kExitTempFail;
   }
   (*h)->extractor = std::move(*extractor);
-  auto mail = OpenMailServices((*h)->location, *(*h)->store, (*h)->clock, (*h)->extractor.get());
+  auto mail = OpenMailServices((*h)->location, *(*h)->store, (*h)->clock, (*h)->extractor.get(), (*h)->triage.get());
   if (!mail) {
     fmt::print(stderr, "hikeshi mailgate: mail intake unavailable, try again later: {}\n", mail.error().message());
     return kExitTempFail;
@@ -356,7 +463,7 @@ int RunMailgate(const fs::path& data_dir, std::size_t hard_limit) {
 Result<int> RunIngestMail(const fs::path& data_dir, const IngestMailOptions& options) {
   HIKESHI_TRY(auto h, Open(data_dir, false));
   HIKESHI_TRY(h->extractor, extract::Extractor::Create());
-  HIKESHI_TRY(auto mail, OpenMailServices(h->location, *h->store, h->clock, h->extractor.get()));
+  HIKESHI_TRY(auto mail, OpenMailServices(h->location, *h->store, h->clock, h->extractor.get(), h->triage.get()));
   return IngestMail(*mail, options);
 }
 
@@ -410,6 +517,19 @@ int Main(int argc, char** argv) {
                     "Also take mail over LMTP on host:port (e.g. 127.0.0.1:2424; port 0 picks a free one, "
                     "written to PORT_FILE.lmtp)");
   serve->add_option("--web-root", serve_options.web_root, "Directory of the built web UI (default: web/dist)");
+  serve->add_option("--max-streams", serve_options.max_streams, "Live-update streams open at once (past it: 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  serve
+      ->add_option("--change-poll-ms", serve_options.change_poll_ms,
+                   "How often live updates poll the journal, the fallback for a missed notification (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600'000));
+  serve
+      ->add_option("--stream-heartbeat-ms", serve_options.stream_heartbeat_ms,
+                   "Keep-alive interval of an idle live-update stream")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600'000));
 
   auto* user = app.add_subcommand("user", "Manage users");
   user->require_subcommand(1);
@@ -424,6 +544,10 @@ int Main(int argc, char** argv) {
   user_add->add_flag("--all-constituencies", user_options.all_constituencies, "The user sees every constituency");
   user_add->add_option("--display-name", user_options.display_name, "Full name");
   user_add->add_flag("--password-stdin", user_options.password_stdin, "Read the password from standard input");
+  std::string reset_totp_user;
+  auto* user_reset_totp = user->add_subcommand("reset-totp", "Remove a user's two-factor login (a lost phone)");
+  add_data(user_reset_totp);
+  user_reset_totp->add_option("--username,username", reset_totp_user, "Login name")->required();
 
   auto* constituency = app.add_subcommand("constituency", "Manage constituencies");
   constituency->require_subcommand(1);
@@ -501,6 +625,10 @@ int Main(int argc, char** argv) {
   auto* rules_test = AddRulesCommands(app, rules_test_options);
   add_data(rules_test);
 
+  ReportOptions report_options;
+  auto* report = AddReportCommand(app, report_options);
+  add_data(report);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -512,11 +640,13 @@ int Main(int argc, char** argv) {
   if (*init) return Report(Init(data_dir));
   if (*serve) return Report(Serve(data_dir, serve_options));
   if (*user_add) return Report(UserAdd(data_dir, user_options));
+  if (*user_reset_totp) return Report(UserResetTotp(data_dir, reset_totp_user));
   if (*constituency_add) return Report(ConstituencyAdd(data_dir, new_constituency));
   if (*token_create) return Report(TokenCreate(data_dir, token_user, token_name));
   if (*audit_verify) return Report(AuditVerify(data_dir));
   if (*migrate) return Report(Migrate(migrate_options));
   if (*rules_test) return Report(RulesTest(data_dir, StoreOption(), rules_test_options));
+  if (*report) return Report(QuarterlyReport(data_dir, StoreOption(), report_options));
   if (*ingest_feed) return Report(IngestFeed(data_dir, feed_options));
   if (*ingest_mail) return Report(RunIngestMail(data_dir, mail_options));
   if (*mailgate && !mailgate_url.empty()) {

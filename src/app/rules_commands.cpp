@@ -92,8 +92,19 @@ std::optional<core::RejectReason> ReasonOf(core::TriageDisposition disposition) 
   return std::nullopt;
 }
 
-// What the decision would change on `report`, in words; empty when nothing.
-std::vector<std::string> Changes(const core::Report& report, const core::TriageDecision& d) {
+// "from -> to" of a field only a decision holds (the report has no column for it).
+template <typename T, typename F>
+void Compare(std::vector<std::string>& changes, std::string_view name, const std::optional<T>& stored,
+             const std::optional<T>& decided, F&& show) {
+  if (stored == decided) return;
+  changes.push_back(fmt::format("{} {} -> {}", name, stored ? show(*stored) : std::string("-"),
+                                decided ? show(*decided) : std::string("-")));
+}
+
+// What the decision would change on `report`, in words; empty when nothing. With a stored decision
+// (the report was triaged at intake), the fields only a decision holds are compared with it.
+std::vector<std::string> Changes(const core::Report& report, const core::TriageDecision& d,
+                                 const std::optional<core::TriageDecision>& stored) {
   std::vector<std::string> changes;
   if (d.category && (!report.category || *report.category != *d.category)) {
     changes.push_back("category " + (report.category ? report.category->ToString() : std::string("-")) + " -> " +
@@ -113,11 +124,26 @@ std::vector<std::string> Changes(const core::Report& report, const core::TriageD
       }
     }
   }
-  if (d.priority) changes.push_back(fmt::format("P{} (impact {}, urgency {})", *d.priority, *d.impact, *d.urgency));
-  if (d.owner) changes.push_back("owner " + *d.owner);
-  if (d.team) changes.push_back("team " + *d.team);
-  if (d.playbook) changes.push_back("playbook " + *d.playbook);
-  if (d.sla_class) changes.push_back("SLA " + *d.sla_class);
+  const auto text = [](const std::string& s) { return s; };
+  if (stored) {
+    if (stored->priority != d.priority || stored->impact != d.impact || stored->urgency != d.urgency) {
+      const auto show = [](const core::TriageDecision& x) {
+        return x.priority ? fmt::format("P{} (impact {}, urgency {})", *x.priority, *x.impact, *x.urgency)
+                          : std::string("-");
+      };
+      changes.push_back(show(*stored) + " -> " + show(d));
+    }
+    Compare(changes, "owner", stored->owner, d.owner, text);
+    Compare(changes, "team", stored->team, d.team, text);
+    Compare(changes, "playbook", stored->playbook, d.playbook, text);
+    Compare(changes, "SLA", stored->sla_class, d.sla_class, text);
+  } else {
+    if (d.priority) changes.push_back(fmt::format("P{} (impact {}, urgency {})", *d.priority, *d.impact, *d.urgency));
+    if (d.owner) changes.push_back("owner " + *d.owner);
+    if (d.team) changes.push_back("team " + *d.team);
+    if (d.playbook) changes.push_back("playbook " + *d.playbook);
+    if (d.sla_class) changes.push_back("SLA " + *d.sla_class);
+  }
   for (const auto& flag : d.flags) {
     if (std::find(report.flags.begin(), report.flags.end(), flag) == report.flags.end()) {
       changes.push_back("flag +" + flag);
@@ -139,28 +165,26 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 // the message that opened them.
 Result<core::TriageInput> InputOf(core::StoreReader& reader, const core::Report& report,
                                   const std::map<std::int64_t, std::string>& constituencies) {
-  core::TriageInput in;
-  in.category = report.category;
+  std::string constituency;
   if (report.constituency_id) {
     const auto it = constituencies.find(*report.constituency_id);
-    if (it != constituencies.end()) in.constituency = it->second;
+    if (it != constituencies.end()) constituency = it->second;
   }
-  in.channel = report.channel;
-  in.source = report.reporter;
-  in.subject = report.subject;
-  in.body = report.body;
-  in.observables = report.observables;
-  if (report.channel == core::Channel::kFeed) in.format = report.reporter.substr(0, report.reporter.find(':'));
+  core::IntakeSignals signals;
+  std::string from;
   if (report.channel == core::Channel::kMail) {
     HIKESHI_TRY(const auto mail, reader.ListMailForReport(report.id));
     for (const auto& m : mail) {
       if (m.direction != core::MailDirection::kIn || m.kind != "report") continue;
-      in.signatures = m.signatures;
-      if (m.abuse) in.format = m.abuse->format;
-      if (!m.from_address.empty()) in.source = m.from_address;
+      signals.signatures = m.signatures;
+      if (m.abuse) signals.format = m.abuse->format;
+      from = m.from_address;
       break;
     }
   }
+  // As intake saw it: the same input the report was triaged with when it arrived.
+  core::TriageInput in = core::TriageInputOf(report, std::move(constituency), signals);
+  if (!from.empty()) in.source = from;
   return in;
 }
 
@@ -207,6 +231,7 @@ Result<int> ReplayReports(core::Store& store, const core::RuleSet& rules, const 
   std::size_t replayed = 0;
   std::size_t changed = 0;
   std::size_t unmatched = 0;
+  std::size_t compared = 0;
   std::map<std::string, std::size_t> fired;
   HIKESHI_CHECK(store.Read([&](core::StoreReader& reader) -> Result<void> {
     std::map<std::int64_t, std::string> constituencies;
@@ -223,7 +248,18 @@ Result<int> ReplayReports(core::Store& store, const core::RuleSet& rules, const 
       for (const core::Report& report : page.items) {
         HIKESHI_TRY(const auto input, InputOf(reader, report, constituencies));
         const core::TriageDecision d = compiled.Decide(input);
-        const auto changes = Changes(report, d);
+        // The decision stored when the report was triaged at intake, if it was.
+        std::optional<core::TriageDecision> stored;
+        HIKESHI_TRY(const auto record, reader.FindRecord("triage", report.human_id));
+        if (record) {
+          HIKESHI_TRY(const auto decoded, core::TriageService::DecodeRecord(*record));
+          stored = decoded.decision;
+        }
+        if (stored) ++compared;
+        auto changes = Changes(report, d, stored);
+        if (stored && !changes.empty()) {
+          changes.back() += fmt::format(" (stored: rule {} of v{})", stored->rule_id, stored->rule_set_version);
+        }
         ++replayed;
         if (!changes.empty()) ++changed;
         if (!d.matched()) ++unmatched;
@@ -245,6 +281,7 @@ Result<int> ReplayReports(core::Store& store, const core::RuleSet& rules, const 
   }));
 
   fmt::print("\n{} reports replayed, {} would change, {} matched no rule.\n", replayed, changed, unmatched);
+  if (compared > 0) fmt::print("{} were compared with the decision stored when they were triaged.\n", compared);
   if (!fired.empty()) {
     fmt::print("Rules that fired:\n");
     for (const auto& rule : rules.rules) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "hikeshi/store/files/file_blob_store.hpp"
+#include "hikeshi/store/postgres/change_watch.hpp"
 #include "hikeshi/store/postgres/postgres_store.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
 
@@ -63,6 +64,14 @@ Result<std::unique_ptr<core::BlobStore>> OpenBlobStore(const StoreLocation& loca
     return store::postgres::OpenPostgresBlobStore(location.conninfo, std::move(key));
   }
   return store::files::OpenFileBlobStore(location.data_dir / "blobs", key_file, create_key);
+}
+
+Result<std::unique_ptr<core::ChangeWatch>> WatchChanges(const StoreLocation& location, core::ChangeSignal& signal,
+                                                        std::function<void(std::string_view)> on_trouble) {
+  if (location.kind != StoreLocation::Kind::kPostgres) return std::unique_ptr<core::ChangeWatch>();
+  store::postgres::ChangeWatchOptions options;
+  options.on_trouble = std::move(on_trouble);
+  return store::postgres::WatchPostgresChanges(location.conninfo, signal, std::move(options));
 }
 
 }  // namespace hikeshi::app

@@ -7,12 +7,14 @@
 // Thread-safety: plain functions; the opened Store is thread-safe.
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/core/blob_store.hpp"
+#include "hikeshi/core/change_signal.hpp"
 #include "hikeshi/core/store.hpp"
 
 namespace hikeshi::app {
@@ -49,5 +51,12 @@ Result<std::unique_ptr<core::Store>> OpenStore(const StoreLocation& location, bo
 // OpenFileBlobStore and OpenPostgresBlobStore.
 Result<std::unique_ptr<core::BlobStore>> OpenBlobStore(const StoreLocation& location,
                                                        const std::filesystem::path& key_file, bool create_key);
+
+// Watches for commits made by other processes on the store at `location` and publishes them into
+// `signal` (live updates): a LISTEN connection with PostgreSQL, reporting trouble to `on_trouble`;
+// nothing (nullptr) with SQLite, where a node's own writes signal in-process and a JournalPoller
+// finds the rest. `signal` must outlive the watch. Errors: as WatchPostgresChanges.
+Result<std::unique_ptr<core::ChangeWatch>> WatchChanges(const StoreLocation& location, core::ChangeSignal& signal,
+                                                        std::function<void(std::string_view)> on_trouble);
 
 }  // namespace hikeshi::app
