@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -496,6 +498,88 @@ TEST_F(MailTest, IngestMailReadsMaildirsAndMboxesAndAddsUp) {
   const json one = Reports("?q=" + UrlEncode("Mbox one"));
   ASSERT_EQ(one.size(), 1u);
   EXPECT_THAT(MailOf(one[0]["id"])[0]["text"].get<std::string>(), HasSubstr("\nFrom the start"));
+}
+
+TEST_F(MailTest, TriageRulesSeeTheSenderAndSignatureAndDecideAsMailArrives) {
+  // The team's rules, loaded from DATA/triage.toml when the server starts.
+  Write(data_ / "triage.toml", R"([[rule]]
+id = "peer-unsigned"
+stop = false
+[rule.match]
+channel = ["mail"]
+source = ["@jpcert.or.jp"]
+pgp = ["unsigned", "bad", "unknown-key"]
+[rule.set]
+flag = ["peer-unverified"]
+
+[[rule]]
+id = "ads"
+[rule.match]
+keyword = ["未承諾広告"]
+[rule.set]
+disposition = "spam"
+
+[[rule]]
+id = "phishing"
+[rule.match]
+channel = ["mail"]
+keyword = ["phishing", "フィッシング"]
+[rule.set]
+category = "fraud/phishing"
+impact = 2
+urgency = 2
+)");
+  Serve();
+  const int version = Get("/api/v1/triage/rules")["version"];
+  EXPECT_EQ(Get("/api/v1/triage/rules")["source"], "file");
+
+  ASSERT_TRUE(Mailgate(PlainMail("phish@reporter.example", "alice@reporter.example", "Phishing site seen",
+                                 "A phishing page at http://login-bank.example/verify\r\n"))
+                  .Succeeded())
+      << last_err_;
+  ASSERT_TRUE(Mailgate(PlainMail("kit@jpcert.or.jp", "info@jpcert.or.jp", "フィッシングキットの設置について",
+                                 "貴組織のサーバにフィッシングキットが設置されています。\r\n"))
+                  .Succeeded())
+      << last_err_;
+  ASSERT_TRUE(
+      Mailgate(PlainMail("ad@shop.example", "sales@shop.example", "【未承諾広告※】冬のセール", "今だけ半額!\r\n"))
+          .Succeeded())
+      << last_err_;
+
+  std::map<std::string, json> by_subject;
+  for (const auto& r : Reports()) by_subject[r["subject"]] = r;
+  ASSERT_EQ(by_subject.size(), 3u);
+
+  const json& phishing = by_subject["Phishing site seen"];
+  EXPECT_EQ(phishing["status"], "linked");
+  ASSERT_TRUE(phishing["incident"].is_string()) << phishing.dump();
+  EXPECT_EQ(Get("/api/v1/incidents/" + phishing["incident"].get<std::string>())["priority"], "P2");
+  const json decided = Get("/api/v1/reports/" + phishing["id"].get<std::string>() + "/triage");
+  EXPECT_EQ(decided["rule_id"], "phishing");
+  EXPECT_EQ(decided["rule_set_version"], version);
+
+  // An unsigned message claiming to be from a peer CSIRT: flagged, then triaged by the next rule.
+  const json& peer = by_subject["フィッシングキットの設置について"];
+  EXPECT_THAT(peer["flags"], ::testing::Contains("peer-unverified"));
+  EXPECT_EQ(peer["status"], "linked");
+  EXPECT_EQ(Get("/api/v1/reports/" + peer["id"].get<std::string>() + "/triage")["matched_rules"],
+            json::array({"peer-unsigned", "phishing"}));
+  EXPECT_EQ(phishing["flags"].size(), 0u) << "alice is not at jpcert.or.jp";
+
+  // Spam by rule: rejected, and never answered.
+  const json& ad = by_subject["【未承諾広告※】冬のセール"];
+  EXPECT_EQ(ad["status"], "rejected");
+  EXPECT_EQ(ad["reject_reason"], "spam");
+  const json ad_mail = MailOf(ad["id"]);
+  ASSERT_EQ(ad_mail.size(), 1u) << "no acknowledgement queued: " << ad_mail.dump();
+  EXPECT_EQ(ad_mail[0]["status"], "suppressed: spam (triage rule 'ads')");
+
+  // The two real reports are acknowledged, the advertisement is not.
+  auto acks = sink_->WaitForMessages(2, seconds(30));
+  ASSERT_TRUE(acks) << acks.error().message();
+  std::set<std::string> answered;
+  for (const auto& m : sink_->Messages()) answered.insert(m.recipients.at(0));
+  EXPECT_EQ(answered, (std::set<std::string>{"alice@reporter.example", "info@jpcert.or.jp"}));
 }
 
 }  // namespace

@@ -388,6 +388,8 @@ Result<bool> HttpConnection::WaitForClose(std::chrono::milliseconds timeout) {
   }
 }
 
+Result<bool> HttpConnection::ReadMore(std::chrono::milliseconds timeout) { return Fill(SteadyClock::now() + timeout); }
+
 void HttpConnection::ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
 
 Result<HttpClientResponse> Fetch(std::uint16_t port, const HttpClientRequest& request,

@@ -83,6 +83,12 @@ class HttpConnection {
   // it is still open when `timeout` passes. Errors: kInvalidArgument when bytes arrive instead;
   // they are kept for a later ReadResponse().
   [[nodiscard]] Result<bool> WaitForClose(std::chrono::milliseconds timeout);
+  // Waits up to `timeout` for more bytes and appends them to pending(); false when the server has
+  // closed the connection. For responses read as they arrive (server-sent events: sse_client.hpp).
+  // Errors: kDeadlineExceeded when nothing arrives in time, kUnavailable on a reset.
+  [[nodiscard]] Result<bool> ReadMore(std::chrono::milliseconds timeout);
+  // Drops the first `n` bytes of pending(), which the caller has consumed.
+  void Consume(std::size_t n) { buffer_.erase(0, n); }
   // Half-closes: tells the server we will send nothing more.
   void ShutdownWrite();
   // Bytes received but not yet consumed by ReadResponse().

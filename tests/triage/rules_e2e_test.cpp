@@ -113,6 +113,9 @@ class RulesTestCommand : public ::testing::Test {
  protected:
   void SetUp() override {
     data_ = dir_.path() / "data";
+    // No rules in force at first: the reports stay untriaged, as if they came before the rules.
+    std::filesystem::create_directories(data_);
+    std::ofstream(data_ / "triage.toml") << "# No rules yet.\n";
     const auto init = RunCli({"init", "--data", data_.string()}, {{"HIKESHI_ADMIN_PASSWORD", kAdminPassword}});
     ASSERT_TRUE(init.status.Succeeded()) << init.err;
     const auto constituency = RunCli({"constituency", "add", "--data", data_.string(), "--name", "example-univ",
@@ -235,6 +238,38 @@ TEST_F(RulesTestCommand, AnInvalidRuleFileIsExit65WithTheLineAndKey) {
   const auto missing = RunCli({"rules", "test", "--data", data_.string(), "--rules", bad + ".missing"});
   EXPECT_EQ(missing.status.code, 66);
   EXPECT_THAT(missing.err, HasSubstr("not found"));
+}
+
+TEST_F(RulesTestCommand, ReportsTriagedAtIntakeAreComparedWithTheirStoredDecision) {
+  // The rules in force when the mail arrives: triage.toml, stored by init as a new version.
+  std::ofstream(data_ / "triage.toml") << kRules;
+  const auto reinit = RunCli({"init", "--data", data_.string()});
+  ASSERT_TRUE(reinit.status.Succeeded()) << reinit.err;
+  EXPECT_THAT(reinit.out, HasSubstr("as triage rule set version 2"));
+  ASSERT_NO_FATAL_FAILURE(StoreReports());
+
+  // The same rules, replayed: every stored decision stands.
+  const auto same = RunCli({"rules", "test", "--data", data_.string(), "--rules", rules_});
+  ASSERT_EQ(same.status.code, 0) << same.err;
+  EXPECT_THAT(same.out, HasSubstr("5 reports replayed, 0 would change, 1 matched no rule."));
+  EXPECT_THAT(same.out, HasSubstr("4 were compared with the decision stored when they were triaged."));
+  EXPECT_TRUE(RowOf(same.out, "Suspicious login page").ends_with(" -")) << same.out;
+
+  // A revision that makes phishing more urgent and drops the data-leak playbook.
+  std::string revised = kRules;
+  revised.replace(revised.find("impact = 2\nurgency = 2\nplaybook = \"phishing\""),
+                  std::string("impact = 2\nurgency = 2").size(), "impact = 1\nurgency = 2");
+  revised.erase(revised.find("playbook = \"data-leak\"\n"), std::string("playbook = \"data-leak\"\n").size());
+  const std::string revised_file = (dir_.path() / "revised.toml").string();
+  std::ofstream(revised_file) << revised;
+  const auto run = RunCli({"rules", "test", "--data", data_.string(), "--rules", revised_file});
+  ASSERT_EQ(run.status.code, 0) << run.err;
+  EXPECT_THAT(RowOf(run.out, "Suspicious login page"),
+              HasSubstr("P2 (impact 2, urgency 2) -> P1 (impact 1, urgency 2) (stored: rule phishing-words of v2)"));
+  EXPECT_THAT(RowOf(run.out, "情報漏えいの疑い"), HasSubstr("playbook data-leak -> - (stored: rule data-leak of v2)"));
+  EXPECT_TRUE(RowOf(run.out, "abuse report about 203.0.113.50").ends_with(" -"))
+      << "rejected at intake as out of scope, and still would be: " << run.out;
+  EXPECT_THAT(run.out, HasSubstr("5 reports replayed, 2 would change, 1 matched no rule."));
 }
 
 TEST_F(RulesTestCommand, AnEmptyStoreReplaysNothing) {
