@@ -121,10 +121,15 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly field?: string,
+    // The problem type (RFC 9457), e.g. PROBLEM_OTP_REQUIRED.
+    readonly type?: string,
   ) {
     super(message);
   }
 }
+
+// A login whose password was right but whose one-time code is missing, wrong or used.
+export const PROBLEM_OTP_REQUIRED = 'https://hikeshi.invalid/problems/otp-required';
 
 export function cookie(name: string): string {
   for (const part of document.cookie.split(';')) {
@@ -169,7 +174,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   if (!response.ok) {
     if (response.status === 401 && path !== '/session') onUnauthenticated();
     const detail = data && typeof data.detail === 'string' ? data.detail : response.statusText;
-    throw new ApiError(response.status, detail, data?.field);
+    throw new ApiError(response.status, detail, data?.field, typeof data?.type === 'string' ? data.type : undefined);
   }
   return data as T;
 }
@@ -239,3 +244,205 @@ export function formatTime(iso: string | null | undefined, lang: string): string
     minute: '2-digit',
   });
 }
+
+// --- the response loop (GET/POST /incidents/{id}/tasks, plan, countermeasures, review, links) ---
+
+export type Task = {
+  id: string;
+  incident: string;
+  title: string;
+  title_en: string | null;
+  role: string | null;
+  assignee: string | null;
+  due: string | null;
+  done: boolean;
+  done_at: string | null;
+  done_by: string | null;
+  playbook: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+};
+
+export type AptDecision = { decision: 'eradicate-now' | 'scope-first'; rationale: string; decider: string; at: string };
+
+export type ResponsePlan = {
+  incident: string;
+  text: string;
+  revisions: { text: string; author: string; at: string }[];
+  apt_decision: AptDecision | null;
+  decisions: AptDecision[];
+};
+
+export type Countermeasure = {
+  id: string;
+  incident: string;
+  kind: string;
+  target: string;
+  where: string;
+  note: string;
+  state: string;
+  history: { state: string; by: string; note: string | null; at: string }[];
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+};
+
+export type Review = {
+  incident: string;
+  root_cause: string;
+  actions_taken: string;
+  lessons_learned: string;
+  playbook_revision: string | null;
+  author: string | null;
+  updated_at: string | null;
+};
+
+export type IncidentLink = { incident: string; other: string; relation: string; created_by: string; created_at: string };
+
+export type Localized = { ja: string | null; en: string | null };
+
+export type MailTemplate = { name: string; language: string; subject: string; body: string };
+
+export type Playbook = {
+  name: string;
+  version: number;
+  revision: string;
+  current: boolean;
+  category: string;
+  title: Localized;
+  tasks: { title: Localized; role: string | null; due_hours: number | null }[];
+  notify: string[];
+  templates: MailTemplate[];
+  changed_by: string;
+  changed_at: string;
+  change_note: string;
+};
+
+export const COUNTERMEASURE_KINDS = ['block-ip', 'block-domain', 'sinkhole', 'takedown', 'account-disable', 'other'];
+// pending -> active -> pending-removal -> removed, and pending -> removed (core/response.hpp).
+export const COUNTERMEASURE_NEXT: Record<string, string[]> = {
+  pending: ['active', 'removed'],
+  active: ['pending-removal'],
+  'pending-removal': ['removed'],
+  removed: [],
+};
+export const LINK_RELATIONS = ['related', 'parent', 'child'];
+
+// --- coordination (contacts, investigations) ---
+
+export type Contact = {
+  id: number;
+  name: string;
+  email: string;
+  organisation: string;
+  kind: string;
+  tlp_clearance: string;
+  constituency: string | null;
+  pgp_fingerprint: string | null;
+  created_at: string;
+  pgp?: { usable: boolean; problem: string | null; fingerprint?: string; user_ids?: string[]; expires_at?: string | null };
+};
+
+export const CONTACT_KINDS = ['csirt', 'isp', 'hosting', 'vendor', 'police', 'expert', 'constituent', 'other'];
+
+export type Investigation = {
+  id: string;
+  incident: string;
+  contact: { id: number; name?: string; email?: string; organisation?: string; kind?: string; tlp_clearance?: string };
+  title: string;
+  state: string;
+  due: string | null;
+  sent: number;
+  replies: number;
+  last_sent_at: string | null;
+  last_reply_at: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+};
+
+export type InvestigationDetail = Investigation & {
+  encryption: 'pgp' | 'none';
+  encryption_problem: string | null;
+  contact_tlp_clearance: string;
+  mail: MailMessage[];
+};
+
+export const INVESTIGATION_STATES = ['open', 'waiting', 'answered', 'closed'];
+
+// TLP 2.0 in order of restriction; a message above the contact's clearance needs encryption.
+export function tlpRank(tlp: string): number {
+  return TLPS.indexOf(tlp);
+}
+
+// --- triage (GET/POST /reports/{id}/triage) ---
+
+export type TriageRecord = {
+  report: string;
+  state: 'auto' | 'overridden' | 'manual' | 'untriaged';
+  rule_set_version: number | null;
+  rule_id: string | null;
+  matched_rules: string[];
+  decision: {
+    category: string | null;
+    apt: boolean | null;
+    impact: number | null;
+    urgency: number | null;
+    priority: string | null;
+    owner: string | null;
+    team: string | null;
+    playbook: string | null;
+    tlp: string | null;
+    sla_class: string | null;
+    disposition: string | null;
+    flags: string[];
+  } | null;
+  explanation: string | null;
+  decided_at: string | null;
+  incident: string | null;
+  notes: string[];
+  overrides: { by: string; at: string; reason: string; changes: { field: string; from: string; to: string }[] }[];
+};
+
+export const DISPOSITIONS = ['none', 'spam', 'out-of-scope'];
+
+// Outcome of POST /reports/bulk and /incidents/bulk.
+export type BulkResult = {
+  results: { id: string; ok: boolean; status?: number; detail?: string; field?: string | null }[];
+  succeeded: number;
+  failed: number;
+};
+
+// --- statistics (GET /stats) ---
+
+export type Compliance = { met: number; breached: number; running: number; compliance: number | null };
+
+export type Stats = {
+  from: string;
+  to: string;
+  period: string;
+  group: string;
+  tz: string;
+  incidents: number;
+  open: number;
+  closed: number;
+  status: Record<string, number>;
+  open_by_priority: Record<string, number>;
+  categories: Record<string, number>;
+  constituencies: Record<string, number>;
+  channels: Record<string, number>;
+  periods: {
+    period: string;
+    from: string;
+    to: string;
+    incidents: number;
+    categories: Record<string, number>;
+    constituencies: Record<string, number>;
+    channels: Record<string, number>;
+  }[];
+  times: Record<string, { count: number; median_seconds: number | null; p90_seconds: number | null }>;
+  sla: Record<string, Compliance>;
+};
+
+export const SLA_CLOCKS = ['acknowledge', 'triage', 'first-response', 'resolution'];

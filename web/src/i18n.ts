@@ -1,10 +1,12 @@
 // Japanese and English for every string the UI shows. The choice is kept in localStorage.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import * as account from './strings/account';
+import * as response from './strings/response';
 
 export type Lang = 'en' | 'ja';
 
-const en = {
+const baseEn = {
   'app.name': 'Hikeshi',
   'app.tagline': 'Incident handling',
   'nav.incidents': 'Incidents',
@@ -237,9 +239,11 @@ const en = {
   'level.4': '4 (lowest)',
 };
 
+// Each area's strings live in strings/<area>.ts, whose Japanese table must have every English key.
+const en = { ...baseEn, ...account.en, ...response.en };
 export type Key = keyof typeof en;
 
-const ja: Record<Key, string> = {
+const baseJa: Record<keyof typeof baseEn, string> = {
   'app.name': '火消 Hikeshi',
   'app.tagline': 'インシデント対応',
   'nav.incidents': 'インシデント',
@@ -471,6 +475,8 @@ const ja: Record<Key, string> = {
   'level.3': '3',
   'level.4': '4（最低）',
 };
+
+const ja: Record<Key, string> = { ...baseJa, ...account.ja, ...response.ja };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ja };
 const kStorageKey = 'hikeshi.lang';

@@ -1,9 +1,10 @@
 // Hikeshi's web UI: the handler views behind a session login, and the public pages.
 import { render } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { call, cookie, setUnauthenticatedHandler, type User } from './api';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, call, cookie, PROBLEM_OTP_REQUIRED, setUnauthenticatedHandler, type User } from './api';
 import { ErrorBox, Notice } from './components';
 import { I18n, initialLang, rememberLang, translator, useI18n, type Lang } from './i18n';
+import { startLive, stopLive } from './live';
 import { Link, navigate, useLocation } from './router';
 import './style.css';
 import { ConstituenciesPage, NewIncidentPage } from './views/forms';
@@ -11,7 +12,10 @@ import { IncidentPage } from './views/incident';
 import { PivotPage } from './views/pivot';
 import { PublicReportPage, TeamPage } from './views/public';
 import { Queue } from './views/queue';
+import { ContactsPage } from './views/contacts';
+import { DashboardPage } from './views/dashboard';
 import { ReportPage } from './views/report';
+import { SettingsPage, UsersPage } from './views/settings';
 
 type Session = { user: User; csrf_token: string | null };
 
@@ -28,18 +32,37 @@ function Login(props: { onLogin: (s: Session) => void; loggedOut: boolean }) {
   const { t } = useI18n();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
+  const [otp, setOtp] = useState('');
+  // Set once the server has said that this account needs a one-time code as well.
+  const [needOtp, setNeedOtp] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const otpRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (needOtp) otpRef.current?.focus();
+  }, [needOtp]);
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const s = await call<Session>('POST', '/session', { username, password });
+      const body: Record<string, string> = { username, password };
+      if (needOtp) body.otp = otp.replace(/\s+/g, '');
+      const s = await call<Session>('POST', '/session', body);
       props.onLogin(s);
     } catch (err) {
-      setError(err);
-      setPassword('');
+      if (err instanceof ApiError && err.type === PROBLEM_OTP_REQUIRED) {
+        // The password was right: keep it, and ask for the code (again, when this one failed).
+        if (needOtp) setError(err);
+        setNeedOtp(true);
+        setOtp('');
+        otpRef.current?.focus();
+      } else {
+        setError(err);
+        setPassword('');
+        setOtp('');
+        setNeedOtp(false);
+      }
     } finally {
       setBusy(false);
     }
@@ -54,12 +77,46 @@ function Login(props: { onLogin: (s: Session) => void; loggedOut: boolean }) {
         {props.loggedOut && <Notice>{t('login.loggedOut')}</Notice>}
         <div class="field">
           <label for="username">{t('login.username')}</label>
-          <input id="username" name="username" autoComplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+          <input
+            id="username"
+            name="username"
+            autoComplete="username"
+            required
+            value={username}
+            onInput={(e) => {
+              setUsername(e.currentTarget.value);
+              setNeedOtp(false);
+            }}
+          />
         </div>
         <div class="field">
           <label for="password">{t('login.password')}</label>
           <input id="password" name="password" type="password" autoComplete="current-password" required value={password} onInput={(e) => setPassword(e.currentTarget.value)} />
         </div>
+        {needOtp && (
+          <div class="field">
+            <p class="notice" role="status">
+              {t('login.otpNeeded')}
+            </p>
+            <label for="otp">{t('login.otp')}</label>
+            <input
+              id="otp"
+              name="otp"
+              ref={otpRef}
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9 ]{6,7}"
+              maxLength={7}
+              required
+              aria-describedby="otp-help"
+              value={otp}
+              onInput={(e) => setOtp(e.currentTarget.value)}
+            />
+            <p id="otp-help" class="hint">
+              {t('login.otpHelp')}
+            </p>
+          </div>
+        )}
         {error ? (
           <div class="error" role="alert">
             <strong>{t('login.failed')}:</strong> {(error as Error).message}
@@ -84,18 +141,25 @@ function StaffLayout(props: { session: Session; onLogout: () => void }) {
     ['/reports', t('nav.reports')],
     ['/incidents/new', t('nav.newIncident')],
     ['/observables', t('nav.pivot')],
+    ['/dashboard', t('nav.dashboard')],
     ['/constituencies', t('nav.constituencies')],
+    ['/contacts', t('nav.contacts')],
+    ...(props.session.user.role === 'admin' ? ([['/users', t('nav.users')]] as [string, string][]) : []),
   ];
   const current = (href: string) =>
     href === '/incidents' ? path === '/incidents' || (path.startsWith('/incidents/') && path !== '/incidents/new') : path === href || path.startsWith(href + '/');
   let page;
   const m = path.match(/^\/(incidents|reports)\/([^/]+)$/);
   if (path === '/incidents/new') page = <NewIncidentPage />;
-  else if (m && m[1] === 'incidents') page = <IncidentPage id={decodeURIComponent(m[2])} />;
+  else if (m && m[1] === 'incidents') page = <IncidentPage id={decodeURIComponent(m[2])} user={props.session.user} />;
   else if (m && m[1] === 'reports') page = <ReportPage id={decodeURIComponent(m[2])} />;
   else if (path === '/reports') page = <Queue kind="reports" />;
   else if (path === '/observables') page = <PivotPage />;
   else if (path === '/constituencies') page = <ConstituenciesPage />;
+  else if (path === '/settings') page = <SettingsPage user={props.session.user} />;
+  else if (path === '/dashboard') page = <DashboardPage />;
+  else if (path === '/contacts') page = <ContactsPage />;
+  else if (path === '/users') page = <UsersPage />;
   else page = <Queue kind="incidents" />;
   return (
     <>
@@ -118,6 +182,9 @@ function StaffLayout(props: { session: Session; onLogout: () => void }) {
           <span class="user" data-username={props.session.user.username}>
             {props.session.user.display_name || props.session.user.username} ({props.session.user.role})
           </span>
+          <Link href="/settings" aria-current={path === '/settings' ? 'page' : undefined}>
+            {t('nav.settings')}
+          </Link>
           <LangToggle />
           <button type="button" class="secondary" onClick={props.onLogout}>
             {t('nav.logout')}
@@ -199,6 +266,13 @@ function App() {
       if (!(e && (e as { status?: number }).status === 401)) setError(e);
     });
   }, []);
+
+  // Live updates while someone is logged in (not on the public pages).
+  const loggedIn = !!session && !path.startsWith('/public/');
+  useEffect(() => {
+    if (loggedIn) startLive();
+    else stopLive();
+  }, [loggedIn]);
 
   const isPublic = path.startsWith('/public/');
   let body;

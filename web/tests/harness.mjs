@@ -1,7 +1,7 @@
 // Test harness for the browser tests: a real `hikeshi serve` on a fresh data directory and a free
 // loopback port, and Debian's Chromium driven by playwright-core. Nothing is downloaded.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +11,8 @@ import { chromium } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 export const WEB_ROOT = process.env.HIKESHI_WEB_ROOT || resolve(here, '..', 'dist');
 export const BINARY = process.env.HIKESHI_BINARY || resolve(here, '..', '..', 'build', 'debug', 'src', 'app', 'hikeshi');
+// The loopback SMTP sink of tests/support (smtp_sink --port-file FILE --out DIR).
+export const SMTP_SINK = process.env.HIKESHI_SMTP_SINK || resolve(dirname(BINARY), '..', '..', 'tests', 'support', 'smtp_sink');
 export const SCREENSHOTS = process.env.HIKESHI_SCREENSHOT_DIR || resolve(here, '..', '..', 'build', 'web-screenshots');
 export const ADMIN_PASSWORD = 'admin-password-for-web-tests';
 export const USER_PASSWORD = 'user-password-for-web-tests';
@@ -28,8 +30,9 @@ export function cli(args, env = {}, { input, both = false } = {}) {
 export class Hikeshi {
   // Initialises a data directory (admin password known), optionally with a team profile, runs
   // `beforeServe(h)` (e.g. to put mail in with h.mailgate), and starts `hikeshi serve` on
-  // 127.0.0.1 with a port the kernel picks.
-  static async start({ teamToml, beforeServe } = {}) {
+  // 127.0.0.1 with a port the kernel picks. With `smtpSink`, outgoing mail goes to a loopback SMTP
+  // sink whose messages h.sentMail() reads.
+  static async start({ teamToml, beforeServe, smtpSink = false } = {}) {
     if (!existsSync(BINARY)) throw new Error(`no hikeshi binary at ${BINARY} (set HIKESHI_BINARY)`);
     if (!existsSync(join(WEB_ROOT, 'index.html'))) throw new Error(`the UI is not built in ${WEB_ROOT} (npm run build)`);
     const h = new Hikeshi();
@@ -37,6 +40,7 @@ export class Hikeshi {
     h.data = join(h.base, 'data');
     cli(['init', '--data', h.data], { HIKESHI_ADMIN_PASSWORD: ADMIN_PASSWORD });
     if (teamToml) writeFileSync(join(h.data, 'team.toml'), teamToml);
+    if (smtpSink) await h.startSmtpSink();
     if (beforeServe) await beforeServe(h);
     const portFile = join(h.base, 'port');
     h.stderr = '';
@@ -61,6 +65,50 @@ export class Hikeshi {
     if (!h.port) throw new Error(`hikeshi serve did not start:\n${h.stderr}`);
     h.url = `http://127.0.0.1:${h.port}`;
     return h;
+  }
+
+  async startSmtpSink() {
+    if (!existsSync(SMTP_SINK)) throw new Error(`no smtp_sink at ${SMTP_SINK} (set HIKESHI_SMTP_SINK)`);
+    this.sinkDir = join(this.base, 'sink');
+    mkdirSync(this.sinkDir);
+    const portFile = join(this.base, 'sink.port');
+    this.sink = spawn(SMTP_SINK, ['--port-file', portFile, '--out', this.sinkDir], { stdio: 'ignore' });
+    const deadline = Date.now() + 30_000;
+    let port = 0;
+    while (Date.now() < deadline && !port) {
+      try {
+        port = Number(readFileSync(portFile, 'utf8').trim());
+      } catch {}
+      if (!port) await sleep(50);
+    }
+    if (!port) throw new Error('smtp_sink did not start');
+    writeFileSync(
+      join(this.data, 'hikeshi.toml'),
+      `[mail]\nteam_address = "csirt@example.ac.jp"\nteam_name = "Example CSIRT"\nsmtp_url = "smtp://127.0.0.1:${port}"\ndelivery_interval_ms = 200\n`,
+    );
+  }
+
+  // The messages the SMTP sink accepted so far: [{ envelope, raw }], oldest first.
+  sentMail() {
+    if (!this.sinkDir) return [];
+    return readdirSync(this.sinkDir)
+      .filter((f) => f.endsWith('.envelope'))
+      .sort()
+      .map((f) => ({
+        envelope: readFileSync(join(this.sinkDir, f), 'utf8'),
+        raw: readFileSync(join(this.sinkDir, f.replace(/\.envelope$/, '.eml')), 'utf8'),
+      }));
+  }
+
+  // Waits until the sink holds a message for which `match(message)` is true, and returns it.
+  async waitForMail(match, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.sentMail().find(match);
+      if (found) return found;
+      await sleep(100);
+    }
+    throw new Error(`no such mail reached the SMTP sink; it holds ${this.sentMail().length} messages`);
   }
 
   cli(args, env) {
@@ -123,6 +171,11 @@ export class Hikeshi {
       await Promise.race([exited, sleep(15_000)]);
       if (this.child.exitCode === null) this.child.kill('SIGKILL');
     }
+    if (this.sink && this.sink.exitCode === null) {
+      const exited = new Promise((r) => this.sink.once('exit', r));
+      this.sink.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+    }
     rmSync(this.base, { recursive: true, force: true });
   }
 }
@@ -161,7 +214,25 @@ export async function openPage(browser, { lang = 'en' } = {}) {
     if (r.failure()?.errorText !== 'net::ERR_ABORTED') errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.setDefaultTimeout(15_000);
+  // Requests in flight, without the live-update stream, which stays open for as long as the page
+  // does (so Playwright's 'networkidle' never comes): waitForQuiet waits for these instead.
+  const inFlight = new Set();
+  const isStream = (r) => new URL(r.url()).pathname === '/api/v1/stream';
+  page.on('request', (r) => !isStream(r) && inFlight.add(r));
+  page.on('requestfinished', (r) => inFlight.delete(r));
+  page.on('requestfailed', (r) => inFlight.delete(r));
   return {
+    async waitForQuiet(quietMs = 400, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      let quietSince = inFlight.size === 0 ? Date.now() : 0;
+      while (Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (inFlight.size > 0) quietSince = 0;
+        else if (!quietSince) quietSince = Date.now();
+        else if (Date.now() - quietSince >= quietMs) return;
+      }
+      throw new Error(`requests still in flight: ${[...inFlight].map((r) => r.url()).join(', ')}`);
+    },
     context,
     page,
     errors,

@@ -176,11 +176,11 @@ describe('web UI', () => {
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
     await page.getByLabel('Phase').selectOption('analysis');
     await page.getByLabel('Owner').selectOption('alice');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     await page.locator('.timeline ul.changes li', { hasText: 'phase: triage → analysis' }).waitFor();
     await page.getByLabel('Status').selectOption('resolved');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.locator('.timeline ul.changes li', { hasText: 'status: open → resolved' }).waitFor();
     assert.match(await page.locator('.badges').innerText(), /Resolved/);
     await screenshot(page, 'incident');
@@ -302,13 +302,17 @@ describe('web UI', () => {
   });
 
   test('every control on the main pages has an accessible name', async () => {
-    const { page, context, unexpectedErrors } = await openPage(browser);
+    const { page, context, unexpectedErrors, waitForQuiet } = await openPage(browser);
     await login(page, hikeshi.url, 'admin', ADMIN_PASSWORD);
     await page.getByRole('heading', { name: 'Incident queue' }).waitFor();
-    for (const path of ['/incidents', '/reports', '/incidents/new', '/observables', '/constituencies', `/incidents/${created}`, '/public/report']) {
+    const paths = ['/incidents', '/reports', '/incidents/new', '/observables', '/constituencies', `/incidents/${created}`, '/public/report'];
+    paths.push('/contacts', '/dashboard', '/settings', '/users', '/reports?status=new');
+    const report = (await hikeshi.api('GET', '/api/v1/reports?limit=1', adminToken)).body.items[0];
+    if (report) paths.push(`/reports/${report.id}`);
+    for (const path of paths) {
       await page.goto(hikeshi.url + path);
       await page.locator('main h1').first().waitFor();
-      await page.waitForLoadState('networkidle');
+      await waitForQuiet();
       const unnamed = await page.evaluate(() => {
         const out = [];
         for (const el of document.querySelectorAll('input, select, textarea, button')) {

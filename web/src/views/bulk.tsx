@@ -1,24 +1,26 @@
 // Bulk actions on the selected reports of a queue: reject with a reason, or link to an incident.
-// Each report is one API call (POST /reports/{id}/reject or /link), one after another, and each
-// failure is reported with its report and the server's reason.
+// One call to POST /reports/bulk, which applies the action to each report on its own; each failure
+// is reported with its report and the server's reason.
 import { useState } from 'preact/hooks';
-import { ApiError, call, REJECT_REASONS } from '../api';
+import { ApiError, call, REJECT_REASONS, type BulkResult } from '../api';
 import { EnumSelect } from '../components';
 import { useI18n } from '../i18n';
 
 export type BulkOutcome = { ok: string[]; failed: { id: string; message: string }[] };
 
-async function runBulk(ids: string[], action: (id: string) => Promise<unknown>, progress: (done: number) => void): Promise<BulkOutcome> {
+async function runBulk(body: Record<string, unknown>): Promise<BulkOutcome> {
   const outcome: BulkOutcome = { ok: [], failed: [] };
-  for (const id of ids) {
-    try {
-      await action(id);
-      outcome.ok.push(id);
-    } catch (e) {
-      const message = e instanceof ApiError || e instanceof Error ? e.message : String(e);
-      outcome.failed.push({ id, message });
+  const ids = body.reports as string[];
+  try {
+    const result = await call<BulkResult>('POST', '/reports/bulk', body);
+    for (const r of result.results) {
+      if (r.ok) outcome.ok.push(r.id);
+      else outcome.failed.push({ id: r.id, message: r.detail ?? String(r.status ?? '') });
     }
-    progress(outcome.ok.length + outcome.failed.length);
+  } catch (e) {
+    // The request as a whole was refused (a bad reason, no permission): every report failed so.
+    const message = e instanceof ApiError || e instanceof Error ? e.message : String(e);
+    for (const id of ids) outcome.failed.push({ id, message });
   }
   return outcome;
 }
@@ -57,7 +59,7 @@ export function BulkActions(props: { selected: string[]; onDone: (outcome: BulkO
   const [hint, setHint] = useState(false);
   const n = props.selected.length;
 
-  const run = async (action: (id: string) => Promise<unknown>) => {
+  const run = async (body: Record<string, unknown>) => {
     if (n === 0) {
       setHint(true);
       return;
@@ -66,19 +68,18 @@ export function BulkActions(props: { selected: string[]; onDone: (outcome: BulkO
     setOutcome(null);
     const ids = props.selected.slice();
     setRunning({ done: 0, n: ids.length });
-    const result = await runBulk(ids, action, (done) => setRunning({ done, n: ids.length }));
+    const result = await runBulk({ ...body, reports: ids });
     setRunning(null);
     setOutcome(result);
     props.onDone(result);
   };
   const reject = (e: Event) => {
     e.preventDefault();
-    run((id) => call('POST', `/reports/${encodeURIComponent(id)}/reject`, { reason, comment }));
+    run({ action: 'reject', reason, ...(comment ? { comment } : {}) });
   };
   const link = (e: Event) => {
     e.preventDefault();
-    const target = incident.trim();
-    run((id) => call('POST', `/reports/${encodeURIComponent(id)}/link`, { incident: target }));
+    run({ action: 'link', incident: incident.trim() });
   };
 
   return (

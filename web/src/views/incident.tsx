@@ -1,6 +1,8 @@
 // One incident: its fields, status/phase/priority/owner changes, observables (each a pivot),
-// linked reports, the mail threaded into it and the timeline from the audit journal.
-import { useEffect, useState } from 'preact/hooks';
+// linked reports, the timeline from the audit journal, the response loop (tasks, plan and APT
+// decision, countermeasures, investigations, links with merge and split, the post-incident review)
+// and the mail threaded into it. Another handler's change to it shows up live.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   call,
   formatTime,
@@ -16,7 +18,10 @@ import {
 import { Dl, EnumSelect, ErrorBox, Notice, PriorityBadge, StatusBadge } from '../components';
 import { labelOf, useI18n } from '../i18n';
 import { Link } from '../router';
+import { useLiveChanges } from '../live';
+import { InvestigationsSection } from './investigations';
 import { MailList } from './mail';
+import { CountermeasuresSection, LinksSection, PlanSection, ReviewSection, TasksSection } from './response';
 
 export function pivotHref(o: { type: string; value: string }): string {
   return `/observables${query({ value: o.value, type: o.type })}`;
@@ -24,8 +29,28 @@ export function pivotHref(o: { type: string; value: string }): string {
 
 function show(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.length > 160 ? text.slice(0, 159) + '…' : text;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// A response record's change arrives as its whole JSON body before and after: show only the keys
+// that changed ("done: false → true"), not two copies of the document.
+function expandChanges(changes: TimelineEntry['changes']): [string, { from: unknown; to: unknown }][] {
+  const out: [string, { from: unknown; to: unknown }][] = [];
+  for (const [field, c] of Object.entries(changes)) {
+    if (field === 'body' && isObject(c.to) && (isObject(c.from) || c.from == null)) {
+      const from = isObject(c.from) ? c.from : {};
+      for (const key of Object.keys({ ...from, ...c.to })) {
+        if (key === 'updated_at' || key === 'created_at') continue;
+        if (JSON.stringify(from[key]) !== JSON.stringify(c.to[key])) out.push([key, { from: from[key], to: c.to[key] }]);
+      }
+    } else {
+      out.push([field, c]);
+    }
+  }
+  return out;
 }
 
 // Bookkeeping times say nothing to a handler; a creation shows only its headline fields.
@@ -35,7 +60,7 @@ function shownOnTimeline(action: string, field: string): boolean {
   return true;
 }
 
-export function IncidentPage(props: { id: string }) {
+export function IncidentPage(props: { id: string; user: User }) {
   const { t, lang } = useI18n();
   const [incident, setIncident] = useState<Incident | null>(null);
   const [timeline, setTimeline] = useState<TimelineEntry[]>([]);
@@ -45,28 +70,44 @@ export function IncidentPage(props: { id: string }) {
   const [saveError, setSaveError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
   const [form, setForm] = useState({ status: '', phase: '', impact: '3', urgency: '3', owner: '' });
+  // Bumped when another handler changes this incident: every section reads its part again.
+  const [reloadKey, setReloadKey] = useState(0);
+  // The form as last filled from the server; a live reload refills it only while it is unedited.
+  const loadedForm = useRef('');
 
   const load = () => {
     const id = encodeURIComponent(props.id);
     // The incident first: when it is not visible, nothing else is asked for.
     call<Incident>('GET', `/incidents/${id}`).then((i) => {
       setIncident(i);
-      setForm({ status: i.status, phase: i.phase, impact: String(i.impact), urgency: String(i.urgency), owner: i.owner ?? '' });
+      const next = { status: i.status, phase: i.phase, impact: String(i.impact), urgency: String(i.urgency), owner: i.owner ?? '' };
+      setForm((current) => (loadedForm.current === '' || JSON.stringify(current) === loadedForm.current ? next : current));
+      loadedForm.current = JSON.stringify(next);
       call<{ items: TimelineEntry[] }>('GET', `/incidents/${id}/timeline`).then((r) => setTimeline(r.items), setError);
       call<Page<Report>>('GET', `/reports${query({ incident: i.id, limit: 100 })}`).then((r) => setReports(r.items), () => {});
     }, setError);
   };
 
+  useLiveChanges(
+    (c) => c.object_id === props.id || c.incident === props.id,
+    () => {
+      load();
+      setReloadKey((n) => n + 1);
+    },
+  );
+
   useEffect(() => {
     setIncident(null);
     setError(null);
     setSaved(false);
+    loadedForm.current = '';
     load();
     call<{ items: User[] }>('GET', '/users').then((r) => setUsers(r.items), () => {});
   }, [props.id]);
 
   if (error) return <ErrorBox error={error} />;
   if (!incident) return <p aria-busy="true">{t('common.loading')}</p>;
+  const canWrite = props.user.role === 'admin' || props.user.role === 'handler';
 
   const save = async (e: Event) => {
     e.preventDefault();
@@ -142,6 +183,7 @@ export function IncidentPage(props: { id: string }) {
             <ErrorBox error={saveError} />
             {saved && <Notice>{t('common.saved')}</Notice>}
           </section>
+          <TasksSection incident={incident} users={users} reloadKey={reloadKey} canWrite={canWrite} />
           <section aria-labelledby="obs-title" class="panel">
             <h2 id="obs-title">{t('field.observables')}</h2>
             {incident.observables.length === 0 ? (
@@ -186,7 +228,7 @@ export function IncidentPage(props: { id: string }) {
                       <time dateTime={e.at}>{formatTime(e.at, lang)}</time> · <strong>{e.actor}</strong> · {e.action}
                     </p>
                     <ul class="changes">
-                      {Object.entries(e.changes)
+                      {expandChanges(e.changes)
                         .filter(([field]) => shownOnTimeline(e.action, field))
                         .map(([field, c]) => (
                           <li key={field}>{t('timeline.changed', { field, from: show(c.from), to: show(c.to) })}</li>
@@ -198,7 +240,12 @@ export function IncidentPage(props: { id: string }) {
           )}
         </section>
       </div>
-      <MailList owner="incidents" id={incident.id} />
+      <PlanSection incident={incident} reloadKey={reloadKey} canWrite={canWrite} />
+      <CountermeasuresSection incident={incident} reloadKey={reloadKey} canWrite={canWrite} />
+      <InvestigationsSection incident={incident} reports={reports} user={props.user} reloadKey={reloadKey} canWrite={canWrite} />
+      <LinksSection incident={incident} reports={reports} reloadKey={reloadKey} canWrite={canWrite} />
+      <ReviewSection incident={incident} reloadKey={reloadKey} canWrite={canWrite} />
+      <MailList key={reloadKey} owner="incidents" id={incident.id} />
     </article>
   );
 }

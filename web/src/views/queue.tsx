@@ -19,6 +19,7 @@ import {
 import { EnumSelect, ErrorBox, PriorityBadge, StatusBadge } from '../components';
 import { labelOf, useI18n } from '../i18n';
 import { Link, navigate, useLocation } from '../router';
+import { useLiveChanges } from '../live';
 import { BulkActions } from './bulk';
 
 type Kind = 'incidents' | 'reports';
@@ -102,7 +103,37 @@ export function Queue(props: { kind: Kind }) {
     };
   }, [kind, apiQuery, reloads]);
 
+  // Another handler changed something in this list: fetch the loaded part again, in place, keeping
+  // the selected row selected.
+  const [liveAt, setLiveAt] = useState<string>('');
+  const live = useRef<{ rows: Row[] | null; selectedId: string | undefined }>({ rows, selectedId: undefined });
+  const keepId = useRef<string | undefined>(undefined);
+  useLiveChanges(
+    (c) => c.object_type === (kind === 'incidents' ? 'incident' : 'report'),
+    () => {
+      const { rows: shown, selectedId } = live.current;
+      if (!shown) return;
+      keepId.current = selectedId;
+      const limit = Math.min(500, Math.max(50, shown.length));
+      call<Page<Row>>('GET', `/${kind}${query({ ...filters, limit })}`).then(
+        (page) => {
+          setRows(page.items);
+          setNext(page.next_cursor);
+          setLiveAt(new Date().toLocaleTimeString(lang === 'ja' ? 'ja-JP' : 'en-GB'));
+        },
+        () => {},
+      );
+    },
+  );
+
   const sorted = useMemo(() => (rows ? sortRows(kind, rows, sort) : null), [rows, sort, kind]);
+  live.current = { rows, selectedId: sorted?.[selected]?.id };
+  useEffect(() => {
+    if (!sorted || keepId.current === undefined) return;
+    const at = sorted.findIndex((r) => r.id === keepId.current);
+    keepId.current = undefined;
+    if (at >= 0) setSelected(at);
+  }, [sorted]);
 
   useEffect(() => {
     if (sorted && !marked.current) {
@@ -272,6 +303,7 @@ export function Queue(props: { kind: Kind }) {
         <>
           <p class="count" aria-live="polite">
             {t('queue.count', { n: sorted.length })}
+            {liveAt && <span class="live-at"> · {t('queue.liveUpdated', { time: liveAt })}</span>}
           </p>
           <table class="queue" aria-label={title} data-queue={kind}>
             <thead>

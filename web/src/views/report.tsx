@@ -1,12 +1,16 @@
 // One report: the raw text and the parsed fields side by side, with link, new-incident and
-// reject actions. A report from mail also shows its messages (raw and parsed, PGP, attachments).
-import { useEffect, useState } from 'preact/hooks';
-import { call, formatTime, REJECT_REASONS, type Incident, type Report } from '../api';
+// reject actions, and its triage (the rule that decided, and overrides with a reason). A report
+// from mail also shows its messages (raw and parsed, PGP, attachments). Keys: l link, n new
+// incident, r reject, t override the triage.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { call, formatTime, REJECT_REASONS, type Incident, type Report, type User } from '../api';
 import { Dl, EnumSelect, ErrorBox, StatusBadge } from '../components';
 import { labelOf, useI18n } from '../i18n';
 import { Link, navigate } from '../router';
 import { pivotHref } from './incident';
+import { useLiveChanges } from '../live';
 import { MailList } from './mail';
+import { TriageSection } from './triage';
 
 export function ReportPage(props: { id: string }) {
   const { t, lang } = useI18n();
@@ -16,6 +20,9 @@ export function ReportPage(props: { id: string }) {
   const [incidentId, setIncidentId] = useState('');
   const [reason, setReason] = useState('not-incident');
   const [comment, setComment] = useState('');
+  const [users, setUsers] = useState<User[]>([]);
+  const [reloadKey, setReloadKey] = useState(0);
+  const promoteRef = useRef<HTMLButtonElement>(null);
 
   const load = () =>
     call<Report>('GET', `/reports/${encodeURIComponent(props.id)}`).then((r) => {
@@ -28,6 +35,40 @@ export function ReportPage(props: { id: string }) {
     setError(null);
     load();
   }, [props.id]);
+  useEffect(() => {
+    call<{ items: User[] }>('GET', '/users').then((r) => setUsers(r.items), () => {});
+  }, []);
+  useLiveChanges(
+    (c) => c.object_type === 'report' && c.object_id === props.id,
+    () => {
+      load();
+      setReloadKey((n) => n + 1);
+    },
+  );
+
+  // Triage from the keyboard: each key moves the focus to its action.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const target = e.target as HTMLElement;
+      if (e.metaKey || e.ctrlKey || e.altKey) return;
+      if (target && ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName)) {
+        if (e.key === 'Escape') target.blur();
+        return;
+      }
+      const focus = (el: HTMLElement | null) => {
+        if (!el) return;
+        e.preventDefault();
+        el.focus();
+        el.scrollIntoView({ block: 'center' });
+      };
+      if (e.key === 'l') focus(document.getElementById('link-incident'));
+      else if (e.key === 'n') focus(promoteRef.current);
+      else if (e.key === 'r') focus(document.getElementById('reject-reason'));
+      else if (e.key === 't') focus(document.getElementById('ov-category'));
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, []);
 
   if (error) return <ErrorBox error={error} />;
   if (!report) return <p aria-busy="true">{t('common.loading')}</p>;
@@ -136,6 +177,15 @@ export function ReportPage(props: { id: string }) {
           )}
         </section>
       </div>
+      <p class="hint">{isNew ? t('report.keys') : t('report.keysTriage')}</p>
+      <TriageSection
+        reportId={report.id}
+        users={users}
+        reloadKey={reloadKey}
+        onChanged={() => {
+          load();
+        }}
+      />
       {fromMail && <MailList owner="reports" id={report.id} />}
       {isNew && (
         <div class="columns even">
@@ -151,7 +201,7 @@ export function ReportPage(props: { id: string }) {
               </div>
             </form>
             <p>
-              <button type="button" class="secondary" onClick={promote}>
+              <button type="button" class="secondary" ref={promoteRef} onClick={promote}>
                 {t('report.newIncident')}
               </button>
             </p>
