@@ -30,6 +30,7 @@ PACKAGES=(
   chromium                # headless browser for the web UI tests (driven by playwright-core)
   fonts-ipafont-gothic    # Japanese glyphs in the headless browser's screenshots of the UI
   curl                    # README walkthrough
+  wrk                     # bench/api_latency.sh: API read latency under load
   # style
   clang-format clang-tidy
 )
