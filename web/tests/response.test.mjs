@@ -140,7 +140,8 @@ describe('the response loop in the web UI', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Outbound scanning from 198.51.100.77' }).waitFor();
     await page.getByRole('heading', { name: 'Triage', exact: true }).waitFor();
-    assert.match(await page.locator('.triage').innerText(), /Not triaged/);
+    // The decision is fetched after the page: wait for it rather than read the section too early.
+    await page.locator('section.triage').getByText('Not triaged').waitFor();
     await screenshot(page, 'report-untriaged');
     // n: to the "create an incident" button; Enter presses it.
     await page.keyboard.press('n');
