@@ -335,9 +335,20 @@ struct Stopwatch {
 
 class TimedBlobs final : public core::BlobStore {
  public:
-  TimedBlobs(core::BlobStore& inner, Stopwatch& watch) : inner_(inner), watch_(watch) {}
+  // `pending`: pass PutPending / SyncPending through (the group-commit path); otherwise every blob
+  // is stored with the durable Put (a file and a directory fsync each), as before group commit.
+  TimedBlobs(core::BlobStore& inner, Stopwatch& watch, bool pending)
+      : inner_(inner), watch_(watch), pending_(pending) {}
   Result<std::string> Put(std::string_view content) override {
     return watch_.Time([&] { return inner_.Put(content); });
+  }
+  Result<Pending> PutPending(std::string_view content) override {
+    if (!pending_) return core::BlobStore::PutPending(content);
+    return watch_.Time([&] { return inner_.PutPending(content); });
+  }
+  Result<void> SyncPending(std::uint64_t ticket) override {
+    if (!pending_) return {};
+    return watch_.Time([&] { return inner_.SyncPending(ticket); });
   }
   Result<std::string> Get(std::string_view sha256) override { return inner_.Get(sha256); }
   Result<bool> Contains(std::string_view sha256) override { return inner_.Contains(sha256); }
@@ -345,23 +356,57 @@ class TimedBlobs final : public core::BlobStore {
  private:
   core::BlobStore& inner_;
   Stopwatch& watch_;
+  bool pending_;
 };
 
 class TimedStore final : public core::Store {
  public:
   TimedStore(core::Store& inner, Stopwatch& watch) : inner_(inner), watch_(watch) {}
   Result<void> Write(const std::function<Result<void>(core::WriteTx&)>& body) override {
+    ++transactions_;
     return watch_.Time([&] { return inner_.Write(body); });
   }
   Result<void> Read(const std::function<Result<void>(core::StoreReader&)>& body) override { return inner_.Read(body); }
+  int transactions() const { return transactions_.load(); }
 
  private:
   core::Store& inner_;
   Stopwatch& watch_;
+  std::atomic<int> transactions_{0};  // write transactions begun (committed or not)
 };
+
+// How the deliveries commit. kGroupCommit is what MailPipeline does; the others, with --compare.
+enum class Mode {
+  kBefore,       // a transaction per message, each blob fsynced with its directory by its caller
+  kGroupCommit,  // shared transactions (core::WriteGroup), each blob fsynced by its caller
+  kGroupSync,    // shared transactions, blobs written unsynced and synced once per group (syncfs)
+};
+std::string_view ModeName(Mode mode) {
+  switch (mode) {
+    case Mode::kBefore:
+      return "per-message";
+    case Mode::kGroupCommit:
+      return "group-commit";
+    case Mode::kGroupSync:
+      return "group-commit+syncfs";
+  }
+  return "";
+}
+std::string_view ModeLabel(Mode mode) {
+  switch (mode) {
+    case Mode::kBefore:
+      return ", a commit per message (before)";
+    case Mode::kGroupCommit:
+      return "";
+    case Mode::kGroupSync:
+      return ", blobs synced per group (syncfs)";
+  }
+  return "";
+}
 
 struct PathRun {
   int threads = 1;
+  Mode mode = Mode::kGroupCommit;
   double seconds = 0;
   // Summed over threads: wall time, and CPU time, in BlobStore::Put, in Store::Write, in all.
   double blob_seconds = 0;
@@ -371,6 +416,7 @@ struct PathRun {
   double cpu = 0;
   int stored = 0;
   int acks = 0;
+  int transactions = 0;
 };
 
 core::Principal Mailgate() {
@@ -380,11 +426,12 @@ core::Principal Mailgate() {
 }
 
 PathRun RealPath(const fs::path& dir, const std::vector<std::string>& messages, const extract::Extractor& extractor,
-                 int threads) {
+                 int threads, Mode mode) {
   fs::create_directories(dir);
   auto store = store::sqlite::OpenSqliteStore(dir / "hikeshi.db");
   if (!store) Die("open store", store.error().message());
-  auto blobs = store::files::OpenFileBlobStore(dir / "blobs", dir / "keys" / "blob.key", true);
+  auto blobs =
+      store::files::OpenFileBlobStore(dir / "blobs", dir / "keys" / "blob.key", true, mode == Mode::kGroupSync);
   if (!blobs) Die("open blob store", blobs.error().message());
   core::SystemClock clock;
   core::Constituencies constituencies(**store, clock);
@@ -396,11 +443,12 @@ PathRun RealPath(const fs::path& dir, const std::vector<std::string>& messages, 
   }
   Stopwatch blob_watch;
   Stopwatch write_watch;
-  TimedBlobs timed_blobs(**blobs, blob_watch);
+  TimedBlobs timed_blobs(**blobs, blob_watch, mode != Mode::kBefore);
   TimedStore timed_store(**store, write_watch);
   core::MailIngestOptions ingest_options;
   ingest_options.team_address = "csirt@example.net";
   ingest_options.team_name = "Example CSIRT";
+  ingest_options.max_group = mode == Mode::kBefore ? 1 : 64;
   core::MailIngest ingest(timed_store, clock, ingest_options);
   intake::pipeline::MailPipeline pipeline(timed_store, timed_blobs, clock, &extractor, nullptr, ingest, {});
 
@@ -426,6 +474,7 @@ PathRun RealPath(const fs::path& dir, const std::vector<std::string>& messages, 
   for (auto& w : workers) w.join();
   PathRun run;
   run.threads = threads;
+  run.mode = mode;
   run.seconds = Seconds(SteadyClock::now() - start);
   run.blob_seconds = blob_watch.WallSeconds();
   run.write_seconds = write_watch.WallSeconds();
@@ -434,6 +483,7 @@ PathRun RealPath(const fs::path& dir, const std::vector<std::string>& messages, 
   run.cpu = static_cast<double>(cpu_nanos.load()) / 1e9;
   run.stored = stored.load();
   run.acks = acks.load();
+  run.transactions = timed_store.transactions();
   return run;
 }
 
@@ -500,6 +550,7 @@ int main(int argc, char** argv) {
   std::vector<int> thread_counts = {1, 2, 4};
   fs::path base = fs::temp_directory_path();
   bool json = false;
+  bool compare = false;
   fs::path emit;
   for (int a = 1; a < argc; ++a) {
     const std::string_view arg = argv[a];
@@ -513,9 +564,13 @@ int main(int argc, char** argv) {
       emit = argv[++a];
     } else if (arg == "--json") {
       json = true;
+    } else if (arg == "--compare") {
+      compare = true;
     } else {
       fmt::print(stderr,
-                 "usage: mail_bench [--messages N] [--threads 1,2,4] [--dir PATH] [--json]\n"
+                 "usage: mail_bench [--messages N] [--threads 1,2,4] [--compare] [--dir PATH] [--json]\n"
+                 "  --compare: also run each thread count as before group commit (a transaction per\n"
+                 "             message) and with blobs synced once per group (syncfs)\n"
                  "       mail_bench --emit DIR [--messages N]\n");
       return 2;
     }
@@ -539,10 +594,15 @@ int main(int argc, char** argv) {
   if (!extractor) Die("extractor", extractor.error().message());
   std::vector<PathRun> runs;
   for (const int threads : thread_counts) {
-    runs.push_back(RealPath(dir / fmt::format("run-{}", threads), messages, **extractor, threads));
-    if (runs.back().stored != n) Die("deliver", fmt::format("{} of {} messages stored", runs.back().stored, n));
+    for (const Mode mode : {Mode::kBefore, Mode::kGroupCommit, Mode::kGroupSync}) {
+      if (mode != Mode::kGroupCommit && !compare) continue;
+      runs.push_back(RealPath(dir / fmt::format("run-{}-{}", threads, static_cast<int>(mode)), messages, **extractor,
+                              threads, mode));
+      if (runs.back().stored != n) Die("deliver", fmt::format("{} of {} messages stored", runs.back().stored, n));
+    }
   }
-  const Startup startup = StartupSeconds(dir / fmt::format("run-{}", thread_counts.front()));
+  const Startup startup =
+      StartupSeconds(dir / fmt::format("run-{}-{}", thread_counts.front(), static_cast<int>(Mode::kGroupCommit)));
   fs::remove_all(dir);
 
   const auto rate = [n](double seconds) { return n / seconds; };
@@ -551,11 +611,12 @@ int main(int argc, char** argv) {
     std::string path_json;
     for (const auto& r : runs) {
       path_json += fmt::format(
-          "{}{{\"threads\":{},\"messages_per_s\":{:.1f},\"ratio_to_sqlite_floor\":{:.3f},\"blob_put_s\":{:.3f},"
+          "{}{{\"threads\":{},\"mode\":\"{}\",\"messages_per_s\":{:.1f},\"ratio_to_sqlite_floor\":{:.3f},\"blob_put_"
+          "s\":{:.3f},"
           "\"store_write_s\":{:.3f},\"cpu_s\":{:.3f},\"blob_put_cpu_s\":{:.3f},\"store_write_cpu_s\":{:.3f},"
           "\"acks_queued\":{}}}",
-          path_json.empty() ? "" : ",", r.threads, rate(r.seconds), rate(r.seconds) / floor_rate, r.blob_seconds,
-          r.write_seconds, r.cpu, r.blob_cpu, r.write_cpu, r.acks);
+          path_json.empty() ? "" : ",", r.threads, ModeName(r.mode), rate(r.seconds), rate(r.seconds) / floor_rate,
+          r.blob_seconds, r.write_seconds, r.cpu, r.blob_cpu, r.write_cpu, r.acks);
     }
     fmt::print(
         "{{\"messages\":{},\"bytes\":{},\"dir\":\"{}\",\"filesystem\":\"{}\",\"gmime_parse_per_s\":{:.1f},"
@@ -569,8 +630,8 @@ int main(int argc, char** argv) {
              (n + 3) / 4 + (n + 2) / 4, (n + 1) / 4, n / 4, static_cast<double>(bytes) / 1e6);
   double load[3] = {0, 0, 0};
   (void)::getloadavg(load, 3);
-  fmt::print("data in {} ({}); durable: WAL + synchronous=FULL, blobs fsynced with their directory\n", base.string(),
-             FileSystemOf(base));
+  fmt::print("data in {} ({}); durable: WAL + synchronous=FULL, blobs synced before the commit naming them\n",
+             base.string(), FileSystemOf(base));
   fmt::print("load average at the end: {:.2f} {:.2f} {:.2f} on {} cores\n\n", load[0], load[1], load[2],
              std::thread::hardware_concurrency());
   fmt::print("| measure | messages/s | ratio to the SQLite floor |\n|---|---|---|\n");
@@ -578,21 +639,23 @@ int main(int argc, char** argv) {
   fmt::print("| floor: ParseMail only (decode, charsets, libmagic) | {:.0f} | |\n", rate(parse_s));
   fmt::print("| floor: bare SQLite, report + mail row, 1 tx per message | {:.0f} | 1.00 |\n", floor_rate);
   for (const auto& r : runs) {
-    fmt::print("| MailPipeline::Deliver, {} thread{} | **{:.0f}** | {:.2f} |\n", r.threads, r.threads == 1 ? "" : "s",
-               rate(r.seconds), rate(r.seconds) / floor_rate);
+    fmt::print("| MailPipeline::Deliver, {} thread{}{} | **{:.0f}** | {:.2f} |\n", r.threads, r.threads == 1 ? "" : "s",
+               ModeLabel(r.mode), rate(r.seconds), rate(r.seconds) / floor_rate);
   }
   fmt::print(
       "\nwhere the time goes, ms per message (wall / CPU of the delivering threads, summed over threads;\n"
-      "Store::Write includes waiting for the single writer):\n");
+      "Store::Write includes waiting for the single writer and, grouped, the blob sync also counted\n"
+      "under BlobStore::Put):\n");
   fmt::print(
       "| threads | Deliver wall / CPU | BlobStore::Put wall / CPU | Store::Write wall / CPU | parse, extract, route "
-      "CPU |\n"
-      "|---|---|---|---|---|\n");
+      "CPU | messages per transaction |\n"
+      "|---|---|---|---|---|---|\n");
   for (const auto& r : runs) {
     const double per = 1000.0 / n;
-    fmt::print("| {} | {:.3f} / {:.3f} | {:.3f} / {:.3f} | {:.3f} / {:.3f} | {:.3f} |\n", r.threads,
-               r.seconds * r.threads * per, r.cpu * per, r.blob_seconds * per, r.blob_cpu * per, r.write_seconds * per,
-               r.write_cpu * per, (r.cpu - r.blob_cpu - r.write_cpu) * per);
+    fmt::print("| {}{} | {:.3f} / {:.3f} | {:.3f} / {:.3f} | {:.3f} / {:.3f} | {:.3f} | {:.2f} |\n", r.threads,
+               ModeLabel(r.mode), r.seconds * r.threads * per, r.cpu * per, r.blob_seconds * per, r.blob_cpu * per,
+               r.write_seconds * per, r.write_cpu * per, (r.cpu - r.blob_cpu - r.write_cpu) * per,
+               r.transactions > 0 ? static_cast<double>(n) / r.transactions : 0.0);
   }
   fmt::print("\nacknowledgements queued: {} of {} (at most 5 per sender per hour, {} senders)\n", runs.front().acks, n,
              kSenders);

@@ -1,11 +1,14 @@
 #include "mail_commands.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <curl/curl.h>
@@ -205,14 +208,12 @@ Result<int> IngestMail(MailServices& mail, const IngestMailOptions& o) {
   const auto started = std::chrono::steady_clock::now();
   Tally tally;
 
-  auto deliver = [&](std::string_view raw, const std::string& where, std::size_t of) {
-    Count(tally, mail.pipeline->Deliver(principal, raw), where);
-    if (!o.quiet && tally.total() % 1000 == 0) Progress(tally, started, of);
-  };
-
+  // The messages (files read lazily, so a large maildir is not held in memory), then delivered by
+  // a few workers at once: concurrent deliveries share commits (group commit).
+  std::vector<fs::path> files;
+  std::vector<std::string> mbox;
   if (fs::is_directory(path, ec)) {
     // A maildir keeps messages in cur/ and new/; any other directory: every regular file in it.
-    std::vector<fs::path> files;
     const bool maildir = fs::is_directory(path / "cur", ec) || fs::is_directory(path / "new", ec);
     const std::vector<fs::path> dirs = maildir ? std::vector<fs::path>{path / "cur", path / "new"} : std::vector{path};
     for (const auto& dir : dirs) {
@@ -224,21 +225,35 @@ Result<int> IngestMail(MailServices& mail, const IngestMailOptions& o) {
       }
     }
     std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-      auto raw = ReadFile(file);
-      if (!raw) {
-        Count(tally, Fail(raw.error()), file.string());
-        continue;
-      }
-      deliver(*raw, file.string(), files.size());
-    }
   } else {
     HIKESHI_TRY(const std::string box, ReadFile(path));
-    const auto messages = SplitMbox(box);
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      deliver(messages[i], fmt::format("{} message {}", o.path, i + 1), messages.size());
-    }
+    mbox = SplitMbox(box);
   }
+  const std::size_t of = files.empty() ? mbox.size() : files.size();
+  std::mutex tally_mutex;
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t i; (i = next++) < of;) {
+      Result<core::MailReceipt> receipt = Fail(Error::Internal("not delivered"));
+      std::string where;
+      if (!files.empty()) {
+        where = files[i].string();
+        auto raw = ReadFile(files[i]);
+        receipt = raw ? mail.pipeline->Deliver(principal, *raw) : Result<core::MailReceipt>(Fail(raw.error()));
+      } else {
+        where = fmt::format("{} message {}", o.path, i + 1);
+        receipt = mail.pipeline->Deliver(principal, mbox[i]);
+      }
+      std::lock_guard lock(tally_mutex);
+      Count(tally, receipt, where);
+      if (!o.quiet && tally.total() % 1000 == 0) Progress(tally, started, of);
+    }
+  };
+  const int workers = std::clamp(o.workers, 1, 16);
+  std::vector<std::thread> threads;
+  for (int w = 1; w < workers && static_cast<std::size_t>(w) < of; ++w) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   fmt::print(
       "{} messages in {:.1f}s: {} stored, {} threaded, {} duplicate, {} failed ({} could not be parsed and "

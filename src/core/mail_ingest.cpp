@@ -156,7 +156,11 @@ std::string_view MailOutcomeName(MailOutcome outcome) {
 }
 
 MailIngest::MailIngest(Store& store, const Clock& clock, MailIngestOptions options, const IntakeTriage* triage)
-    : store_(store), clock_(clock), options_(std::move(options)), triage_(triage) {
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      triage_(triage),
+      group_(std::make_unique<WriteGroup>(store, options_.max_group)) {
   options_.team_address = Lower(options_.team_address);
 }
 
@@ -199,7 +203,8 @@ std::optional<std::string> MailIngest::TaggedId(std::string_view subject, std::s
   return std::nullopt;
 }
 
-Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMail& received) {
+Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMail& received,
+                                        const std::function<Result<void>()>& before_commit) {
   if (actor.role != Role::kAdmin && actor.role != Role::kHandler) {
     return Fail(Error::PermissionDenied("a " + std::string(RoleName(actor.role)) + " may not take in mail"));
   }
@@ -211,7 +216,8 @@ Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMa
 
   MailReceipt receipt;
   receipt.flags = in.flags;
-  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+  // Run once, or twice when the shared transaction it joined failed (WriteGroup): starts afresh.
+  const auto store_message = [&](WriteTx& tx) -> Result<void> {
     receipt = MailReceipt{};
     receipt.flags = in.flags;
     HIKESHI_TRY(const auto earlier, tx.FindMail(MailDirection::kIn, message_id));
@@ -339,7 +345,8 @@ Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMa
     out.at = now;
     HIKESHI_CHECK(tx.CreateMail(ctx, std::move(out), ""));
     return {};
-  }));
+  };
+  HIKESHI_CHECK(group_->Write(store_message, before_commit));
   return receipt;
 }
 

@@ -1,6 +1,7 @@
 #include "hikeshi/intake/pipeline/mail_pipeline.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "hikeshi/core/observable.hpp"
 #include "hikeshi/extract/extractor.hpp"
@@ -64,8 +65,13 @@ Result<void> MailPipeline::RefreshRouting() {
 }
 
 Result<core::MailReceipt> MailPipeline::Deliver(const core::Principal& actor, std::string_view raw) {
-  // 1. The raw bytes first: whatever happens next, what was received is kept.
-  HIKESHI_TRY(const std::string raw_sha, blobs_.Put(raw));
+  // 1. The raw bytes first: whatever happens next, what was received is kept. The blobs become
+  // durable just before the commit that names them, with one sync for the whole group of messages
+  // committed together (a committed row never names a blob that could be lost).
+  std::uint64_t ticket = 0;
+  HIKESHI_TRY(auto raw_blob, blobs_.PutPending(raw));
+  ticket = std::max(ticket, raw_blob.ticket);
+  const std::string raw_sha = std::move(raw_blob.sha256);
 
   // 2. Parse. Never fails; problems become flags.
   core::ReceivedMail received;
@@ -74,7 +80,9 @@ Result<core::MailReceipt> MailPipeline::Deliver(const core::Principal& actor, st
   received.raw_size = static_cast<std::int64_t>(raw.size());
   for (auto& attachment : received.mail.attachments) {
     if (attachment.content.empty() && !attachment.sha256.empty()) continue;  // dropped by a limit
-    HIKESHI_TRY(attachment.sha256, blobs_.Put(attachment.content));
+    HIKESHI_TRY(auto blob, blobs_.PutPending(attachment.content));
+    attachment.sha256 = std::move(blob.sha256);
+    ticket = std::max(ticket, blob.ticket);
   }
 
   // 3. Observables: the abuse report's structured fields first, then free text.
@@ -107,7 +115,8 @@ Result<core::MailReceipt> MailPipeline::Deliver(const core::Principal& actor, st
   received.constituency_id = decision.constituency_id();
 
   // 5. Store, thread, acknowledge.
-  return ingest_.Receive(actor, received);
+  if (ticket == 0) return ingest_.Receive(actor, received);
+  return ingest_.Receive(actor, received, [&]() -> Result<void> { return blobs_.SyncPending(ticket); });
 }
 
 }  // namespace hikeshi::intake::pipeline

@@ -1,7 +1,11 @@
 #include "hikeshi/store/files/file_blob_store.hpp"
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <fcntl.h>
@@ -110,33 +114,34 @@ bool IsSha256Hex(std::string_view text) {
 
 class FileBlobStore final : public core::BlobStore {
  public:
-  FileBlobStore(fs::path dir, std::string key) : dir_(std::move(dir)), key_(std::move(key)) {}
+  FileBlobStore(fs::path dir, std::string key, bool sync_per_group)
+      : dir_(std::move(dir)), key_(std::move(key)), sync_per_group_(sync_per_group) {}
 
   Result<std::string> Put(std::string_view content) override {
-    std::string sha = common::Sha256Hex(content);
-    const fs::path shard = dir_ / sha.substr(0, 2);
-    const fs::path path = shard / sha;
-    if (::access(path.c_str(), F_OK) == 0) return sha;
-    HIKESHI_CHECK(MakeDirectory(shard));
-    HIKESHI_TRY(const std::string sealed, common::Seal(key_, content, sha));
-    const fs::path temp = shard / ("." + sha + "." + common::RandomToken(6) + ".tmp");
-    {
-      Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-      if (fd.get() < 0) return Fail(FromErrno(errno, "creating blob " + temp.string()));
-      auto written = WriteAll(fd.get(), sealed, "blob " + temp.string());
-      if (written && ::fsync(fd.get()) != 0) written = Fail(FromErrno(errno, "syncing blob " + temp.string()));
-      if (!written) {
-        ::unlink(temp.c_str());
-        return Fail(written.error());
-      }
+    HIKESHI_TRY(auto written, Write(content, /*sync=*/true));
+    return std::move(written.sha256);
+  }
+
+  // The sealed file is written and renamed into place without waiting for the disk; SyncPending
+  // makes it durable (syncfs(2) of the blob directory's file system: one flush for every blob
+  // written before it, instead of a file and a directory flush each).
+  Result<Pending> PutPending(std::string_view content) override { return Write(content, !sync_per_group_); }
+
+  Result<void> SyncPending(std::uint64_t ticket) override {
+    if (ticket == 0) return {};
+    std::lock_guard lock(sync_mutex_);
+    if (synced_ticket_ >= ticket) return {};  // a sync that began after that write is done
+    // Every write stamped <= `target` had finished (renamed) before this load, so the syncfs
+    // below, which starts after it, covers it.
+    const std::uint64_t target = last_ticket_.load();
+    if (!dir_fd_) {
+      const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0) return Fail(FromErrno(errno, "opening " + dir_.string()));
+      dir_fd_ = std::make_unique<Fd>(fd);
     }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-      const int err = errno;
-      ::unlink(temp.c_str());
-      return Fail(FromErrno(err, "storing blob " + path.string()));
-    }
-    HIKESHI_CHECK(SyncDirectory(shard));
-    return sha;
+    if (::syncfs(dir_fd_->get()) != 0) return Fail(FromErrno(errno, "syncing the file system of " + dir_.string()));
+    synced_ticket_ = target;
+    return {};
   }
 
   Result<std::string> Get(std::string_view sha256) override {
@@ -160,8 +165,64 @@ class FileBlobStore final : public core::BlobStore {
   }
 
  private:
+  // Whether the blob already stored under `path` is whole: a blob renamed into place by
+  // PutPending and never synced may be damaged after a crash, and must then be written again
+  // rather than skipped. Only duplicates pay this read.
+  bool ExistingIsWhole(const fs::path& path, const std::string& sha) {
+    auto sealed = ReadAll(path);
+    if (!sealed) return false;
+    auto plain = common::Open(key_, *sealed, sha);
+    return plain && common::Sha256Hex(*plain) == sha;
+  }
+
+  Result<Pending> Write(std::string_view content, bool sync) {
+    std::string sha = common::Sha256Hex(content);
+    const fs::path shard = dir_ / sha.substr(0, 2);
+    const fs::path path = shard / sha;
+    if (::access(path.c_str(), F_OK) == 0 && ExistingIsWhole(path, sha)) {
+      // It may come from a PutPending not yet synced: a fresh stamp, taken after it was seen,
+      // asks for a sync that starts later and so covers it.
+      std::uint64_t ticket = ++last_ticket_;
+      if (sync) {
+        HIKESHI_CHECK(SyncPending(ticket));
+        ticket = 0;
+      }
+      return Pending{std::move(sha), ticket};
+    }
+    HIKESHI_CHECK(MakeDirectory(shard));
+    HIKESHI_TRY(const std::string sealed, common::Seal(key_, content, sha));
+    const fs::path temp = shard / ("." + sha + "." + common::RandomToken(6) + ".tmp");
+    {
+      Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+      if (fd.get() < 0) return Fail(FromErrno(errno, "creating blob " + temp.string()));
+      auto written = WriteAll(fd.get(), sealed, "blob " + temp.string());
+      if (written && sync && ::fsync(fd.get()) != 0) {
+        written = Fail(FromErrno(errno, "syncing blob " + temp.string()));
+      }
+      if (!written) {
+        ::unlink(temp.c_str());
+        return Fail(written.error());
+      }
+    }
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      const int err = errno;
+      ::unlink(temp.c_str());
+      return Fail(FromErrno(err, "storing blob " + path.string()));
+    }
+    if (sync) {
+      HIKESHI_CHECK(SyncDirectory(shard));
+      return Pending{std::move(sha), 0};
+    }
+    return Pending{std::move(sha), ++last_ticket_};
+  }
+
   fs::path dir_;
   std::string key_;
+  const bool sync_per_group_;
+  std::atomic<std::uint64_t> last_ticket_{0};  // stamped on each unsynced write once renamed
+  std::mutex sync_mutex_;
+  std::uint64_t synced_ticket_ = 0;  // every write stamped <= this is durable
+  std::unique_ptr<Fd> dir_fd_;
 };
 
 }  // namespace
@@ -197,7 +258,7 @@ Result<std::string> LoadBlobKey(const fs::path& key_file, bool create) {
 }
 
 Result<std::unique_ptr<core::BlobStore>> OpenFileBlobStore(const fs::path& dir, const fs::path& key_file,
-                                                           bool create_key) {
+                                                           bool create_key, bool sync_per_group) {
   HIKESHI_TRY(const bool created, MakeDirectory(dir));
   if (created) {
     // A new store gets its 256 shard directories at once, made durable with one sync, so that no
@@ -214,7 +275,7 @@ Result<std::unique_ptr<core::BlobStore>> OpenFileBlobStore(const fs::path& dir, 
     HIKESHI_CHECK(SyncDirectory(dir));
   }
   HIKESHI_TRY(std::string key, LoadBlobKey(key_file, create_key));
-  return std::make_unique<FileBlobStore>(dir, std::move(key));
+  return std::make_unique<FileBlobStore>(dir, std::move(key), sync_per_group);
 }
 
 }  // namespace hikeshi::store::files

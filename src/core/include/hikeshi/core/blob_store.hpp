@@ -24,6 +24,25 @@ class BlobStore {
   // Errors: kNotFound, kDataLoss when it fails authentication (tampered or wrong key).
   virtual Result<std::string> Get(std::string_view sha256) = 0;
   virtual Result<bool> Contains(std::string_view sha256) = 0;
+
+  // Like Put, but the blob need not be durable yet: it is once SyncPending(ticket) has returned
+  // with the returned ticket (or a later one). For a writer that stores several blobs and then
+  // commits rows naming them: one sync covers them all (the mail intake's group commit). The
+  // default is Put, already durable (ticket 0).
+  struct Pending {
+    std::string sha256;
+    std::uint64_t ticket = 0;
+  };
+  virtual Result<Pending> PutPending(std::string_view content) {
+    HIKESHI_TRY(std::string sha, Put(content));
+    return Pending{std::move(sha), 0};
+  }
+  // Makes durable every blob whose PutPending returned a ticket <= `ticket`.
+  // Errors: kUnavailable / kInternal when the file system reports a write error.
+  virtual Result<void> SyncPending(std::uint64_t ticket) {
+    (void)ticket;
+    return {};
+  }
 };
 
 }  // namespace hikeshi::core

@@ -10,7 +10,10 @@
 // Thread-safe; Store and Clock must outlive it.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +23,7 @@
 #include "hikeshi/core/inbound_mail.hpp"
 #include "hikeshi/core/principal.hpp"
 #include "hikeshi/core/store.hpp"
+#include "hikeshi/core/write_group.hpp"
 
 namespace hikeshi::core {
 
@@ -31,6 +35,8 @@ struct MailIngestOptions {
   int acks_per_sender = 5;  // at most this many acknowledgements to one address per window
   std::chrono::seconds ack_window{3600};
   Tlp tlp = Tlp::kAmber;
+  // At most this many concurrent messages share one write transaction (1: a commit each).
+  std::size_t max_group = 64;
 };
 
 // What was received: the routing and extraction the intake pipeline did around the parse.
@@ -72,10 +78,20 @@ class MailIngest {
   // `triage` (may be null: no triage) decides for every report a message opens, in the same
   // transaction; a report it rejects as spam gets no acknowledgement. It must outlive this.
   MailIngest(Store& store, const Clock& clock, MailIngestOptions options, const IntakeTriage* triage = nullptr);
+  // Move-constructible (not while a Receive runs), not copyable: it owns the WriteGroup its
+  // callers share.
+  MailIngest(MailIngest&&) = default;
+  MailIngest& operator=(MailIngest&&) = delete;
+  MailIngest(const MailIngest&) = delete;
+  MailIngest& operator=(const MailIngest&) = delete;
 
   // Errors: kPermissionDenied unless admin or handler (the mail gateway acts as the local
   // operator), storage errors (kUnavailable: the caller must make the MTA retry).
-  Result<MailReceipt> Receive(const Principal& actor, const ReceivedMail& received);
+  // Concurrent calls share write transactions (WriteGroup); each returns only once the
+  // transaction holding its message is committed. `before_commit` (may be empty) runs before that
+  // commit: the intake pipeline makes the message's blobs durable there.
+  Result<MailReceipt> Receive(const Principal& actor, const ReceivedMail& received,
+                              const std::function<Result<void>()>& before_commit = {});
 
   // The Message-ID used for a message without one: derived from its raw bytes, so that a
   // redelivery of the same bytes is still recognised.
@@ -92,6 +108,7 @@ class MailIngest {
   const Clock& clock_;
   MailIngestOptions options_;
   const IntakeTriage* triage_;
+  std::unique_ptr<WriteGroup> group_;
 };
 
 }  // namespace hikeshi::core
