@@ -332,6 +332,7 @@ class Api::Impl {
     request.constituency = q.Get("constituency");
     request.owner = q.Get("owner");
     request.text = q.Get("q").value_or("");
+    request.sla = q.Get("sla");
     if (auto priority = q.Get("priority")) {
       std::string_view p = *priority;
       if (p.size() == 2 && (p[0] == 'P' || p[0] == 'p')) p.remove_prefix(1);
@@ -345,9 +346,15 @@ class Api::Impl {
     request.limit = limit.value_or(50);
     HIKESHI_CHECK(q.RejectUnknown());
     HIKESHI_TRY(const auto page, s_.incidents.List(call.principal(), request));
+    HIKESHI_TRY(const auto breaches, s_.incidents.SlaBreachesOf(page.items));
     Names names(s_.store, call.principal());
     ordered_json items = ordered_json::array();
-    for (const auto& i : page.items) items.push_back(detail::RenderIncident(i, names));
+    for (const auto& i : page.items) {
+      ordered_json item = detail::RenderIncident(i, names);
+      const auto it = breaches.find(i.id);
+      item["sla_breaches"] = it == breaches.end() ? ordered_json::array() : ordered_json(it->second);
+      items.push_back(std::move(item));
+    }
     return Json(200, {{"items", items}, {"next_cursor", NextCursor(page.next_before_id)}});
   }
 

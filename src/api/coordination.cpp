@@ -29,6 +29,8 @@ ordered_json RenderContact(const core::Contact& c, Names& names) {
   j["tlp_clearance"] = core::TlpName(c.tlp_clearance);
   j["constituency"] = names.Constituency(c.constituency_id);
   j["pgp_fingerprint"] = c.pgp_fingerprint.empty() ? ordered_json(nullptr) : ordered_json(c.pgp_fingerprint);
+  j["trust"] = core::ContactTrustName(c.trust);
+  j["introduced_by"] = c.introduced_by ? ordered_json(*c.introduced_by) : ordered_json(nullptr);
   j["created_at"] = common::FormatRfc3339(c.created_at);
   return j;
 }
@@ -165,7 +167,10 @@ void AddCoordinationRoutes(const RouteSink& add, const ApiServices& services) {
     HIKESHI_TRY(const auto clearance, body.String("tlp_clearance"));
     HIKESHI_TRY(draft.constituency, body.String("constituency"));
     HIKESHI_TRY(draft.pgp_key, body.String("pgp_key"));
+    HIKESHI_TRY(const auto trust, body.String("trust"));
+    HIKESHI_TRY(draft.introduced_by, body.Integer("introduced_by"));
     HIKESHI_CHECK(body.RejectUnknownFields());
+    draft.trust = trust.value_or("unvetted");
     draft.organisation = organisation.value_or("");
     draft.kind = kind.value_or("other");
     draft.tlp_clearance = clearance.value_or("TLP:CLEAR");
@@ -176,6 +181,20 @@ void AddCoordinationRoutes(const RouteSink& add, const ApiServices& services) {
     HIKESHI_TRY(core::Contacts * contacts, ContactsOf(s));
     HIKESHI_TRY(const auto id, ContactId(call.params[0]));
     HIKESHI_TRY(const auto contact, contacts->Get(call.principal(), id));
+    return ShowContact(s, call.principal(), contact, 200);
+  });
+  add("PATCH", "/api/v1/contacts/{id}", true, [&s](Call& call) -> Result<HttpResponse> {
+    HIKESHI_TRY(core::Contacts * contacts, ContactsOf(s));
+    HIKESHI_TRY(const auto id, ContactId(call.params[0]));
+    HIKESHI_TRY(auto body, JsonObjectReader::Parse(call.request.body));
+    core::ContactChange change;
+    HIKESHI_TRY(change.name, body.String("name"));
+    HIKESHI_TRY(change.organisation, body.String("organisation"));
+    HIKESHI_TRY(change.tlp_clearance, body.String("tlp_clearance"));
+    HIKESHI_TRY(change.trust, body.String("trust"));
+    HIKESHI_TRY(change.introduced_by, body.NullableInteger("introduced_by"));
+    HIKESHI_CHECK(body.RejectUnknownFields());
+    HIKESHI_TRY(const auto contact, contacts->Update(call.principal(), id, change));
     return ShowContact(s, call.principal(), contact, 200);
   });
 

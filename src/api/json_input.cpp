@@ -103,6 +103,15 @@ Result<std::optional<std::int64_t>> JsonObjectReader::Integer(std::string_view k
   return std::optional<std::int64_t>(v->get<std::int64_t>());
 }
 
+Result<std::optional<std::optional<std::int64_t>>> JsonObjectReader::NullableInteger(std::string_view key) {
+  using R = std::optional<std::optional<std::int64_t>>;
+  const auto* v = Take(key);
+  if (!v) return R();
+  if (v->is_null()) return R(std::optional<std::int64_t>());
+  if (!v->is_number_integer()) return Fail(WrongType(key, "an integer or null", *v));
+  return R(v->get<std::int64_t>());
+}
+
 Result<std::optional<bool>> JsonObjectReader::Bool(std::string_view key) {
   const auto* v = Take(key);
   if (!v) return std::optional<bool>();

@@ -596,6 +596,11 @@ int Main(int argc, char** argv) {
       ingest->add_subcommand("mail", "Ingest mail: a maildir, an mbox file, or a directory of .eml files");
   add_data(ingest_mail);
   ingest_mail->add_flag("--quiet", mail_options.quiet, "No progress lines");
+  ingest_mail
+      ->add_option("--workers", mail_options.workers,
+                   "Messages delivered at once, sharing commits (1: strictly in the input's order)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
   ingest_mail->add_option("path", mail_options.path, "The maildir, mbox or directory")->required();
 
   std::size_t mailgate_limit = std::size_t{256} << 20;

@@ -5,6 +5,7 @@
 
 #include "hikeshi/core/priority.hpp"
 #include "hikeshi/core/reporter_notices.hpp"
+#include "hikeshi/core/sla_monitor.hpp"
 #include "hikeshi/core/snapshot.hpp"
 
 #include "detail/resolve.hpp"
@@ -400,6 +401,10 @@ Result<Page<Incident>> Incidents::List(const Principal& actor, const IncidentLis
   query.before_id = request.before_id;
   HIKESHI_CHECK(detail::CheckText(request.text, 1000, false, "/q"));
   query.text = request.text;
+  if (request.sla) {
+    if (*request.sla != "breached") return Fail(Error::InvalidArgument("must be 'breached'", "/sla"));
+    query.with_record = std::string(kSlaBreachKind);
+  }
   Page<Incident> page;
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
     if (request.constituency) {
@@ -414,6 +419,26 @@ Result<Page<Incident>> Incidents::List(const Principal& actor, const IncidentLis
     return {};
   }));
   return page;
+}
+
+Result<std::map<std::int64_t, std::vector<std::string>>> Incidents::SlaBreachesOf(std::span<const Incident> incidents) {
+  std::map<std::int64_t, std::vector<std::string>> out;
+  if (incidents.empty()) return out;
+  std::vector<std::int64_t> ids;
+  ids.reserve(incidents.size());
+  for (const auto& i : incidents) ids.push_back(i.id);
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto records, r.ListRecordsForIncidents(ids, kSlaBreachKind));
+    for (const auto& record : records) {
+      if (!record.incident_id) continue;
+      // The key is "<incident>/<clock>"; the incident part is its human id at the time of the breach.
+      const auto slash = record.key.rfind('/');
+      if (slash == std::string::npos) continue;
+      out[*record.incident_id].push_back(record.key.substr(slash + 1));
+    }
+    return {};
+  }));
+  return out;
 }
 
 Result<std::vector<MailMessage>> Incidents::Mail(const Principal& actor, std::string_view id) {

@@ -9,6 +9,7 @@
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/common/utf8.hpp"
 #include "hikeshi/core/mail_ingest.hpp"
+#include "hikeshi/core/snapshot.hpp"
 
 #include "detail/resolve.hpp"
 #include "detail/text.hpp"
@@ -89,6 +90,28 @@ Result<std::optional<Contact>> FindContact(StoreReader& reader, std::int64_t id)
     if (c.id == id) return std::optional<Contact>(std::move(c));
   }
   return std::optional<Contact>();
+}
+
+Result<ContactTrust> ParseTrustField(std::string_view text) {
+  const auto trust = ParseContactTrust(text);
+  if (!trust) {
+    return Fail(Error::InvalidArgument(
+        "'" + std::string(text) + "' is not a trust level (vetted, introduced, unvetted)", "/trust"));
+  }
+  return *trust;
+}
+
+// The contact who introduced `self` (0 for a contact not yet created) must be another contact the
+// actor can see.
+Result<void> CheckIntroducer(StoreReader& reader, const Principal& actor, std::int64_t self,
+                             std::optional<std::int64_t> introducer) {
+  if (!introducer) return {};
+  if (*introducer == self) return Fail(Error::InvalidArgument("a contact cannot introduce itself", "/introduced_by"));
+  HIKESHI_TRY(const auto found, FindContact(reader, *introducer));
+  if (!found || !MaySee(actor, *found)) {
+    return Fail(Error::InvalidArgument("there is no contact " + std::to_string(*introducer), "/introduced_by"));
+  }
+  return {};
 }
 
 Result<Incident> FindVisibleIncident(StoreReader& reader, const Principal& actor, std::string_view id) {
@@ -274,6 +297,7 @@ Result<Contact> Contacts::Create(const Principal& actor, const ContactDraft& dra
         "/kind"));
   }
   HIKESHI_TRY(const Tlp clearance, ParseTlpField(draft.tlp_clearance, "/tlp_clearance"));
+  HIKESHI_TRY(const ContactTrust trust, ParseTrustField(draft.trust));
 
   Contact contact;
   contact.name = draft.name;
@@ -281,6 +305,8 @@ Result<Contact> Contacts::Create(const Principal& actor, const ContactDraft& dra
   contact.organisation = draft.organisation;
   contact.kind = *kind;
   contact.tlp_clearance = clearance;
+  contact.trust = trust;
+  contact.introduced_by = draft.introduced_by;
   contact.created_at = clock_.Now();
 
   if (draft.pgp_key) {
@@ -307,6 +333,7 @@ Result<Contact> Contacts::Create(const Principal& actor, const ContactDraft& dra
     if (draft.constituency || !actor.scope.all) {
       HIKESHI_TRY(contact.constituency_id, detail::ResolveConstituency(tx, actor, draft.constituency, "/constituency"));
     }
+    HIKESHI_CHECK(CheckIntroducer(tx, actor, 0, contact.introduced_by));
     HIKESHI_TRY(contact, tx.CreateContact({actor.username, contact.created_at}, contact));
     return {};
   }));
@@ -333,6 +360,43 @@ Result<Contact> Contacts::Get(const Principal& actor, std::int64_t id) {
   }));
   if (!found || !MaySee(actor, *found)) return Fail(Error::NotFound("contact " + std::to_string(id)));
   return std::move(*found);
+}
+
+Result<Contact> Contacts::Update(const Principal& actor, std::int64_t id, const ContactChange& change) {
+  HIKESHI_CHECK(RequireHandler(actor, "change contacts"));
+  if (change.name) {
+    HIKESHI_CHECK(CheckLine(*change.name, 200, true, "/name"));
+  }
+  if (change.organisation) {
+    HIKESHI_CHECK(CheckLine(*change.organisation, 200, false, "/organisation"));
+  }
+  std::optional<Tlp> clearance;
+  if (change.tlp_clearance) {
+    HIKESHI_TRY(clearance, ParseTlpField(*change.tlp_clearance, "/tlp_clearance"));
+  }
+  std::optional<ContactTrust> trust;
+  if (change.trust) {
+    HIKESHI_TRY(trust, ParseTrustField(*change.trust));
+  }
+  Contact after;
+  HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto before, FindContact(tx, id));
+    if (!before || !MaySee(actor, *before)) return Fail(Error::NotFound("contact " + std::to_string(id)));
+    after = *before;
+    if (change.name) after.name = *change.name;
+    if (change.organisation) after.organisation = *change.organisation;
+    if (clearance) after.tlp_clearance = *clearance;
+    if (trust) after.trust = *trust;
+    if (change.introduced_by) {
+      after.introduced_by = *change.introduced_by;
+      if (after.introduced_by != before->introduced_by) {
+        HIKESHI_CHECK(CheckIntroducer(tx, actor, id, after.introduced_by));
+      }
+    }
+    if (Snapshot(after) == Snapshot(*before)) return {};
+    return tx.UpdateContact({actor.username, clock_.Now()}, *before, after);
+  }));
+  return after;
 }
 
 ContactKey Contacts::KeyOf(const Contact& contact) const { return KeyStatus(keyring_, contact); }

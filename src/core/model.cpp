@@ -15,6 +15,7 @@ std::optional<Enum> FindName(const std::array<std::string_view, N>& names, std::
 
 constexpr std::array<std::string_view, 8> kContactKinds = {"csirt",  "isp",    "hosting",     "vendor",
                                                            "police", "expert", "constituent", "other"};
+constexpr std::array<std::string_view, 3> kContactTrusts = {"unvetted", "introduced", "vetted"};
 constexpr std::array<std::string_view, 4> kRoles = {"admin", "handler", "viewer", "constituent"};
 constexpr std::array<std::string_view, 6> kChannels = {"api", "mail", "web", "feed", "phone", "manual"};
 constexpr std::array<std::string_view, 3> kReportStatuses = {"new", "linked", "rejected"};
@@ -25,6 +26,10 @@ constexpr std::array<std::string_view, 2> kMailDirections = {"in", "out"};
 std::string_view ContactKindName(ContactKind kind) { return kContactKinds[static_cast<int>(kind)]; }
 std::optional<ContactKind> ParseContactKind(std::string_view text) {
   return FindName<ContactKind>(kContactKinds, text);
+}
+std::string_view ContactTrustName(ContactTrust trust) { return kContactTrusts[static_cast<int>(trust)]; }
+std::optional<ContactTrust> ParseContactTrust(std::string_view text) {
+  return FindName<ContactTrust>(kContactTrusts, text);
 }
 std::string_view MailDirectionName(MailDirection direction) { return kMailDirections[static_cast<int>(direction)]; }
 std::optional<MailDirection> ParseMailDirection(std::string_view text) {

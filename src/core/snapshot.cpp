@@ -100,6 +100,12 @@ std::string Snapshot(const Contact& c) {
   j["tlp_clearance"] = TlpName(c.tlp_clearance);
   j["constituency_id"] = Optional(c.constituency_id);
   j["created_at"] = FormatRfc3339(c.created_at);
+  // Added by schema 5 (SQLite) / 6 (PostgreSQL). Left out while at their defaults, so that a
+  // contact recorded before the upgrade still matches its journal entry (audit verify).
+  if (c.trust != ContactTrust::kUnvetted || c.introduced_by) {
+    j["trust"] = ContactTrustName(c.trust);
+    j["introduced_by"] = Optional(c.introduced_by);
+  }
   return Dump(j);
 }
 

@@ -77,6 +77,11 @@ Result<Contact> WriteTx::CreateContact(const AuditContext& ctx, Contact contact)
   return contact;
 }
 
+Result<void> WriteTx::UpdateContact(const AuditContext& ctx, const Contact& before, const Contact& after) {
+  HIKESHI_CHECK(DoUpdateContact(after));
+  return Audit(ctx, "contact.update", "contact", std::to_string(after.id), "", Snapshot(before), Snapshot(after));
+}
+
 Result<User> WriteTx::CreateUser(const AuditContext& ctx, User user) {
   HIKESHI_TRY(user.id, DoInsertUser(user));
   HIKESHI_CHECK(Audit(ctx, "user.create", "user", user.username, "", "", Snapshot(user)));

@@ -347,6 +347,64 @@ TEST_F(ApiTest, RolesLimitWhatUsersMayDo) {
       "/cidrs/0");
 }
 
+// The trust circle: who introduced whom and how far a contact is trusted, changed by handlers of
+// the contact's constituency only, journaled as contact.update.
+TEST_F(ApiTest, ContactTrustAndIntroducerArePatchedByHandlersInScopeOnly) {
+  const auto add = [](const std::string& user, json body) {
+    const auto r = S().Call("POST", "/api/v1/contacts", Token(user), body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Body(r);
+  };
+  const json peer = add("admin", {{"name", "Peer CSIRT"}, {"email", "csirt@peer.example"}, {"trust", "vetted"}});
+  EXPECT_EQ(peer["trust"], "vetted");
+  EXPECT_EQ(peer["introduced_by"], nullptr);
+  const json noc = add("alice", {{"name", "Alpha NOC"}, {"email", "noc@alpha.example"}});
+  EXPECT_EQ(noc["trust"], "unvetted");
+  EXPECT_EQ(noc["constituency"], "alpha");
+  const json beta = add("bob", {{"name", "Beta NOC"}, {"email", "noc@beta.example"}});
+  const std::string noc_url = "/api/v1/contacts/" + std::to_string(noc["id"].get<std::int64_t>());
+
+  const json change = {{"trust", "introduced"},
+                       {"introduced_by", peer["id"]},
+                       {"tlp_clearance", "TLP:AMBER"},
+                       {"organisation", "Alpha University"},
+                       {"name", "Alpha NOC desk"}};
+  // A viewer and a constituent may not; a handler of another constituency does not even see it.
+  ExpectProblem(S().Call("PATCH", noc_url, Token("vic"), change.dump()), 403, "");
+  ExpectProblem(S().Call("PATCH", noc_url, Token("carl"), change.dump()), 403, "");
+  ExpectProblem(S().Call("PATCH", noc_url, Token("bob"), change.dump()), 404, "");
+  // Bad values name the field; an introducer out of sight or the contact itself is refused.
+  ExpectProblem(S().Call("PATCH", noc_url, Token("alice"), json{{"trust", "best-friend"}}.dump()), 400, "/trust");
+  ExpectProblem(S().Call("PATCH", noc_url, Token("alice"), json{{"introduced_by", noc["id"]}}.dump()), 400,
+                "/introduced_by");
+  ExpectProblem(S().Call("PATCH", noc_url, Token("alice"), json{{"introduced_by", beta["id"]}}.dump()), 400,
+                "/introduced_by");
+  ExpectProblem(S().Call("PATCH", noc_url, Token("alice"), json{{"email", "x@example.net"}}.dump()), 400, "/email");
+  const json unchanged = Body(S().Call("GET", noc_url, Token("alice")));
+  EXPECT_EQ(unchanged["trust"], "unvetted");
+  EXPECT_EQ(unchanged["name"], "Alpha NOC");
+
+  const auto patched = S().Call("PATCH", noc_url, Token("alice"), change.dump());
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const json after = Body(S().Call("GET", noc_url, Token("alice")));
+  EXPECT_EQ(after["trust"], "introduced");
+  EXPECT_EQ(after["introduced_by"], peer["id"]);
+  EXPECT_EQ(after["tlp_clearance"], "TLP:AMBER");
+  EXPECT_EQ(after["organisation"], "Alpha University");
+  EXPECT_EQ(after["name"], "Alpha NOC desk");
+  EXPECT_EQ(after["email"], "noc@alpha.example");
+
+  // Clearing the introducer with null.
+  const auto cleared = S().Call("PATCH", noc_url, Token("alice"), json{{"introduced_by", nullptr}}.dump());
+  ASSERT_EQ(cleared.status, 200) << cleared.body;
+  EXPECT_EQ(Body(cleared)["introduced_by"], nullptr);
+  EXPECT_EQ(Body(cleared)["trust"], "introduced");
+
+  // Journaled: audit verify finds every contact as its last journal entry says.
+  const auto verify = RunCli({"audit", "verify", "--data", dir_->path().string()});
+  EXPECT_TRUE(verify.status.Succeeded()) << verify.out << verify.err;
+}
+
 TEST_F(ApiTest, UsersAndTokensCanBeManagedThroughTheApi) {
   const auto created = S().Call(
       "POST", "/api/v1/users", Token("admin"),

@@ -475,6 +475,55 @@ TEST_F(BreachTest, ABreachIsRecordedOnceOnTheTimelineAndListed) {
   EXPECT_EQ(S().Call("GET", "/api/v1/sla/breaches?clock=late", tokens_.at("alice")).status, 400);
 }
 
+// The queue's SLA state: ?sla=breached keeps the incidents with a recorded breach, across pages,
+// and every listed incident names the clocks it has breached.
+TEST_F(BreachTest, TheQueueFiltersOnBreachesAndNamesTheBreachedClocks) {
+  const json p4 = {{"title", "slow"}, {"category", "Scan"}, {"constituency", "alpha"}, {"impact", 4}, {"urgency", 4}};
+  const std::string late = Create(p4);
+  const std::string quick = Create(p4);
+  ASSERT_EQ(
+      S().Call("PATCH", "/api/v1/incidents/" + quick, tokens_.at("alice"), json{{"phase", "analysis"}}.dump()).status,
+      200);
+  const std::string newer = Create({{"title", "fresh"}, {"category", "Scan"}, {"constituency", "alpha"}});
+
+  json breached;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    breached = Body(S().Call("GET", "/api/v1/incidents?sla=breached", tokens_.at("alice")));
+    if (breached.is_object() && !breached["items"].empty()) break;
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  ASSERT_TRUE(breached.is_object()) << breached.dump();
+  ASSERT_EQ(breached["items"].size(), 1u) << breached.dump();
+  EXPECT_EQ(breached["items"][0]["id"], late);
+  EXPECT_EQ(breached["items"][0]["sla_breaches"], json::array({"first-response"}));
+
+  // One per page: the newer incidents without a breach are skipped, the cursor still ends.
+  const json paged = Body(S().Call("GET", "/api/v1/incidents?sla=breached&limit=1", tokens_.at("alice")));
+  ASSERT_EQ(paged["items"].size(), 1u) << paged.dump();
+  EXPECT_EQ(paged["items"][0]["id"], late);
+  if (!paged["next_cursor"].is_null()) {
+    const json rest = Body(S().Call(
+        "GET", "/api/v1/incidents?sla=breached&limit=1&cursor=" + UrlEncode(paged["next_cursor"].get<std::string>()),
+        tokens_.at("alice")));
+    EXPECT_EQ(rest["items"].size(), 0u) << rest.dump();
+  }
+
+  // The plain queue shows every incident, each with its breached clocks (none for most).
+  const json all = Body(S().Call("GET", "/api/v1/incidents", tokens_.at("alice")));
+  std::map<std::string, json> by_id;
+  for (const auto& item : all["items"]) by_id[item["id"].get<std::string>()] = item["sla_breaches"];
+  EXPECT_EQ(by_id[late], json::array({"first-response"}));
+  EXPECT_EQ(by_id[quick], json::array());
+  EXPECT_EQ(by_id[newer], json::array());
+
+  // Bob's queue has none of alpha's breaches; a bad value is named.
+  EXPECT_EQ(Body(S().Call("GET", "/api/v1/incidents?sla=breached", tokens_.at("bob")))["items"].size(), 0u);
+  const auto bad = S().Call("GET", "/api/v1/incidents?sla=late", tokens_.at("alice"));
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(Body(bad).value("field", ""), "/sla");
+}
+
 TEST(SlaConfigTest, ABadSlaSectionIsRefusedNamingTheKey) {
   TempDir dir;
   const std::string data = dir.path().string();

@@ -156,6 +156,16 @@ TEST_F(MigrateTest, TheCopyIsTheSameStoreAndVerifies) {
     const auto created = server->Call("POST", "/api/v1/incidents", secret, incident.dump());
     ASSERT_EQ(created.status, 201) << created.body;
     EXPECT_EQ(Body(created)["id"], "I-2026-000001");
+    // The trust circle refers within its own table, here to a newer row: contact 1 was introduced
+    // by contact 2, which the copy must still carry over.
+    for (const std::string name : {"Alpha NOC", "Peer CSIRT"}) {
+      const auto contact = server->Call("POST", "/api/v1/contacts", secret,
+                                        nlohmann::json{{"name", name}, {"email", "x@example.org"}}.dump());
+      ASSERT_EQ(contact.status, 201) << contact.body;
+    }
+    const auto introduced = server->Call("PATCH", "/api/v1/contacts/1", secret,
+                                         nlohmann::json{{"trust", "introduced"}, {"introduced_by", 2}}.dump());
+    ASSERT_EQ(introduced.status, 200) << introduced.body;
   }
   const auto ingested = Ingest(300, 7);
   ASSERT_TRUE(ingested.status.Succeeded()) << ingested.err;
@@ -197,6 +207,7 @@ TEST_F(MigrateTest, TheCopyIsTheSameStoreAndVerifies) {
             SqliteValue(data_, "SELECT group_concat(hash, ',') FROM (SELECT hash FROM audit ORDER BY seq)"))
       << "the journal is copied entry by entry";
   EXPECT_EQ(PgValue(url_, "SELECT count(*) FROM blobs"), "2") << "the raw message and the attachment";
+  EXPECT_EQ(PgValue(url_, "SELECT trust || ' by ' || introduced_by FROM contacts WHERE id = 1"), "introduced by 2");
   EXPECT_EQ(PgValue(url_, "SELECT body FROM records WHERE kind = 'migrate-probe' AND key = 'P-1'"), kProbeBody);
   EXPECT_EQ(PgValue(url_,
                     "SELECT i.human_id FROM records r JOIN incidents i ON i.id = r.incident_id "

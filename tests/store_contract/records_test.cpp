@@ -192,6 +192,46 @@ TYPED_TEST(RecordContractTest, RecordsOfAnIncidentAreListedOldestFirstWithOrWith
   EXPECT_THAT(nowhere, IsEmpty());
 }
 
+// The queue's SLA view: the breach records of a page of incidents in one query, and the incident
+// list narrowed to incidents holding a record of a kind, page by page.
+TYPED_TEST(RecordContractTest, RecordsOfSeveralIncidentsAndIncidentsHoldingAKindAcrossPages) {
+  const core::Incident a = this->CreateIncident("A");
+  const core::Incident b = this->CreateIncident("B");
+  const core::Incident c = this->CreateIncident("C");
+  const core::Incident d = this->CreateIncident("D");
+  ASSERT_OK(this->Create(NewRecord("sla-breach", a.human_id + "/triage", a.id), a.human_id));
+  ASSERT_OK(this->Create(NewRecord("task", "T-1", b.id), b.human_id));
+  ASSERT_OK(this->Create(NewRecord("sla-breach", c.human_id + "/acknowledge", c.id), c.human_id));
+  ASSERT_OK(this->Create(NewRecord("sla-breach", a.human_id + "/resolution", a.id), a.human_id));
+  ASSERT_OK(this->Create(NewRecord("sla-breach", d.human_id + "/triage", d.id), d.human_id));
+
+  const std::vector<std::int64_t> ids = {a.id, b.id, c.id};
+  ASSERT_OK_AND_ASSIGN(const auto breaches, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.ListRecordsForIncidents(ids, "sla-breach");
+                       }));
+  EXPECT_THAT(Keys(breaches),
+              ElementsAre(a.human_id + "/triage", c.human_id + "/acknowledge", a.human_id + "/resolution"));
+  ASSERT_OK_AND_ASSIGN(const auto none, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                         return r.ListRecordsForIncidents(std::vector<std::int64_t>{b.id}, "sla-breach");
+                       }));
+  EXPECT_THAT(none, IsEmpty());
+
+  // Newest first, one per page: D, C, A; B (a task only) never shows.
+  core::IncidentQuery query;
+  query.with_record = "sla-breach";
+  query.limit = 1;
+  std::vector<std::string> seen;
+  for (int pages = 0; pages < 10; ++pages) {
+    ASSERT_OK_AND_ASSIGN(const auto page, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
+                           return r.ListIncidents(core::Scope::All(), query);
+                         }));
+    for (const auto& i : page.items) seen.push_back(i.human_id);
+    if (!page.next_before_id) break;
+    query.before_id = page.next_before_id;
+  }
+  EXPECT_THAT(seen, ElementsAre(d.human_id, c.human_id, a.human_id));
+}
+
 TYPED_TEST(RecordContractTest, RecordsArePagedByKindInIdOrder) {
   std::vector<std::int64_t> ids;
   for (const auto& [kind, key] : std::vector<std::pair<std::string, std::string>>{

@@ -173,6 +173,8 @@ void ExpectSameContact(const core::Contact& actual, const core::Contact& expecte
   EXPECT_EQ(actual.tlp_clearance, expected.tlp_clearance);
   EXPECT_EQ(actual.constituency_id, expected.constituency_id);
   EXPECT_EQ(common::ToMicros(actual.created_at), common::ToMicros(expected.created_at));
+  EXPECT_EQ(actual.trust, expected.trust);
+  EXPECT_EQ(actual.introduced_by, expected.introduced_by);
 }
 
 void ExpectSameUser(const core::User& actual, const core::User& expected) {
@@ -389,6 +391,69 @@ TYPED_TEST(StoreContractTest, ContactRoundTripsEveryField) {
   ASSERT_EQ(contacts.size(), 2U);
   ExpectSameContact(contacts[0], peer);
   ExpectSameContact(contacts[1], poc);
+}
+
+// The trust circle: a contact introduced by another keeps both the introducer and its trust
+// level; the change is journaled as contact.update and audit verify still agrees with the store.
+TYPED_TEST(StoreContractTest, ContactUpdateKeepsTrustAndIntroducerAndIsJournaled) {
+  core::Contact peer;
+  peer.name = "JPCERT/CC";
+  peer.email = "info@jpcert.or.jp";
+  peer.kind = core::ContactKind::kCsirt;
+  peer.created_at = kT0;
+  core::Contact noc = peer;
+  noc.name = "NOC";
+  noc.email = "noc@example.net";
+  noc.kind = core::ContactKind::kIsp;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(peer, tx.CreateContact(Ctx(), peer));
+    HIKESHI_TRY(noc, tx.CreateContact(Ctx(), noc));
+    return {};
+  }));
+  EXPECT_EQ(noc.trust, core::ContactTrust::kUnvetted);
+
+  core::Contact changed = noc;
+  changed.trust = core::ContactTrust::kIntroduced;
+  changed.introduced_by = peer.id;
+  changed.tlp_clearance = core::Tlp::kAmber;
+  changed.organisation = "Example ISP";
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) { return tx.UpdateContact(Ctx("bob", kT0 + std::chrono::hours(1)), noc, changed); }));
+
+  ASSERT_OK_AND_ASSIGN(const auto contacts,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListContacts(); }));
+  ASSERT_EQ(contacts.size(), 2U);
+  ExpectSameContact(contacts[0], peer);
+  ExpectSameContact(contacts[1], changed);
+
+  ASSERT_OK_AND_ASSIGN(const auto audit, this->Audit());
+  ASSERT_EQ(audit.size(), 3U);
+  EXPECT_EQ(audit[2].action, "contact.update");
+  EXPECT_EQ(audit[2].actor, "bob");
+  EXPECT_EQ(audit[2].object_type, "contact");
+  EXPECT_EQ(audit[2].object_id, std::to_string(noc.id));
+  EXPECT_EQ(audit[2].before, audit[1].after);
+  EXPECT_THAT(audit[2].after, HasSubstr("\"trust\":\"introduced\""));
+  EXPECT_THAT(audit[2].after, HasSubstr("\"introduced_by\":" + std::to_string(peer.id)));
+  ASSERT_OK_AND_ASSIGN(const auto verdict, core::VerifyAudit(this->TheStore()));
+  EXPECT_TRUE(verdict.ok()) << verdict.problem;
+  EXPECT_EQ(verdict.objects_checked, 2);
+
+  // Back to nobody: the introducer is cleared, not kept.
+  core::Contact cleared = changed;
+  cleared.introduced_by.reset();
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) { return tx.UpdateContact(Ctx(), changed, cleared); }));
+  ASSERT_OK_AND_ASSIGN(const auto again,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListContacts(); }));
+  ASSERT_EQ(again.size(), 2U);
+  EXPECT_EQ(again[1].introduced_by, std::nullopt);
+  EXPECT_EQ(again[1].trust, core::ContactTrust::kIntroduced);
+
+  // A contact that is not stored cannot be updated.
+  core::Contact ghost = cleared;
+  ghost.id = noc.id + 1000;
+  EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) { return tx.UpdateContact(Ctx(), ghost, ghost); }),
+               ErrorCode::kNotFound);
 }
 
 TYPED_TEST(StoreContractTest, UserRoundTripsEveryField) {

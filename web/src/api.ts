@@ -25,6 +25,7 @@ export type Incident = {
   updated_at: string;
   resolved_at: string | null;
   closed_at: string | null;
+  sla_breaches?: string[]; // in lists: the SLA clocks with a recorded breach
 };
 
 export type Report = {
@@ -340,10 +341,13 @@ export type Contact = {
   tlp_clearance: string;
   constituency: string | null;
   pgp_fingerprint: string | null;
+  trust: string;
+  introduced_by: number | null;
   created_at: string;
   pgp?: { usable: boolean; problem: string | null; fingerprint?: string; user_ids?: string[]; expires_at?: string | null };
 };
 
+export const CONTACT_TRUSTS = ['vetted', 'introduced', 'unvetted'];
 export const CONTACT_KINDS = ['csirt', 'isp', 'hosting', 'vendor', 'police', 'expert', 'constituent', 'other'];
 
 export type Investigation = {

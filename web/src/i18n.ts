@@ -3,6 +3,7 @@ import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import * as account from './strings/account';
 import * as response from './strings/response';
+import * as trust from './strings/trust';
 
 export type Lang = 'en' | 'ja';
 
@@ -240,7 +241,7 @@ const baseEn = {
 };
 
 // Each area's strings live in strings/<area>.ts, whose Japanese table must have every English key.
-const en = { ...baseEn, ...account.en, ...response.en };
+const en = { ...baseEn, ...account.en, ...response.en, ...trust.en };
 export type Key = keyof typeof en;
 
 const baseJa: Record<keyof typeof baseEn, string> = {
@@ -476,7 +477,7 @@ const baseJa: Record<keyof typeof baseEn, string> = {
   'level.4': '4（最低）',
 };
 
-const ja: Record<Key, string> = { ...baseJa, ...account.ja, ...response.ja };
+const ja: Record<Key, string> = { ...baseJa, ...account.ja, ...response.ja, ...trust.ja };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ja };
 const kStorageKey = 'hikeshi.lang';

@@ -28,6 +28,8 @@ class JsonObjectReader {
   // Absent -> nullopt; null -> optional holding nullopt; string -> the string.
   Result<std::optional<std::optional<std::string>>> NullableString(std::string_view key);
   Result<std::optional<std::int64_t>> Integer(std::string_view key);
+  // Absent: nullopt; null: an empty inner optional.
+  Result<std::optional<std::optional<std::int64_t>>> NullableInteger(std::string_view key);
   Result<std::optional<bool>> Bool(std::string_view key);
   Result<std::optional<std::vector<std::string>>> StringArray(std::string_view key);
   Result<std::optional<std::vector<core::RawObservable>>> Observables(std::string_view key);

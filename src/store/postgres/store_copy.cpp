@@ -180,8 +180,10 @@ class TableCopy {
     for (std::size_t i = 1; i <= columns_.size(); ++i) placeholders += fmt::format("{}${}", i == 1 ? "" : ", ", i);
     const std::string insert =
         fmt::format("INSERT INTO {} ({}) VALUES ({})", table, fmt::join(names_, ", "), placeholders);
-    // An incident may be merged into a newer one: merged_into is filled in once all are copied.
-    const std::ptrdiff_t deferred = table == "incidents" ? IndexOf(columns_, "merged_into") : -1;
+    // A row may refer to a newer row of its own table (an incident merged into a newer one, a
+    // contact introduced by a newer one): that column is filled in once every row is copied.
+    const std::string_view self_reference = SelfReference(table);
+    const std::ptrdiff_t deferred = self_reference.empty() ? -1 : IndexOf(columns_, self_reference);
     for (;;) {
       HIKESHI_TRY(auto batch, source_.ReadRows(table, names_, progress.cursor, options_.batch_rows));
       if (batch.rows.empty()) break;
@@ -198,7 +200,7 @@ class TableCopy {
       }));
       Report(table, progress.copied, total);
     }
-    if (deferred >= 0) HIKESHI_CHECK(CopyMergedInto());
+    if (deferred >= 0) HIKESHI_CHECK(CopySelfReference(table, self_reference));
     progress.done = true;
     HIKESHI_CHECK(SaveProgress(db_, table, identity_, progress));
     Report(table, progress.copied, total);
@@ -238,16 +240,23 @@ class TableCopy {
     return {};
   }
 
-  Result<void> CopyMergedInto() {
+  static std::string_view SelfReference(std::string_view table) {
+    if (table == "incidents") return "merged_into";
+    if (table == "contacts") return "introduced_by";
+    return "";
+  }
+
+  Result<void> CopySelfReference(std::string_view table, std::string_view column) {
+    const std::string update = fmt::format("UPDATE {} SET {} = $1 WHERE id = $2", table, column);
     for (std::string cursor;;) {
-      HIKESHI_TRY(auto batch, source_.ReadRows("incidents", {"id", "merged_into"}, cursor, options_.batch_rows));
+      HIKESHI_TRY(auto batch, source_.ReadRows(table, {"id", std::string(column)}, cursor, options_.batch_rows));
       if (batch.rows.empty()) return {};
       for (const auto& row : batch.rows) {
         if (!row[1]) continue;
         Params p;
         p.AddText(*row[1]);
         p.AddText(row[0].value_or(""));
-        HIKESHI_CHECK(db_.Exec("UPDATE incidents SET merged_into = $1 WHERE id = $2", p));
+        HIKESHI_CHECK(db_.Exec(update, p));
       }
       cursor = batch.cursor;
     }

@@ -1,7 +1,7 @@
 // The contact directory: who the team coordinates with outside, their PGP key (fingerprint, and
 // whether mail to them can be encrypted now) and their TLP clearance, with the form to add one.
 import { useEffect, useState } from 'preact/hooks';
-import { call, CONTACT_KINDS, formatTime, TLPS, type Constituency, type Contact } from '../api';
+import { call, CONTACT_KINDS, CONTACT_TRUSTS, formatTime, TLPS, type Constituency, type Contact } from '../api';
 import { EnumSelect, ErrorBox, Notice, useAction } from '../components';
 import { labelOf, useI18n } from '../i18n';
 
@@ -15,7 +15,9 @@ export function ContactsPage() {
   const [constituencies, setConstituencies] = useState<Constituency[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [created, setCreated] = useState<Contact | null>(null);
-  const empty = { name: '', email: '', organisation: '', kind: 'other', tlp_clearance: 'TLP:CLEAR', constituency: '', pgp_key: '' };
+  const empty = { name: '', email: '', organisation: '', kind: 'other', tlp_clearance: 'TLP:CLEAR', constituency: '', pgp_key: '', trust: 'unvetted', introduced_by: '' };
+  const [editing, setEditing] = useState<Contact | null>(null);
+  const nameOf = (id: number | null) => items?.find((c) => c.id === id)?.name ?? (id === null ? '' : `#${id}`);
   const [f, setF] = useState(empty);
   const action = useAction();
   const load = () => call<{ items: Contact[] }>('GET', '/contacts').then((r) => setItems(r.items), setError);
@@ -27,12 +29,14 @@ export function ContactsPage() {
   const submit = async (e: Event) => {
     e.preventDefault();
     setCreated(null);
-    const body: Record<string, string> = {
+    const body: Record<string, string | number> = {
       name: f.name.trim(),
       email: f.email.trim(),
       kind: f.kind,
       tlp_clearance: f.tlp_clearance,
+      trust: f.trust,
     };
+    if (f.introduced_by) body.introduced_by = Number(f.introduced_by);
     if (f.organisation.trim()) body.organisation = f.organisation.trim();
     if (f.constituency) body.constituency = f.constituency;
     if (f.pgp_key.trim()) body.pgp_key = f.pgp_key;
@@ -63,9 +67,13 @@ export function ContactsPage() {
               <th scope="col">{t('contacts.organisation')}</th>
               <th scope="col">{t('contacts.kind')}</th>
               <th scope="col">{t('contacts.clearance')}</th>
+              <th scope="col">{t('contacts.trust')}</th>
               <th scope="col">{t('field.constituency')}</th>
               <th scope="col">{t('contacts.pgp')}</th>
               <th scope="col">{t('field.created')}</th>
+              <th scope="col">
+                <span class="visually-hidden">{t('contacts.edit')}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -80,13 +88,37 @@ export function ContactsPage() {
                 <td>
                   <span class="badge badge-tlp">{c.tlp_clearance}</span>
                 </td>
+                <td data-trust={c.trust}>
+                  {labelOf(t, 'contact.trust', c.trust)}
+                  {c.introduced_by !== null && (
+                    <div class="hint" data-introduced-by={c.introduced_by}>
+                      {t('contacts.introducedByName', { name: nameOf(c.introduced_by) })}
+                    </div>
+                  )}
+                </td>
                 <td>{c.constituency ?? t('contacts.shared')}</td>
                 <td class="mono fpr">{c.pgp_fingerprint ? groupFingerprint(c.pgp_fingerprint) : <span class="muted">{t('contacts.noKey')}</span>}</td>
                 <td>{formatTime(c.created_at, lang)}</td>
+                <td>
+                  <button type="button" class="secondary" aria-label={t('contacts.editOf', { name: c.name })} onClick={() => setEditing(c)}>
+                    {t('contacts.edit')}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {editing && items && (
+        <ContactEditor
+          key={editing.id}
+          contact={editing}
+          contacts={items}
+          onDone={() => {
+            setEditing(null);
+            load();
+          }}
+        />
       )}
       <h2 id="contacts-new">{t('contacts.new')}</h2>
       <form class="stacked" aria-labelledby="contacts-new" onSubmit={submit}>
@@ -119,6 +151,11 @@ export function ContactsPage() {
             </select>
           </div>
         </div>
+        <div class="inline-form">
+          <EnumSelect id="ct-trust" label={t('contacts.trust')} value={f.trust} values={CONTACT_TRUSTS} prefix="contact.trust" onChange={(v) => setF({ ...f, trust: v })} />
+          <IntroducerSelect id="ct-introduced-by" contacts={items ?? []} value={f.introduced_by} onChange={(v) => setF({ ...f, introduced_by: v })} />
+        </div>
+        <p class="hint">{t('contacts.trustHelp')}</p>
         <div class="field">
           <label for="ct-key">{t('contacts.key')}</label>
           <textarea
@@ -150,5 +187,84 @@ export function ContactsPage() {
         </div>
       </form>
     </section>
+  );
+}
+
+function IntroducerSelect(props: { id: string; contacts: Contact[]; exclude?: number; value: string; onChange: (v: string) => void }) {
+  const { t } = useI18n();
+  return (
+    <div class="field">
+      <label for={props.id}>{t('contacts.introducedBy')}</label>
+      <select id={props.id} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        <option value="">{t('contacts.nobody')}</option>
+        {props.contacts
+          .filter((c) => c.id !== props.exclude)
+          .map((c) => (
+            <option key={c.id} value={String(c.id)}>
+              {c.organisation ? `${c.name} (${c.organisation})` : c.name}
+            </option>
+          ))}
+      </select>
+    </div>
+  );
+}
+
+// Changes a contact's name, organisation, clearance and place in the trust circle (PATCH).
+function ContactEditor(props: { contact: Contact; contacts: Contact[]; onDone: () => void }) {
+  const { t } = useI18n();
+  const c = props.contact;
+  const [f, setF] = useState({
+    name: c.name,
+    organisation: c.organisation,
+    tlp_clearance: c.tlp_clearance,
+    trust: c.trust,
+    introduced_by: c.introduced_by === null ? '' : String(c.introduced_by),
+  });
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setSaved(false);
+    const body = {
+      name: f.name.trim(),
+      organisation: f.organisation.trim(),
+      tlp_clearance: f.tlp_clearance,
+      trust: f.trust,
+      introduced_by: f.introduced_by ? Number(f.introduced_by) : null,
+    };
+    const ok = await action.run(async () => {
+      await call<Contact>('PATCH', `/contacts/${c.id}`, body);
+    });
+    if (ok) {
+      setSaved(true);
+      props.onDone();
+    }
+  };
+  return (
+    <form class="stacked" aria-labelledby="contacts-edit" onSubmit={submit} data-editing={c.id}>
+      <h2 id="contacts-edit">{t('contacts.editTitle', { name: c.name })}</h2>
+      <div class="inline-form">
+        <div class="field">
+          <label for="ce-name">{t('field.name')}</label>
+          <input id="ce-name" required maxLength={200} value={f.name} onInput={(e) => setF({ ...f, name: e.currentTarget.value })} />
+        </div>
+        <div class="field grow">
+          <label for="ce-organisation">{t('contacts.organisation')}</label>
+          <input id="ce-organisation" value={f.organisation} onInput={(e) => setF({ ...f, organisation: e.currentTarget.value })} />
+        </div>
+      </div>
+      <div class="inline-form">
+        <EnumSelect id="ce-clearance" label={t('contacts.clearance')} value={f.tlp_clearance} values={TLPS} onChange={(v) => setF({ ...f, tlp_clearance: v })} />
+        <EnumSelect id="ce-trust" label={t('contacts.trust')} value={f.trust} values={CONTACT_TRUSTS} prefix="contact.trust" onChange={(v) => setF({ ...f, trust: v })} />
+        <IntroducerSelect id="ce-introduced-by" contacts={props.contacts} exclude={c.id} value={f.introduced_by} onChange={(v) => setF({ ...f, introduced_by: v })} />
+      </div>
+      <ErrorBox error={action.error} />
+      {saved && <Notice>{t('contacts.updated', { name: f.name })}</Notice>}
+      <div>
+        <button type="submit" disabled={action.busy}>
+          {t('common.save')}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -25,7 +25,7 @@ import { BulkActions } from './bulk';
 type Kind = 'incidents' | 'reports';
 type Row = Incident | Report;
 
-const INCIDENT_FILTERS = ['status', 'priority', 'category', 'constituency', 'owner', 'q'] as const;
+const INCIDENT_FILTERS = ['status', 'priority', 'category', 'constituency', 'owner', 'sla', 'q'] as const;
 const REPORT_FILTERS = ['status', 'flag', 'constituency', 'q'] as const;
 
 type ReportView = 'all' | 'untriaged' | 'parseFailed';
@@ -268,7 +268,10 @@ export function Queue(props: { kind: Kind }) {
           onChange={(v) => setParam('constituency', v)}
         />
         {kind === 'incidents' && (
-          <EnumSelect id="owner" label={t('field.owner')} value={filters.owner} any values={users.map((u) => u.username)} onChange={(v) => setParam('owner', v)} />
+          <>
+            <EnumSelect id="owner" label={t('field.owner')} value={filters.owner} any values={users.map((u) => u.username)} onChange={(v) => setParam('owner', v)} />
+            <EnumSelect id="sla" label={t('queue.sla')} value={filters.sla} any values={['breached']} prefix="queue.sla" onChange={(v) => setParam('sla', v)} />
+          </>
         )}
         <EnumSelect
           id="sort"
@@ -385,6 +388,14 @@ function IncidentCells(props: { incident: Incident; lang: string }) {
       <td>{labelOf(t, 'cat', i.guide_category)}</td>
       <td>
         <StatusBadge status={i.status} />
+        {i.sla_breaches && i.sla_breaches.length > 0 && (
+          <>
+            {' '}
+            <span class="badge badge-sla-breach" data-sla-breach={i.sla_breaches.join(' ')}>
+              {t('queue.slaBreach', { clocks: i.sla_breaches.map((c) => labelOf(t, 'sla.clock', c)).join(', ') })}
+            </span>
+          </>
+        )}
       </td>
       <td>{labelOf(t, 'phase', i.phase)}</td>
       <td>{i.constituency ?? t('common.none')}</td>

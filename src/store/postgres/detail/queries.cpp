@@ -482,7 +482,8 @@ Result<void> BindConstituency(Params& p, const core::Constituency& constituency,
 }
 
 constexpr std::string_view kContactColumns =
-    "id, name, email, organisation, kind, pgp_fingerprint, tlp_clearance, constituency_id, created_at";
+    "id, name, email, organisation, kind, pgp_fingerprint, tlp_clearance, constituency_id, created_at, trust, "
+    "introduced_by";
 
 Result<core::Contact> ContactFromRow(const Rows& r, int i) {
   core::Contact contact;
@@ -497,6 +498,9 @@ Result<core::Contact> ContactFromRow(const Rows& r, int i) {
   HIKESHI_TRY(contact.tlp_clearance, Parsed(core::ParseTlp(tlp), "contacts", contact.id, "tlp_clearance", tlp));
   contact.constituency_id = r.OptionalInt(i, 7);
   contact.created_at = FromMicros(r.Int(i, 8));
+  const std::string trust = r.Text(i, 9);
+  HIKESHI_TRY(contact.trust, Parsed(core::ParseContactTrust(trust), "contacts", contact.id, "trust", trust));
+  contact.introduced_by = r.OptionalInt(i, 10);
   return contact;
 }
 
@@ -657,6 +661,9 @@ Result<core::Page<core::Incident>> ListIncidents(Connection& db, const core::Sco
   if (query.priority) sql += fmt::format(" AND priority = ${}", p.Add(std::int64_t{*query.priority}));
   if (query.owner_id) sql += fmt::format(" AND owner_id = ${}", p.Add(*query.owner_id));
   AppendTextFilter(sql, p, text, "incident_text", "incident_id");
+  if (query.with_record) {
+    sql += fmt::format(" AND id IN (SELECT incident_id FROM records WHERE kind = ${})", p.Add(*query.with_record));
+  }
   if (query.before_id) sql += fmt::format(" AND id < ${}", p.Add(*query.before_id));
   sql += fmt::format(" ORDER BY id DESC LIMIT ${}", p.Add(std::int64_t{query.limit} + 1));
   HIKESHI_TRY(const Rows rows, db.Exec(sql, p));
@@ -1035,8 +1042,7 @@ Result<void> UpdateConstituency(Connection& db, const core::Constituency& consti
   return ExpectOneChange(rows, fmt::format("constituency {}", constituency.id));
 }
 
-Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact) {
-  Params p;
+void BindContact(Params& p, const core::Contact& contact) {
   p.Add(contact.name);
   p.Add(contact.email);
   p.Add(contact.organisation);
@@ -1045,13 +1051,30 @@ Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact)
   p.Add(core::TlpName(contact.tlp_clearance));
   p.Add(contact.constituency_id);
   p.Add(ToMicros(contact.created_at));
-  HIKESHI_TRY(
-      const Rows rows,
-      NameConflict(db.Exec("INSERT INTO contacts (name, email, organisation, kind, pgp_fingerprint, "
-                           "tlp_clearance, constituency_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                           "RETURNING id",
-                           p),
-                   fmt::format("contact \"{}\"", contact.name)));
+  p.Add(core::ContactTrustName(contact.trust));
+  p.Add(contact.introduced_by);
+}
+
+Result<void> UpdateContact(Connection& db, const core::Contact& contact) {
+  Params p;
+  BindContact(p, contact);
+  p.Add(contact.id);
+  HIKESHI_TRY(const Rows rows, db.Exec("UPDATE contacts SET name = $1, email = $2, organisation = $3, kind = $4, "
+                                       "pgp_fingerprint = $5, tlp_clearance = $6, constituency_id = $7, "
+                                       "created_at = $8, trust = $9, introduced_by = $10 WHERE id = $11",
+                                       p));
+  return ExpectOneChange(rows, fmt::format("contact {}", contact.id));
+}
+
+Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact) {
+  Params p;
+  BindContact(p, contact);
+  HIKESHI_TRY(const Rows rows,
+              NameConflict(db.Exec("INSERT INTO contacts (name, email, organisation, kind, pgp_fingerprint, "
+                                   "tlp_clearance, constituency_id, created_at, trust, introduced_by) "
+                                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                                   p),
+                           fmt::format("contact \"{}\"", contact.name)));
   if (rows.Empty()) return Fail(Error::Internal("contact insert returned no id"));
   return rows.Int(0, 0);
 }
@@ -1578,6 +1601,23 @@ Result<std::vector<core::Record>> ListRecordsForIncident(Connection& db, std::in
   HIKESHI_TRY(const Rows rows, db.Exec(fmt::format("SELECT {} FROM records WHERE incident_id = $1{} ORDER BY id",
                                                    kRecordColumns, kind_filter),
                                        p));
+  return CollectRows<core::Record>(rows, RecordFromRow);
+}
+
+Result<std::vector<core::Record>> ListRecordsForIncidents(Connection& db, std::span<const std::int64_t> incident_ids,
+                                                          std::string_view kind) {
+  if (incident_ids.empty()) return std::vector<core::Record>{};
+  if (incident_ids.size() > static_cast<std::size_t>(kMaxPageSize)) {
+    return Fail(Error::InvalidArgument(fmt::format("at most {} incidents at a time", kMaxPageSize)));
+  }
+  Params p;
+  p.Add(kind);
+  p.AddText(fmt::format("{{{}}}", fmt::join(incident_ids, ",")));
+  HIKESHI_TRY(
+      const Rows rows,
+      db.Exec(fmt::format("SELECT {} FROM records WHERE kind = $1 AND incident_id = ANY($2::bigint[]) ORDER BY id",
+                          kRecordColumns),
+              p));
   return CollectRows<core::Record>(rows, RecordFromRow);
 }
 

@@ -82,6 +82,7 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
 Result<std::int64_t> InsertConstituency(Connection& db, const core::Constituency& constituency);
 Result<void> UpdateConstituency(Connection& db, const core::Constituency& constituency);
 Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact);
+Result<void> UpdateContact(Connection& db, const core::Contact& contact);
 Result<std::int64_t> InsertUser(Connection& db, const core::User& user);
 Result<void> UpdateUser(Connection& db, const core::User& user);
 Result<std::int64_t> InsertApiToken(Connection& db, const core::ApiToken& token);
@@ -139,6 +140,8 @@ Result<std::vector<core::MailMessage>> ClaimOutgoingMail(Connection& db, core::T
 Result<std::optional<core::Record>> FindRecord(Connection& db, std::string_view kind, std::string_view key);
 Result<std::vector<core::Record>> ListRecordsForIncident(Connection& db, std::int64_t incident_id,
                                                          std::string_view kind);
+Result<std::vector<core::Record>> ListRecordsForIncidents(Connection& db, std::span<const std::int64_t> incident_ids,
+                                                          std::string_view kind);
 Result<std::vector<core::Record>> ListRecords(Connection& db, std::string_view kind, std::int64_t after_id, int limit);
 Result<std::int64_t> InsertRecord(Connection& db, const core::Record& record);
 // Writes incident_id, state, body and updated_at of the record with `record.id`.

@@ -117,6 +117,10 @@ class ReaderOn : public Base {
   Result<std::vector<core::Record>> ListRecordsForIncident(std::int64_t incident_id, std::string_view kind) override {
     return detail::ListRecordsForIncident(connection_, incident_id, kind);
   }
+  Result<std::vector<core::Record>> ListRecordsForIncidents(std::span<const std::int64_t> incident_ids,
+                                                            std::string_view kind) override {
+    return detail::ListRecordsForIncidents(connection_, incident_ids, kind);
+  }
   Result<std::vector<core::Record>> ListRecords(std::string_view kind, std::int64_t after_id, int limit) override {
     return detail::ListRecords(connection_, kind, after_id, limit);
   }
@@ -198,6 +202,9 @@ class PostgresWriteTx final : public ReaderOn<core::WriteTx> {
   }
   Result<std::int64_t> DoInsertContact(const core::Contact& contact) override {
     return detail::InsertContact(connection_, contact);
+  }
+  Result<void> DoUpdateContact(const core::Contact& contact) override {
+    return detail::UpdateContact(connection_, contact);
   }
   Result<std::int64_t> DoInsertUser(const core::User& user) override { return detail::InsertUser(connection_, user); }
   Result<void> DoUpdateUser(const core::User& user) override { return detail::UpdateUser(connection_, user); }

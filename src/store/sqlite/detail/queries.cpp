@@ -497,7 +497,8 @@ Result<core::Constituency> ConstituencyFromRow(const Statement& row) {
 }
 
 constexpr std::string_view kContactColumns =
-    "id, name, email, organisation, kind, pgp_fingerprint, tlp_clearance, constituency_id, created_at";
+    "id, name, email, organisation, kind, pgp_fingerprint, tlp_clearance, constituency_id, created_at, trust, "
+    "introduced_by";
 
 Result<core::Contact> ContactFromRow(const Statement& row) {
   core::Contact contact;
@@ -512,6 +513,9 @@ Result<core::Contact> ContactFromRow(const Statement& row) {
   HIKESHI_TRY(contact.tlp_clearance, Parsed(core::ParseTlp(tlp), "contacts", contact.id, "tlp_clearance", tlp));
   contact.constituency_id = row.OptionalInt(7);
   contact.created_at = FromMicros(row.Int(8));
+  const std::string trust = row.Text(9);
+  HIKESHI_TRY(contact.trust, Parsed(core::ParseContactTrust(trust), "contacts", contact.id, "trust", trust));
+  contact.introduced_by = row.OptionalInt(10);
   return contact;
 }
 
@@ -739,6 +743,7 @@ Result<core::Page<core::Incident>> ListIncidents(Connection& db, const core::Sco
   if (query.priority) sql += " AND priority = :priority";
   if (query.owner_id) sql += " AND owner_id = :owner_id";
   if (text.match) sql += " AND id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH :match)";
+  if (query.with_record) sql += " AND id IN (SELECT incident_id FROM records WHERE kind = :record_kind)";
   if (query.before_id) sql += " AND id < :before_id";
   sql += " ORDER BY id DESC LIMIT :limit";
 
@@ -751,6 +756,7 @@ Result<core::Page<core::Incident>> ListIncidents(Connection& db, const core::Sco
   if (query.priority) stmt.Bind(":priority", std::int64_t{*query.priority});
   if (query.owner_id) stmt.Bind(":owner_id", *query.owner_id);
   if (text.match) stmt.Bind(":match", std::string_view(*text.match));
+  if (query.with_record) stmt.Bind(":record_kind", std::string_view(*query.with_record));
   if (query.before_id) stmt.Bind(":before_id", *query.before_id);
   stmt.Bind(":limit", std::int64_t{query.limit} + 1);
   HIKESHI_TRY(auto rows, CollectIncidents(db, std::move(stmt)));
@@ -1127,11 +1133,7 @@ Result<void> UpdateConstituency(Connection& db, const core::Constituency& consti
   return ExpectOneChange(db, fmt::format("constituency {}", constituency.id));
 }
 
-Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact) {
-  HIKESHI_TRY(auto stmt,
-              db.Prepare("INSERT INTO contacts (name, email, organisation, kind, pgp_fingerprint, tlp_clearance, "
-                         "constituency_id, created_at) VALUES (:name, :email, :organisation, :kind, :pgp_fingerprint, "
-                         ":tlp_clearance, :constituency_id, :created_at) RETURNING id"));
+void BindContact(Statement& stmt, const core::Contact& contact) {
   stmt.Bind(":name", std::string_view(contact.name))
       .Bind(":email", std::string_view(contact.email))
       .Bind(":organisation", std::string_view(contact.organisation))
@@ -1139,10 +1141,34 @@ Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact)
       .Bind(":pgp_fingerprint", std::string_view(contact.pgp_fingerprint))
       .Bind(":tlp_clearance", core::TlpName(contact.tlp_clearance))
       .Bind(":constituency_id", contact.constituency_id)
-      .Bind(":created_at", ToMicros(contact.created_at));
+      .Bind(":created_at", ToMicros(contact.created_at))
+      .Bind(":trust", core::ContactTrustName(contact.trust))
+      .Bind(":introduced_by", contact.introduced_by);
+}
+
+Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact) {
+  HIKESHI_TRY(auto stmt,
+              db.Prepare("INSERT INTO contacts (name, email, organisation, kind, pgp_fingerprint, tlp_clearance, "
+                         "constituency_id, created_at, trust, introduced_by) VALUES (:name, :email, :organisation, "
+                         ":kind, :pgp_fingerprint, :tlp_clearance, :constituency_id, :created_at, :trust, "
+                         ":introduced_by) RETURNING id"));
+  BindContact(stmt, contact);
   HIKESHI_TRY(const bool row, NameConflict(stmt.Step(), fmt::format("contact \"{}\"", contact.name)));
   if (!row) return Fail(Error::Internal("contact insert returned no id"));
   return stmt.Int(0);
+}
+
+Result<void> UpdateContact(Connection& db, const core::Contact& contact) {
+  {
+    HIKESHI_TRY(auto stmt, db.Prepare("UPDATE contacts SET name = :name, email = :email, organisation = :organisation, "
+                                      "kind = :kind, pgp_fingerprint = :pgp_fingerprint, tlp_clearance = "
+                                      ":tlp_clearance, constituency_id = :constituency_id, created_at = :created_at, "
+                                      "trust = :trust, introduced_by = :introduced_by WHERE id = :id"));
+    BindContact(stmt, contact);
+    stmt.Bind(":id", contact.id);
+    HIKESHI_CHECK(stmt.Run());
+  }
+  return ExpectOneChange(db, fmt::format("contact {}", contact.id));
 }
 
 Result<std::int64_t> InsertUser(Connection& db, const core::User& user) {
@@ -1566,6 +1592,19 @@ Result<std::vector<core::Record>> ListRecordsForIncident(Connection& db, std::in
                                                 kRecordColumns, kind.empty() ? "" : " AND kind = :kind")));
   stmt.Bind(":incident_id", incident_id);
   if (!kind.empty()) stmt.Bind(":kind", kind);
+  return CollectRows<core::Record>(stmt, RecordFromRow);
+}
+
+Result<std::vector<core::Record>> ListRecordsForIncidents(Connection& db, std::span<const std::int64_t> incident_ids,
+                                                          std::string_view kind) {
+  if (incident_ids.empty()) return std::vector<core::Record>{};
+  if (incident_ids.size() > static_cast<std::size_t>(kMaxPageSize)) {
+    return Fail(Error::InvalidArgument(fmt::format("at most {} incidents at a time", kMaxPageSize)));
+  }
+  HIKESHI_TRY(auto stmt, db.Prepare(fmt::format("SELECT {} FROM records WHERE kind = :kind AND incident_id IN "
+                                                "(SELECT value FROM json_each(:ids)) ORDER BY id",
+                                                kRecordColumns)));
+  stmt.Bind(":kind", kind).Bind(":ids", fmt::format("[{}]", fmt::join(incident_ids, ",")));
   return CollectRows<core::Record>(stmt, RecordFromRow);
 }
 

@@ -321,11 +321,16 @@ CREATE INDEX records_incident ON records (incident_id, kind, id) WHERE incident_
 CREATE INDEX records_kind ON records (kind, id);
 )sql";
 
+// The trust circle: how far the team trusts a contact and which contact introduced it. Existing
+// contacts become unvetted, introduced by nobody.
+constexpr const char* kMigration5 = R"sql(
+ALTER TABLE contacts ADD COLUMN trust TEXT NOT NULL DEFAULT 'unvetted';
+ALTER TABLE contacts ADD COLUMN introduced_by INTEGER REFERENCES contacts (id);
+)sql";
+
 constexpr std::array kMigrations = {
-    Migration{1, kMigration1},
-    Migration{2, kMigration2},
-    Migration{3, kMigration3},
-    Migration{4, kMigration4},
+    Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
+    Migration{4, kMigration4}, Migration{5, kMigration5},
 };
 
 Result<int> CurrentVersion(Connection& connection) {

@@ -141,8 +141,9 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   RawDb raw(File());
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3", "4"));
-  EXPECT_EQ(LatestSchemaVersion(), 4);
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
+              ElementsAre("1", "2", "3", "4", "5"));
+  EXPECT_EQ(LatestSchemaVersion(), 5);
   for (const char* table : {"incidents",
                             "reports",
                             "constituencies",
@@ -187,7 +188,39 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("4"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("5"));
+}
+
+// A file at schema 4 (before the trust circle) keeps its contacts: they read back unvetted and
+// introduced by nobody.
+TEST_F(SqliteStoreTest, MigrationFiveKeepsContactsAsUnvetted) {
+  {
+    auto old = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kWriter);
+    ASSERT_TRUE(old.has_value()) << Describe(old.error());
+    detail::Connection& db = **old;
+    const auto run = [&](const char* sql) {
+      const auto done = db.Execute(sql);
+      ASSERT_TRUE(done.has_value()) << Describe(done.error());
+    };
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT");
+    for (int i = 0; i < 4; ++i) run(detail::Migrations()[static_cast<std::size_t>(i)].sql);
+    run("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0), (2, 0), (3, 0), (4, 0)");
+    run("INSERT INTO contacts (name, email, organisation, kind, pgp_fingerprint, tlp_clearance, constituency_id, "
+        "created_at) VALUES ('Peer CSIRT', 'csirt@example.org', 'Peer', 'csirt', '', 'TLP:GREEN', NULL, "
+        "1773480600000000)");
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<core::Contact> contacts;
+  ASSERT_TRUE(store->Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(contacts, r.ListContacts());
+    return {};
+  }));
+  ASSERT_EQ(contacts.size(), 1U);
+  EXPECT_EQ(contacts[0].name, "Peer CSIRT");
+  EXPECT_EQ(contacts[0].tlp_clearance, core::Tlp::kGreen);
+  EXPECT_EQ(contacts[0].trust, core::ContactTrust::kUnvetted);
+  EXPECT_EQ(contacts[0].introduced_by, std::nullopt);
 }
 
 // A file made by the previous release (schema 1) gains the feed intake tables and keeps its
@@ -225,7 +258,8 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
   EXPECT_EQ(found->last_seen, std::nullopt);
 
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"), ElementsAre("1", "2", "3", "4"));
+  EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
+              ElementsAre("1", "2", "3", "4", "5"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM mail_messages"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM records"), ElementsAre("0"));

@@ -62,8 +62,19 @@ struct ContactDraft {
   std::string organisation;
   std::string kind = "other";  // csirt, isp, hosting, vendor, police, expert, constituent, other
   std::string tlp_clearance = "TLP:CLEAR";
-  std::optional<std::string> constituency;  // name; absent: shared by every constituency
-  std::optional<std::string> pgp_key;       // ASCII-armoured public key of exactly one key
+  std::optional<std::string> constituency;    // name; absent: shared by every constituency
+  std::optional<std::string> pgp_key;         // ASCII-armoured public key of exactly one key
+  std::string trust = "unvetted";             // unvetted, introduced, vetted
+  std::optional<std::int64_t> introduced_by;  // the id of a contact the actor may see
+};
+
+// A change to a contact: absent fields keep their value.
+struct ContactChange {
+  std::optional<std::string> name;
+  std::optional<std::string> organisation;
+  std::optional<std::string> tlp_clearance;
+  std::optional<std::string> trust;
+  std::optional<std::optional<std::int64_t>> introduced_by;  // set to nullopt: introduced by nobody
 };
 
 // Whether mail to a contact can be encrypted now.
@@ -88,6 +99,11 @@ class Contacts {
   [[nodiscard]] Result<std::vector<Contact>> List(const Principal& actor);
   // Errors: kNotFound (also for a contact of a constituency outside the scope).
   [[nodiscard]] Result<Contact> Get(const Principal& actor, std::int64_t id);
+  // Changes a contact's name, organisation, clearance or place in the trust circle, audited as
+  // "contact.update" (nothing is written when nothing changes). Errors: kPermissionDenied unless
+  // admin or handler, kNotFound for a contact outside the scope, kInvalidArgument naming the field
+  // (an introducer that is the contact itself, or one the actor cannot see, is "/introduced_by").
+  [[nodiscard]] Result<Contact> Update(const Principal& actor, std::int64_t id, const ContactChange& change);
   // Asks the keyring about the contact's key (runs gpg). Never fails: problems are in the result.
   [[nodiscard]] ContactKey KeyOf(const Contact& contact) const;
 

@@ -35,6 +35,12 @@ enum class ContactKind { kCsirt, kIsp, kHosting, kVendor, kPolice, kExpert, kCon
 std::string_view ContactKindName(ContactKind kind);
 std::optional<ContactKind> ParseContactKind(std::string_view text);
 
+// How far the team trusts a contact (the trust circle): vetted in person or by a peer team,
+// introduced by a contact we trust, or not vetted at all.
+enum class ContactTrust { kUnvetted, kIntroduced, kVetted };
+std::string_view ContactTrustName(ContactTrust trust);  // "unvetted", "introduced", "vetted"
+std::optional<ContactTrust> ParseContactTrust(std::string_view text);
+
 // Someone we coordinate with: a peer team, an ISP, a vendor, the police, a constituent's PoC.
 struct Contact {
   std::int64_t id = 0;
@@ -46,6 +52,8 @@ struct Contact {
   Tlp tlp_clearance = Tlp::kClear;  // the most restricted TLP we may send them in clear text
   std::optional<std::int64_t> constituency_id;
   Timestamp created_at{};
+  ContactTrust trust = ContactTrust::kUnvetted;
+  std::optional<std::int64_t> introduced_by;  // the id of the contact who introduced this one
 };
 
 enum class Role { kAdmin, kHandler, kViewer, kConstituent };

@@ -40,6 +40,8 @@ struct IncidentQuery {
   std::optional<int> priority;
   std::optional<std::int64_t> owner_id;
   std::string text;  // full-text words as the user typed them; empty = no text filter
+  // Only incidents holding a record of this kind ("sla-breach").
+  std::optional<std::string> with_record;
   std::optional<std::int64_t> before_id;
   int limit = 50;  // 1..500
 };
@@ -125,6 +127,10 @@ class StoreReader {
   virtual Result<std::optional<Record>> FindRecord(std::string_view kind, std::string_view key) = 0;
   // The records of `incident_id` of `kind` ("" = every kind), oldest (lowest id) first.
   virtual Result<std::vector<Record>> ListRecordsForIncident(std::int64_t incident_id, std::string_view kind) = 0;
+  // The records of `kind` of any of `incident_ids` (at most 500; borrowed for the call), in id
+  // order: one query for a page of incidents.
+  virtual Result<std::vector<Record>> ListRecordsForIncidents(std::span<const std::int64_t> incident_ids,
+                                                              std::string_view kind) = 0;
   // Records of `kind` ("" = every kind) in id order after `after_id`, at most `limit`.
   virtual Result<std::vector<Record>> ListRecords(std::string_view kind, std::int64_t after_id, int limit) = 0;
 
@@ -156,6 +162,8 @@ class WriteTx : public StoreReader {
   Result<void> UpdateConstituency(const AuditContext& ctx, const Constituency& before, const Constituency& after);
 
   Result<Contact> CreateContact(const AuditContext& ctx, Contact contact);
+  // Errors: kNotFound when the contact is gone.
+  Result<void> UpdateContact(const AuditContext& ctx, const Contact& before, const Contact& after);
 
   Result<User> CreateUser(const AuditContext& ctx, User user);
   Result<void> UpdateUser(const AuditContext& ctx, std::string_view action, const User& before, const User& after);
@@ -221,6 +229,7 @@ class WriteTx : public StoreReader {
   virtual Result<std::int64_t> DoInsertConstituency(const Constituency& constituency) = 0;
   virtual Result<void> DoUpdateConstituency(const Constituency& constituency) = 0;
   virtual Result<std::int64_t> DoInsertContact(const Contact& contact) = 0;
+  virtual Result<void> DoUpdateContact(const Contact& contact) = 0;
   virtual Result<std::int64_t> DoInsertUser(const User& user) = 0;
   virtual Result<void> DoUpdateUser(const User& user) = 0;
   virtual Result<std::int64_t> DoInsertApiToken(const ApiToken& token) = 0;
