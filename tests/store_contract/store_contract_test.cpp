@@ -796,6 +796,35 @@ TYPED_TEST(StoreContractTest, SharedObservablesStayWithEachOwner) {
   }));
 }
 
+// A page of incidents carries each incident's own observables, in its order (PostgreSQL loads a
+// page's observables in one query and must hand each row back to its incident).
+TYPED_TEST(StoreContractTest, APageOfIncidentsKeepsEachIncidentsObservablesInOrder) {
+  const Observable shared{ObservableType::kIpv4, "203.0.113.9"};
+  const Observable domain{ObservableType::kDomain, "c2.example"};
+  const Observable asn{ObservableType::kAsn, "AS64500"};
+  Incident first = NewIncident("first");
+  first.observables = {domain, shared};
+  Incident bare = NewIncident("no observables");
+  Incident third = NewIncident("third");
+  third.observables = {shared, asn, domain};
+  ASSERT_OK_AND_ASSIGN(first, this->AddIncident(first));
+  ASSERT_OK_AND_ASSIGN(bare, this->AddIncident(bare));
+  ASSERT_OK_AND_ASSIGN(third, this->AddIncident(third));
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    core::IncidentQuery query;
+    HIKESHI_TRY(const auto page, r.ListIncidents(Scope::All(), query));
+    EXPECT_EQ(page.items.size(), 3u);
+    if (page.items.size() == 3) {  // newest first
+      EXPECT_EQ(page.items[0].human_id, third.human_id);
+      EXPECT_THAT(page.items[0].observables, ElementsAre(shared, asn, domain));
+      EXPECT_TRUE(page.items[1].observables.empty());
+      EXPECT_THAT(page.items[2].observables, ElementsAre(domain, shared));
+    }
+    return {};
+  }));
+}
+
 TYPED_TEST(StoreContractTest, TextRoundTripsByteForByte) {
   std::string long_body;
   for (int i = 0; i < 20000; ++i) long_body += "行" + std::to_string(i) + "\n";  // about 170 KB
