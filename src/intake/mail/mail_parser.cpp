@@ -320,11 +320,10 @@ void Walker::Run(std::string_view raw) {
   std::string converted;
   // CR-only line endings (old Mac mail): GMime reads lines up to LF, so give it LFs. One byte for
   // one byte, so offsets keep their meaning.
-  std::size_t lf = 0;
+  const auto lf = static_cast<std::size_t>(std::ranges::count(input, '\n'));
   std::size_t lone_cr = 0;
-  for (std::size_t i = 0; i < input.size(); ++i) {
-    if (input[i] == '\n') ++lf;
-    if (input[i] == '\r' && (i + 1 == input.size() || input[i + 1] != '\n')) ++lone_cr;
+  for (std::size_t cr = input.find('\r'); cr != std::string_view::npos; cr = input.find('\r', cr + 1)) {
+    if (cr + 1 == input.size() || input[cr + 1] != '\n') ++lone_cr;
   }
   if (lone_cr > lf) {
     converted.assign(input);

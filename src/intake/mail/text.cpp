@@ -42,36 +42,39 @@ void AppendReplacement(std::string& out) { out += "\xEF\xBF\xBD"; }
 std::string ValidUtf8(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
+  std::size_t copied = 0;  // bytes[copied, pos) is well-formed and not yet in `out`
   std::size_t pos = 0;
   while (pos < bytes.size()) {
-    const auto c = static_cast<unsigned char>(bytes[pos]);
-    if (c < 0x80) {
-      out += static_cast<char>(c);
+    if (static_cast<unsigned char>(bytes[pos]) < 0x80) {
       ++pos;
       continue;
     }
     const common::CodePoint code_point = common::DecodeUtf8(bytes, pos);
     if (code_point.length == 0) {
+      out.append(bytes.substr(copied, pos - copied));
       AppendReplacement(out);
-      ++pos;
+      copied = ++pos;
     } else {
-      out.append(bytes.substr(pos, code_point.length));
       pos += code_point.length;
     }
   }
+  out.append(bytes.substr(copied));
   return out;
 }
 
 std::string UnixLineEndings(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out += '\n';
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out += text[i];
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t cr = text.find('\r', pos);
+    if (cr == std::string_view::npos) {
+      out.append(text.substr(pos));
+      break;
     }
+    out.append(text.substr(pos, cr - pos));
+    out += '\n';
+    pos = cr + 1;
+    if (pos < text.size() && text[pos] == '\n') ++pos;
   }
   return out;
 }
