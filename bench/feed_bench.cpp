@@ -133,7 +133,11 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   const std::string feed = Feed(events, sources);
 
-  const double floor_s = Floor(dir / "floor.db", feed, batch);
+  // FEED_BENCH_NO_FLOOR=1 skips the floor, for profiling the pipeline alone (the ratio is then
+  // meaningless).
+  const char* no_floor = std::getenv("FEED_BENCH_NO_FLOOR");
+  const double floor_s =
+      no_floor != nullptr && std::string(no_floor) == "1" ? 0.0 : Floor(dir / "floor.db", feed, batch);
 
   auto store = store::sqlite::OpenSqliteStore(dir / "hikeshi.db");
   if (!store) return 1;

@@ -48,6 +48,10 @@ constexpr const char* kDefaultConfig =
 # The key that seals stored mail and attachments (relative to this directory). With PostgreSQL
 # (--store), every node must have the same key: copy this file to each one, or share it.
 # blob_key_file = "keys/blob.key"
+# The raw message and attachments up to this size are stored in the database with the report,
+# sealed with the same key (one flush to disk per group of messages); larger ones in DATA/blobs
+# (with PostgreSQL, both in the database). 0 keeps every one in DATA/blobs.
+# inline_blob_max_bytes = 262144
 
 # SLA targets per priority and the breach check (docs/sla-and-statistics.md); defaults shown for P1.
 # [sla]
@@ -211,11 +215,20 @@ Result<MailConfig> LoadMailConfig(const fs::path& data_dir) {
     }
     if (const toml::table* mail = parsed["mail"].as_table()) {
       for (const auto& [key, value] : *mail) {
-        static constexpr std::string_view kKnown[] = {
-            "team_address",          "team_name",          "subject_tag",          "acknowledge",
-            "acks_per_sender",       "ack_window_seconds", "max_message_bytes",    "smtp_url",
-            "smtp_username",         "smtp_password",      "delivery_interval_ms", "blob_key_file",
-            "delivery_lease_seconds"};
+        static constexpr std::string_view kKnown[] = {"team_address",
+                                                      "team_name",
+                                                      "subject_tag",
+                                                      "acknowledge",
+                                                      "acks_per_sender",
+                                                      "ack_window_seconds",
+                                                      "max_message_bytes",
+                                                      "smtp_url",
+                                                      "smtp_username",
+                                                      "smtp_password",
+                                                      "delivery_interval_ms",
+                                                      "blob_key_file",
+                                                      "delivery_lease_seconds",
+                                                      "inline_blob_max_bytes"};
         if (std::find(std::begin(kKnown), std::end(kKnown), key.str()) == std::end(kKnown)) {
           return Fail(Error::InvalidArgument("unknown key in " + path.string(), "mail." + std::string(key.str())));
         }
@@ -233,8 +246,14 @@ Result<MailConfig> LoadMailConfig(const fs::path& data_dir) {
       HIKESHI_CHECK(Take(*mail, "delivery_interval_ms", config.delivery_interval_ms));
       HIKESHI_CHECK(Take(*mail, "blob_key_file", config.blob_key_file));
       HIKESHI_CHECK(Take(*mail, "delivery_lease_seconds", config.delivery_lease_seconds));
+      HIKESHI_CHECK(Take(*mail, "inline_blob_max_bytes", config.inline_blob_max_bytes));
       if (config.delivery_lease_seconds < 1) {
         return Fail(Error::InvalidArgument("must be at least 1 in " + path.string(), "mail.delivery_lease_seconds"));
+      }
+      // A row is read and written whole, in the writer's transaction: keep them well under the
+      // databases' limits (SQLite: 1 GB per value) and the writer's memory.
+      if (config.inline_blob_max_bytes > (std::size_t{16} << 20)) {
+        return Fail(Error::InvalidArgument("at most 16777216 in " + path.string(), "mail.inline_blob_max_bytes"));
       }
       if (config.blob_key_file.empty()) {
         return Fail(Error::InvalidArgument("empty in " + path.string(), "mail.blob_key_file"));
@@ -282,7 +301,7 @@ Result<std::unique_ptr<MailServices>> OpenMailServices(const StoreLocation& loca
   auto s = std::make_unique<MailServices>();
   HIKESHI_TRY(s->config, LoadMailConfig(data_dir));
   const MailConfig& c = s->config;
-  HIKESHI_TRY(s->blobs, OpenBlobStore(location, BlobKeyFile(data_dir, c), false));
+  HIKESHI_TRY(s->blobs, OpenMailBlobStore(location, BlobKeyFile(data_dir, c), store, c.inline_blob_max_bytes));
   std::error_code ec;
   if (fs::exists(data_dir / "gnupg", ec)) {
     s->keyring = std::make_unique<LazyKeyRing>(data_dir / "gnupg");

@@ -46,6 +46,9 @@ struct MailConfig {
   // The key that seals stored mail (absolute, or relative to the data directory). Every node of a
   // PostgreSQL deployment must use the same key: copy the file, or point this at a shared one.
   std::string blob_key_file = "keys/blob.key";
+  // The raw message and each attachment up to this size are stored in the database, in the
+  // transaction that stores the message; larger ones as blobs (DATA/blobs with SQLite). 0: none.
+  std::size_t inline_blob_max_bytes = std::size_t{256} << 10;
 };
 
 // Reads DATA/hikeshi.toml (absent: defaults). Errors: kInvalidArgument naming the bad key.

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "hikeshi/core/audit_verify.hpp"
-#include "hikeshi/store/files/file_blob_store.hpp"
+#include "hikeshi/core/table_source.hpp"
 #include "hikeshi/store/postgres/postgres_store.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
 
@@ -48,16 +48,38 @@ struct BlobCount {
   std::int64_t present = 0;
 };
 
-// Through the BlobStore ports: each blob is opened (and so checked) with the key and sealed again
-// for the database. Put is idempotent, so a resumed run only skips what is there.
-Result<BlobCount> CopyBlobs(const MigrateOptions& options, const StoreLocation& target) {
+// The blobs kept as rows of the SQLite store (small ones: OpenMailBlobStore), sorted.
+Result<std::vector<std::string>> InlineBlobNames(core::TableSource& source) {
+  std::vector<std::string> names;
+  std::string after;
+  for (;;) {
+    HIKESHI_TRY(const core::TableBatch batch, source.ReadRows("blobs", {"sha256"}, after, 1000));
+    if (batch.rows.empty()) break;
+    for (const auto& row : batch.rows) {
+      if (row[0]) names.push_back(*row[0]);
+    }
+    after = batch.cursor;
+  }
+  std::ranges::sort(names);
+  return names;
+}
+
+// Through the BlobStore ports: each blob, a file or a row of the SQLite store, is opened (and so
+// checked) with the key and sealed again for the database. Put is idempotent, so a resumed run
+// only skips what is there.
+Result<BlobCount> CopyBlobs(const MigrateOptions& options, core::TableSource& table_source,
+                            const StoreLocation& source_location, const StoreLocation& target) {
   BlobCount count;
   const fs::path from(options.from);
-  const std::vector<std::string> names = BlobNames(from / "blobs");
+  std::vector<std::string> names = BlobNames(from / "blobs");
+  HIKESHI_TRY(const std::vector<std::string> inline_names, InlineBlobNames(table_source));
+  names.insert(names.end(), inline_names.begin(), inline_names.end());
   if (names.empty()) return count;
   HIKESHI_TRY(const MailConfig config, LoadMailConfig(from));
   const fs::path key_file = BlobKeyFile(from, config);
-  HIKESHI_TRY(auto source, store::files::OpenFileBlobStore(from / "blobs", key_file, false));
+  HIKESHI_TRY(auto source_store, OpenStore(source_location, false));
+  // Reads look in the rows, then in the files; nothing is written to the source.
+  HIKESHI_TRY(auto source, OpenMailBlobStore(source_location, key_file, *source_store, 0));
   HIKESHI_TRY(auto sink, OpenBlobStore(target, key_file, false));
   for (std::size_t i = 0; i < names.size(); ++i) {
     HIKESHI_TRY(const bool present, sink->Contains(names[i]));
@@ -105,7 +127,7 @@ Result<int> Migrate(const MigrateOptions& options) {
     };
   }
   HIKESHI_TRY(const auto summary, store::postgres::CopyStoreFrom(*source, target.conninfo, copy));
-  HIKESHI_TRY(const BlobCount blobs, CopyBlobs(options, target));
+  HIKESHI_TRY(const BlobCount blobs, CopyBlobs(options, *source, source_location, target));
 
   fmt::print("Copied {} into {}{}\n", source_location.Describe(), target.Describe(),
              summary.resumed ? " (resumed)" : "");

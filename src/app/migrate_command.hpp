@@ -1,6 +1,6 @@
 #pragma once
-// `hikeshi migrate --from DIR --to postgresql://...`: copies a SQLite store (DIR/hikeshi.db and its
-// blobs in DIR/blobs) into an empty PostgreSQL database, with everything in it: every table's rows
+// `hikeshi migrate --from DIR --to postgresql://...`: copies a SQLite store (DIR/hikeshi.db with
+// its small blobs, and the larger blobs in DIR/blobs) into an empty PostgreSQL database, with everything in it: every table's rows
 // with their ids, the audit journal entry by entry (so it still verifies), counters, events, mail
 // and the blobs. Interrupted, it can be run again: it resumes where it stopped, copying nothing
 // twice. Progress goes to stderr, a summary and the copy's audit verification to stdout.

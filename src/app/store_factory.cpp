@@ -3,6 +3,7 @@
 #include <system_error>
 #include <utility>
 
+#include "hikeshi/core/inline_blob_store.hpp"
 #include "hikeshi/store/files/file_blob_store.hpp"
 #include "hikeshi/store/postgres/change_watch.hpp"
 #include "hikeshi/store/postgres/postgres_store.hpp"
@@ -64,6 +65,13 @@ Result<std::unique_ptr<core::BlobStore>> OpenBlobStore(const StoreLocation& loca
     return store::postgres::OpenPostgresBlobStore(location.conninfo, std::move(key));
   }
   return store::files::OpenFileBlobStore(location.data_dir / "blobs", key_file, create_key);
+}
+
+Result<std::unique_ptr<core::BlobStore>> OpenMailBlobStore(const StoreLocation& location, const fs::path& key_file,
+                                                           core::Store& store, std::size_t max_inline_bytes) {
+  HIKESHI_TRY(auto larger, OpenBlobStore(location, key_file, false));
+  HIKESHI_TRY(std::string key, store::files::LoadBlobKey(key_file, false));
+  return core::MakeInlineBlobStore(store, std::move(larger), std::move(key), max_inline_bytes);
 }
 
 Result<std::unique_ptr<core::ChangeWatch>> WatchChanges(const StoreLocation& location, core::ChangeSignal& signal,

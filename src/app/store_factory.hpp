@@ -52,6 +52,14 @@ Result<std::unique_ptr<core::Store>> OpenStore(const StoreLocation& location, bo
 Result<std::unique_ptr<core::BlobStore>> OpenBlobStore(const StoreLocation& location,
                                                        const std::filesystem::path& key_file, bool create_key);
 
+// The blob store mail uses: OpenBlobStore's, with blobs of at most `max_inline_bytes` kept as rows
+// of `store` instead, committed with the message naming them (core/inline_blob_store.hpp; 0: none).
+// Reads find a blob either way. `store` must be the store at `location` and outlive the result.
+// Errors: as OpenBlobStore (the key file must exist).
+Result<std::unique_ptr<core::BlobStore>> OpenMailBlobStore(const StoreLocation& location,
+                                                           const std::filesystem::path& key_file, core::Store& store,
+                                                           std::size_t max_inline_bytes);
+
 // Watches for commits made by other processes on the store at `location` and publishes them into
 // `signal` (live updates): a LISTEN connection with PostgreSQL, reporting trouble to `on_trouble`;
 // nothing (nullptr) with SQLite, where a node's own writes signal in-process and a JournalPoller

@@ -1,8 +1,10 @@
 #include "hikeshi/common/crypto.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 namespace hikeshi::common {
@@ -51,27 +53,63 @@ Result<std::string> Open(std::string_view key, std::string_view sealed, std::str
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  std::string hex(crypto_hash_sha256_BYTES * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
-  hex.pop_back();
+namespace {
+
+// SHA-256 comes from OpenSSL, which uses the CPU's SHA instructions where it has them; libsodium's
+// is portable code, several times slower, and feed intake hashes every event for its key. The
+// digest is the same either way, and libsodium stays the fallback should OpenSSL fail.
+struct DigestFree {
+  void operator()(EVP_MD* md) const noexcept { EVP_MD_free(md); }
+};
+struct DigestContextFree {
+  void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+};
+
+const EVP_MD* Sha256Digest() {
+  static const std::unique_ptr<EVP_MD, DigestFree> md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+  return md.get();
+}
+
+std::string HexOf(const unsigned char (&digest)[crypto_hash_sha256_BYTES]) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex(2 * crypto_hash_sha256_BYTES, '\0');
+  for (std::size_t i = 0; i < crypto_hash_sha256_BYTES; ++i) {
+    hex[2 * i] = kDigits[digest[i] >> 4];
+    hex[2 * i + 1] = kDigits[digest[i] & 0x0F];
+  }
   return hex;
 }
 
-std::string Sha256Hex(std::initializer_list<std::string_view> parts) {
+void Sha256(std::initializer_list<std::string_view> parts, unsigned char (&digest)[crypto_hash_sha256_BYTES]) {
+  // One context per thread, reset by each EVP_DigestInit_ex: no allocation per hash.
+  thread_local const std::unique_ptr<EVP_MD_CTX, DigestContextFree> ctx(EVP_MD_CTX_new());
+  const EVP_MD* md = Sha256Digest();
+  bool done = ctx != nullptr && md != nullptr && EVP_DigestInit_ex(ctx.get(), md, nullptr) == 1;
+  for (auto part = parts.begin(); done && part != parts.end(); ++part) {
+    done = EVP_DigestUpdate(ctx.get(), part->data(), part->size()) == 1;
+  }
+  unsigned int size = 0;
+  if (done && EVP_DigestFinal_ex(ctx.get(), digest, &size) == 1 && size == crypto_hash_sha256_BYTES) return;
   crypto_hash_sha256_state state;
   crypto_hash_sha256_init(&state);
   for (const auto part : parts) {
     crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(part.data()), part.size());
   }
-  unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&state, digest);
-  std::string hex(crypto_hash_sha256_BYTES * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), digest, sizeof digest);
-  hex.pop_back();
-  return hex;
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256({data}, digest);
+  return HexOf(digest);
+}
+
+std::string Sha256Hex(std::initializer_list<std::string_view> parts) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256(parts, digest);
+  return HexOf(digest);
 }
 
 std::string RandomToken(std::size_t n) {

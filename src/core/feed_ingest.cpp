@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -114,6 +116,19 @@ struct FeedIngest::Pending {
     Timestamp first_seen{};
     Timestamp last_seen{};
     std::vector<Observable> observables;
+    // A hash of each of `observables`: every event's observables are looked up in the list, and
+    // comparing hashes first keeps that cheap while the list fills (up to max_report_observables).
+    std::vector<std::size_t> hashes;
+
+    void Add(const Observable& o, std::size_t cap) {
+      if (observables.size() >= cap) return;
+      const std::size_t hash = std::hash<std::string_view>{}(o.value) * 31 + static_cast<std::size_t>(o.type);
+      for (std::size_t i = 0; i < hashes.size(); ++i) {
+        if (hashes[i] == hash && observables[i] == o) return;
+      }
+      observables.push_back(o);
+      hashes.push_back(hash);
+    }
   };
   std::unordered_map<std::string, Fold> folds;
   std::vector<std::string> order;  // first-seen order, so that report ids follow the feed
@@ -123,7 +138,7 @@ FeedIngest::FeedIngest(Store& store, const Clock& clock, FeedIngestOptions optio
     : store_(store), clock_(clock), options_(options) {}
 FeedIngest::~FeedIngest() = default;
 
-Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
+Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
                                     const std::vector<RejectedRecord>& rejects) {
   const auto now = clock_.Now();
   FeedRun after = run;
@@ -138,7 +153,7 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, const 
       if (events[i].fingerprint.empty()) computed[i] = Fingerprint(run.format, events[i], now);
     }
   }
-  std::vector<StoredEvent> rows;
+  std::vector<StoredEvent>& rows = rows_;
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
     after.records += static_cast<std::int64_t>(events.size() + rejects.size());
@@ -171,23 +186,40 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, const 
   run = after;
   // Only once committed: a batch that failed leaves nothing to fold.
   if (!pending_) pending_ = std::make_unique<Pending>();
+  const std::size_t cap = options_.max_report_observables;
+  // Events of one report often come in runs (the feed pipeline groups each batch by
+  // fingerprint): a run looks its report up once.
+  Pending::Fold* fold = nullptr;
+  const std::string* fold_fingerprint = nullptr;
   for (std::size_t i = 0; i < events.size(); ++i) {
     const std::string& fingerprint = fingerprint_of(i);
-    const MachineEvent* event = &events[i];
-    const Timestamp seen = event->time.value_or(now);
-    auto [it, inserted] = pending_->folds.try_emplace(fingerprint);
-    auto& fold = it->second;
-    if (inserted) {
-      pending_->order.push_back(fingerprint);
-      fold.first = *event;
-      fold.first.raw.clear();
-      fold.first.key.clear();
-      fold.first_seen = fold.last_seen = seen;
+    const MachineEvent& event = events[i];
+    const Timestamp seen = event.time.value_or(now);
+    if (fold == nullptr || *fold_fingerprint != fingerprint) {
+      auto [it, inserted] = pending_->folds.try_emplace(fingerprint);
+      fold = &it->second;
+      fold_fingerprint = &it->first;
+      if (inserted) {
+        pending_->order.push_back(fingerprint);
+        // The fields the report is made from: not the raw record, key or observables.
+        fold->first.record = event.record;
+        fold->first.event_id = event.event_id;
+        fold->first.time = event.time;
+        fold->first.category = event.category;
+        fold->first.report_type = event.report_type;
+        fold->first.description = event.description;
+        fold->first.subject = event.subject;
+        fold->first.subject_port = event.subject_port;
+        fold->first.constituency_id = event.constituency_id;
+        fold->first.out_of_scope = event.out_of_scope;
+        fold->first.fingerprint = event.fingerprint;
+        fold->first_seen = fold->last_seen = seen;
+      }
     }
-    fold.first_seen = std::min(fold.first_seen, seen);
-    fold.last_seen = std::max(fold.last_seen, seen);
-    if (event->subject) AddObservable(fold.observables, *event->subject, options_.max_report_observables);
-    for (const auto& o : event->observables) AddObservable(fold.observables, o, options_.max_report_observables);
+    fold->first_seen = std::min(fold->first_seen, seen);
+    fold->last_seen = std::max(fold->last_seen, seen);
+    if (event.subject) fold->Add(*event.subject, cap);
+    for (const auto& o : event.observables) fold->Add(o, cap);
   }
   return {};
 }

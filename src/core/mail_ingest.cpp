@@ -220,6 +220,9 @@ Result<MailReceipt> MailIngest::Receive(const Principal& actor, const ReceivedMa
   const auto store_message = [&](WriteTx& tx) -> Result<void> {
     receipt = MailReceipt{};
     receipt.flags = in.flags;
+    for (const SealedBlob& blob : received.inline_blobs) {
+      HIKESHI_CHECK(tx.InsertBlob(blob, now));
+    }
     HIKESHI_TRY(const auto earlier, tx.FindMail(MailDirection::kIn, message_id));
     if (earlier) {
       receipt.outcome = MailOutcome::kDuplicate;

@@ -1,5 +1,7 @@
 #include "hikeshi/core/snapshot.hpp"
 
+#include <stdexcept>
+
 #include <nlohmann/json.hpp>
 
 #include "hikeshi/common/crypto.hpp"
@@ -25,6 +27,164 @@ ordered_json Observables(const std::vector<Observable>& observables) {
 // One fixed field order per type, so the same object always yields the same bytes. dump() with
 // ensure_ascii keeps the bytes independent of how a backend stores text.
 std::string Dump(const ordered_json& j) { return j.dump(-1, ' ', true); }
+
+// Writes the bytes Dump() writes, without building a JSON document, for the objects journalled
+// most often: a feed's fold snapshots and hashes thousands of reports in one transaction, and every
+// delivered mail journals a report, two mail messages and three audit entries. Text is escaped as
+// Dump() escapes it (the output is all ASCII); malformed UTF-8 raises the error Dump() raises for it
+// (nlohmann's type_error 316), as it always did. tests/snapshot_test.cpp compares the bytes with
+// nlohmann's.
+class AsciiJson {
+ public:
+  explicit AsciiJson(std::size_t reserve) { out_.reserve(reserve); }
+  std::string Take() { return std::move(out_); }
+
+  AsciiJson& Open(char bracket) {
+    Comma();
+    out_ += bracket;
+    first_ = true;
+    return *this;
+  }
+  AsciiJson& Close(char bracket) {
+    out_ += bracket;
+    first_ = false;
+    return *this;
+  }
+  AsciiJson& Key(std::string_view key) {
+    Comma();
+    Text(key);
+    out_ += ':';
+    first_ = true;  // the value that follows takes no comma
+    return *this;
+  }
+  AsciiJson& String(std::string_view value) {
+    Comma();
+    Text(value);
+    return *this;
+  }
+  AsciiJson& Int(std::int64_t value) {
+    Comma();
+    out_ += std::to_string(value);
+    return *this;
+  }
+  AsciiJson& Bool(bool value) {
+    Comma();
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  AsciiJson& Null() {
+    Comma();
+    out_ += "null";
+    return *this;
+  }
+  AsciiJson& OptionalInt(const std::optional<std::int64_t>& value) { return value ? Int(*value) : Null(); }
+  AsciiJson& OptionalTime(const std::optional<Timestamp>& value) {
+    return value ? String(FormatRfc3339(*value)) : Null();
+  }
+
+ private:
+  void Comma() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  // nlohmann's escaping with ensure_ascii: the bytes below 0x80 as below, and each well-formed
+  // UTF-8 sequence as "\u" and four lowercase hex digits (a surrogate pair above U+FFFF). On a
+  // malformed sequence, nlohmann's own error, from nlohmann escaping the same text.
+  void Text(std::string_view text) {
+    out_ += '"';
+    for (std::size_t pos = 0; pos < text.size();) {
+      const auto byte = static_cast<unsigned char>(text[pos]);
+      if (byte >= 0x80) {
+        const std::uint32_t code_point = DecodeUtf8(text, pos);
+        if (code_point == 0) {
+          (void)Dump(ordered_json(std::string(text)));                          // throws json::type_error 316
+          throw std::invalid_argument("malformed UTF-8 in a journalled text");  // not reached
+        }
+        if (code_point <= 0xFFFF) {
+          Unit(code_point);
+        } else {
+          Unit(0xD7C0 + (code_point >> 10));
+          Unit(0xDC00 + (code_point & 0x3FF));
+        }
+        continue;
+      }
+      ++pos;
+      const char c = static_cast<char>(byte);
+      switch (c) {
+        case '\b':
+          out_ += "\\b";
+          break;
+        case '\t':
+          out_ += "\\t";
+          break;
+        case '\n':
+          out_ += "\\n";
+          break;
+        case '\f':
+          out_ += "\\f";
+          break;
+        case '\r':
+          out_ += "\\r";
+          break;
+        case '"':
+          out_ += "\\\"";
+          break;
+        case '\\':
+          out_ += "\\\\";
+          break;
+        default:
+          if (byte < 0x20 || byte == 0x7F) {
+            Unit(byte);
+          } else {
+            out_ += c;
+          }
+      }
+    }
+    out_ += '"';
+  }
+  void Unit(std::uint32_t unit) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_ += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out_ += kHex[(unit >> shift) & 0x0F];
+  }
+  // The code point of the well-formed UTF-8 sequence of 2 to 4 bytes at `pos` (RFC 3629, as
+  // nlohmann decodes: no overlong form, no surrogate, nothing above U+10FFFF), `pos` moved past
+  // it; 0 when the bytes there are not one.
+  static std::uint32_t DecodeUtf8(std::string_view text, std::size_t& pos) {
+    const auto lead = static_cast<unsigned char>(text[pos]);
+    std::size_t length = 0;
+    std::uint32_t code_point = 0;
+    unsigned lowest = 0x80;  // range of the second byte
+    unsigned highest = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+      code_point = lead & 0x1Fu;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      code_point = lead & 0x0Fu;
+      if (lead == 0xE0) lowest = 0xA0;   // overlong
+      if (lead == 0xED) highest = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      code_point = lead & 0x07u;
+      if (lead == 0xF0) lowest = 0x90;   // overlong
+      if (lead == 0xF4) highest = 0x8F;  // above U+10FFFF
+    } else {
+      return 0;
+    }
+    if (text.size() - pos < length) return 0;
+    for (std::size_t i = 1; i < length; ++i) {
+      const auto next = static_cast<unsigned char>(text[pos + i]);
+      if (next < (i == 1 ? lowest : 0x80u) || next > (i == 1 ? highest : 0xBFu)) return 0;
+      code_point = (code_point << 6) | (next & 0x3Fu);
+    }
+    pos += length;
+    return code_point;
+  }
+
+  std::string out_;
+  bool first_ = true;
+};
 }  // namespace
 
 std::string Snapshot(const Incident& i) {
@@ -53,28 +213,44 @@ std::string Snapshot(const Incident& i) {
 }
 
 std::string Snapshot(const Report& r) {
-  ordered_json j;
-  j["id"] = r.human_id;
-  j["channel"] = ChannelName(r.channel);
-  j["reporter"] = r.reporter;
-  j["subject"] = r.subject;
-  j["body_sha256"] = common::Sha256Hex(r.body);  // bodies can be large; the digest pins them
-  j["category"] = r.category ? ordered_json(r.category->ToString()) : ordered_json(nullptr);
-  j["constituency_id"] = Optional(r.constituency_id);
-  j["tlp"] = TlpName(r.tlp);
-  j["status"] = ReportStatusName(r.status);
-  j["incident_id"] = Optional(r.incident_id);
-  j["reject_reason"] = r.reject_reason ? ordered_json(RejectReasonName(*r.reject_reason)) : ordered_json(nullptr);
-  j["reject_comment"] = r.reject_comment;
-  j["observables"] = Observables(r.observables);
-  j["flags"] = r.flags;
-  j["fingerprint"] = r.fingerprint;
-  j["event_count"] = r.event_count;
-  j["first_seen"] = Optional(r.first_seen);
-  j["last_seen"] = Optional(r.last_seen);
-  j["received_at"] = FormatRfc3339(r.received_at);
-  j["updated_at"] = FormatRfc3339(r.updated_at);
-  return Dump(j);
+  AsciiJson j(512 + 48 * r.observables.size());
+  j.Open('{');
+  j.Key("id").String(r.human_id);
+  j.Key("channel").String(ChannelName(r.channel));
+  j.Key("reporter").String(r.reporter);
+  j.Key("subject").String(r.subject);
+  j.Key("body_sha256").String(common::Sha256Hex(r.body));  // bodies can be large; the digest pins them
+  if (r.category) {
+    j.Key("category").String(r.category->ToString());
+  } else {
+    j.Key("category").Null();
+  }
+  j.Key("constituency_id").OptionalInt(r.constituency_id);
+  j.Key("tlp").String(TlpName(r.tlp));
+  j.Key("status").String(ReportStatusName(r.status));
+  j.Key("incident_id").OptionalInt(r.incident_id);
+  if (r.reject_reason) {
+    j.Key("reject_reason").String(RejectReasonName(*r.reject_reason));
+  } else {
+    j.Key("reject_reason").Null();
+  }
+  j.Key("reject_comment").String(r.reject_comment);
+  j.Key("observables").Open('[');
+  for (const auto& o : r.observables) {
+    j.Open('{').Key("type").String(ObservableTypeName(o.type)).Key("value").String(o.value).Close('}');
+  }
+  j.Close(']');
+  j.Key("flags").Open('[');
+  for (const auto& flag : r.flags) j.String(flag);
+  j.Close(']');
+  j.Key("fingerprint").String(r.fingerprint);
+  j.Key("event_count").Int(r.event_count);
+  j.Key("first_seen").OptionalTime(r.first_seen);
+  j.Key("last_seen").OptionalTime(r.last_seen);
+  j.Key("received_at").String(FormatRfc3339(r.received_at));
+  j.Key("updated_at").String(FormatRfc3339(r.updated_at));
+  j.Close('}');
+  return j.Take();
 }
 
 std::string Snapshot(const Constituency& c) {
@@ -155,49 +331,53 @@ std::string Snapshot(const FeedRun& r) {
 }
 
 std::string Snapshot(const MailMessage& m) {
-  ordered_json j;
-  j["id"] = m.id;
-  j["direction"] = MailDirectionName(m.direction);
-  j["kind"] = m.kind;
-  j["message_id"] = m.message_id;
-  j["report_id"] = Optional(m.report_id);
-  j["incident_id"] = Optional(m.incident_id);
-  j["from_address"] = m.from_address;
-  j["from_name"] = m.from_name;
-  j["subject"] = m.subject;
-  j["text_sha256"] = common::Sha256Hex(m.text);
-  j["in_reply_to"] = m.in_reply_to;
-  j["raw_sha256"] = m.raw_sha256;
-  j["raw_size"] = m.raw_size;
-  j["encrypted"] = m.encrypted;
-  j["decrypted"] = m.decrypted;
-  j["auto_reason"] = m.auto_reason;
-  j["spam"] = m.spam;
+  AsciiJson j(768);
+  j.Open('{');
+  j.Key("id").Int(m.id);
+  j.Key("direction").String(MailDirectionName(m.direction));
+  j.Key("kind").String(m.kind);
+  j.Key("message_id").String(m.message_id);
+  j.Key("report_id").OptionalInt(m.report_id);
+  j.Key("incident_id").OptionalInt(m.incident_id);
+  j.Key("from_address").String(m.from_address);
+  j.Key("from_name").String(m.from_name);
+  j.Key("subject").String(m.subject);
+  j.Key("text_sha256").String(common::Sha256Hex(m.text));
+  j.Key("in_reply_to").String(m.in_reply_to);
+  j.Key("raw_sha256").String(m.raw_sha256);
+  j.Key("raw_size").Int(m.raw_size);
+  j.Key("encrypted").Bool(m.encrypted);
+  j.Key("decrypted").Bool(m.decrypted);
+  j.Key("auto_reason").String(m.auto_reason);
+  j.Key("spam").Bool(m.spam);
   // Recipients, references, attachments, signatures, the abuse report, flags and problems.
-  j["details_sha256"] = common::Sha256Hex(EncodeMailDetails(m));
-  j["status"] = m.status;
-  j["language"] = m.language;
-  j["attempts"] = m.attempts;
-  j["last_error"] = m.last_error;
-  j["next_attempt_at"] = Optional(m.next_attempt_at);
-  j["at"] = FormatRfc3339(m.at);
-  j["sent_at"] = Optional(m.sent_at);
-  return Dump(j);
+  j.Key("details_sha256").String(common::Sha256Hex(EncodeMailDetails(m)));
+  j.Key("status").String(m.status);
+  j.Key("language").String(m.language);
+  j.Key("attempts").Int(m.attempts);
+  j.Key("last_error").String(m.last_error);
+  j.Key("next_attempt_at").OptionalTime(m.next_attempt_at);
+  j.Key("at").String(FormatRfc3339(m.at));
+  j.Key("sent_at").OptionalTime(m.sent_at);
+  j.Close('}');
+  return j.Take();
 }
 
 std::string CanonicalAuditBytes(const AuditEntry& e) {
-  ordered_json j;
-  j["seq"] = e.seq;
-  j["at"] = FormatRfc3339(e.at);
-  j["actor"] = e.actor;
-  j["action"] = e.action;
-  j["object_type"] = e.object_type;
-  j["object_id"] = e.object_id;
-  j["incident"] = e.incident;
-  j["before"] = e.before;
-  j["after"] = e.after;
-  j["prev_hash"] = e.prev_hash;
-  return Dump(j);
+  AsciiJson j(256 + e.before.size() * 9 / 8 + e.after.size() * 9 / 8);
+  j.Open('{');
+  j.Key("seq").Int(e.seq);
+  j.Key("at").String(FormatRfc3339(e.at));
+  j.Key("actor").String(e.actor);
+  j.Key("action").String(e.action);
+  j.Key("object_type").String(e.object_type);
+  j.Key("object_id").String(e.object_id);
+  j.Key("incident").String(e.incident);
+  j.Key("before").String(e.before);
+  j.Key("after").String(e.after);
+  j.Key("prev_hash").String(e.prev_hash);
+  j.Close('}');
+  return j.Take();
 }
 
 std::string AuditHash(const AuditEntry& entry) {

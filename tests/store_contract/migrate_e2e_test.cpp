@@ -1,5 +1,6 @@
 // `hikeshi migrate --from DIR --to postgresql://...` with the real binary: a SQLite store holding
-// incidents, reports, a feed run with its events and rejects, mail with an attachment, a response
+// incidents, reports, a feed run with its events and rejects, mail with an attachment (kept as a
+// row of the store, under the inline limit, while the raw message is a blob file), a response
 // record of an incident, users and tokens is copied; every table holds as many rows as the source
 // (counted with the sqlite3 shell and SQL, not by Hikeshi), the copy's audit journal verifies, its
 // text index, blobs and id sequences work; a target holding other data is refused; a copy killed
@@ -176,6 +177,9 @@ TEST_F(MigrateTest, TheCopyIsTheSameStoreAndVerifies) {
       "see the log\r\n--m\r\nContent-Type: text/plain; name=\"auth.log\"\r\n"
       "Content-Disposition: attachment; filename=\"auth.log\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
       "RmFpbGVkIHBhc3N3b3JkIGZyb20gMTkyLjAuMi45OQo=\r\n--m--\r\n";
+  const std::string attachment = "Failed password from 192.0.2.99\n";
+  // Blobs up to 100 bytes are rows of the store: the attachment is one, the raw message a file.
+  std::ofstream(data_ / "hikeshi.toml", std::ios::trunc) << "[mail]\ninline_blob_max_bytes = 100\n";
   {
     testing::ChildProcessOptions options;
     options.program = HIKESHI_BINARY;
@@ -197,6 +201,13 @@ TEST_F(MigrateTest, TheCopyIsTheSameStoreAndVerifies) {
   EXPECT_EQ(SqliteValue(data_, "SELECT count(*) FROM events"), "300");
   EXPECT_EQ(SqliteValue(data_, "SELECT count(*) FROM feed_rejects"), "1");
   EXPECT_EQ(SqliteValue(data_, "SELECT count(*) FROM mail_messages WHERE direction = 'in'"), "1");
+  EXPECT_EQ(SqliteValue(data_, "SELECT size FROM blobs"), std::to_string(attachment.size()))
+      << "the attachment, and only it, is a row";
+  int blob_files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_ / "blobs")) {
+    blob_files += entry.is_regular_file();
+  }
+  EXPECT_EQ(blob_files, 1) << "the raw message is a file";
 
   const CliResult migrated = Migrate({"--batch-rows", "37"});
   ASSERT_EQ(migrated.status.code, 0) << migrated.out << migrated.err;
@@ -238,6 +249,10 @@ TEST_F(MigrateTest, TheCopyIsTheSameStoreAndVerifies) {
     const auto raw_back = server->Call("GET", base + "/raw", secret);
     EXPECT_EQ(raw_back.status, 200);
     EXPECT_EQ(raw_back.body, raw) << "the blob reads back byte for byte";
+    const std::string sha = message["attachments"][0]["sha256"];
+    const auto attachment_back = server->Call("GET", base + "/attachments/" + sha, secret);
+    EXPECT_EQ(attachment_back.status, 200);
+    EXPECT_EQ(attachment_back.body, attachment) << "the row moved too";
     const auto created = server->Call(
         "POST", "/api/v1/incidents", secret,
         nlohmann::json({{"title", "after the move"}, {"category", "fraud/phishing"}, {"impact", 3}, {"urgency", 3}})

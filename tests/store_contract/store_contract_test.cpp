@@ -1562,6 +1562,71 @@ TYPED_TEST(StoreContractTest, ReportTextSearchCoversSubjectAndBody) {
   EXPECT_THAT(this->SearchReports("マルウェア distribution"), ElementsAre("R-2026-000001"));
 }
 
+// The SQLite store writes a transaction's full-text rows just before its COMMIT (one FTS5 flush
+// per transaction): what a transaction wrote must still be searchable right after it, inside it,
+// and gone with it when it rolls back.
+TYPED_TEST(StoreContractTest, ReportTextFromOneTransactionIsSearchableAfterCommitAndGoneAfterRollback) {
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    Report english = NewReport("Credential phishing kit");  // R-2026-000001
+    english.body = "Hosted on a compromised WordPress site.";
+    HIKESHI_TRY(const auto first, tx.CreateReport(Ctx(), english));
+    Report japanese = NewReport("ランサムウェア感染の報告");  // R-2026-000002
+    japanese.body = "ファイルサーバが暗号化された";
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), japanese));
+    // Rewritten in the same transaction: only the last text may be found.
+    Report reworded = first;
+    reworded.subject = "Credential harvesting kit";
+    HIKESHI_CHECK(tx.UpdateReport(Ctx(), "report.reparse", first, reworded, ""));
+    // More writes after the text (as mail intake stores the mail rows after the report).
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), NewIncident("不正送金")));
+    // A search inside the transaction sees its own rows.
+    core::ReportQuery inside;
+    inside.text = "暗号化";
+    HIKESHI_TRY(const auto page, tx.ListReports(Scope::All(), inside));
+    if (page.items.size() != 1 || page.items.front().human_id != "R-2026-000002") {
+      return Fail(Error::Internal("a search inside the transaction missed its own report"));
+    }
+    return {};
+  }));
+  EXPECT_THAT(this->SearchReports("harvesting"), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("WordPress"), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("phishing"), IsEmpty()) << "the subject was rewritten in the transaction";
+  EXPECT_THAT(this->SearchReports("ランサムウェア"), ElementsAre("R-2026-000002"));
+  EXPECT_THAT(this->SearchReports("暗号化"), ElementsAre("R-2026-000002"));
+  EXPECT_THAT(this->SearchIncidents("送金"), ElementsAre("I-2026-000001"));
+
+  // A transaction that fails after writing reports leaves nothing searchable, also when it
+  // searched (and so wrote its text) before failing.
+  const auto failed = this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    Report report = NewReport("Botnet controller takedown");
+    report.body = "標的型攻撃メール";
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report));
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), NewIncident("Botnet 対応")));
+    return Fail(Error::InvalidArgument("stop here", "/subject"));
+  });
+  ASSERT_FALSE(failed.has_value());
+  const auto searched_then_failed = this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    Report report = NewReport("Skimmer on a web shop");
+    report.body = "クレジットカード情報";
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report));
+    core::ReportQuery inside;
+    inside.text = "skimmer";
+    HIKESHI_TRY(const auto page, tx.ListReports(Scope::All(), inside));
+    if (page.items.size() != 1) return Fail(Error::Internal("a search inside the transaction missed its own report"));
+    return Fail(Error::InvalidArgument("stop here", "/subject"));
+  });
+  ASSERT_FALSE(searched_then_failed.has_value());
+  // The next transaction commits only its own text.
+  ASSERT_OK(this->AddReport(NewReport("Defacement of a school site")));
+  EXPECT_THAT(this->SearchReports("botnet"), IsEmpty());
+  EXPECT_THAT(this->SearchReports("標的型攻撃"), IsEmpty());
+  EXPECT_THAT(this->SearchIncidents("botnet"), IsEmpty());
+  EXPECT_THAT(this->SearchReports("skimmer"), IsEmpty());
+  EXPECT_THAT(this->SearchReports("クレジットカード"), IsEmpty());
+  EXPECT_EQ(this->SearchReports("defacement").size(), 1U);
+  EXPECT_EQ(this->SearchReports("kit").size(), 1U);
+}
+
 // --- Feed intake: aggregate reports ------------------------------------------------------------
 
 TYPED_TEST(StoreContractTest, ReportAggregateFieldsRoundTripAndAreFoundByFingerprint) {

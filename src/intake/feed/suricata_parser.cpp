@@ -250,8 +250,10 @@ class SuricataParser final : public ParserBase {
     // The addresses and ports in the description are the fields parsed above; the signature and
     // its category are the only free text in an alert.
     const std::string_view category = Text(kCategory);
-    event.free_text = CleanText(category.empty() ? std::string(signature)
-                                                 : std::string(signature) + " (" + std::string(category) + ")");
+    text.clear();
+    append({signature});
+    if (!category.empty()) append({" (", category, ")"});
+    event.free_text = CleanText(text);
     return event;
   }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 
 #include "hikeshi/common/utf8.hpp"
@@ -81,8 +83,45 @@ std::string Quote(std::string_view text) {
   return out;
 }
 
+namespace {
+// True when CleanText would return `trimmed` unchanged: printable ASCII, no run of spaces, short
+// enough. Most feed text is; checking is much cheaper than rebuilding it piece by piece. Eight
+// bytes at a time: this runs over several fields of every event. A false "no" costs only the
+// slow path; a false "yes" cannot happen (each test below misses no byte it looks for).
+bool IsClean(std::string_view trimmed, std::size_t max_bytes) {
+  if (trimmed.size() > max_bytes) return false;
+  static_assert(std::endian::native == std::endian::little, "the word tests below read bytes in little-endian order");
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const char* data = trimmed.data();
+  const std::size_t size = trimmed.size();
+  std::uint64_t space_before = 0;  // the previous word's last byte was a space
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t x = 0;
+    std::memcpy(&x, data + i, 8);
+    const std::uint64_t below_space = (x - 0x20 * kOnes) & ~x & kHigh;  // a byte < 0x20
+    const std::uint64_t not_ascii = ((x + kOnes) | x) & kHigh;          // a byte >= 0x7f
+    if ((below_space | not_ascii) != 0) return false;
+    const std::uint64_t y = x ^ (0x20 * kOnes);
+    const std::uint64_t spaces = (y - kOnes) & ~y & kHigh;  // every space (and maybe a '!' after one)
+    if ((spaces & (spaces << 8)) != 0 || (space_before != 0 && (spaces & 0x80) != 0)) return false;
+    space_before = spaces >> 63;
+  }
+  char previous = space_before != 0 ? ' ' : 'x';
+  for (; i < size; ++i) {
+    const char c = data[i];
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f || (c == ' ' && previous == ' ')) return false;
+    previous = c;
+  }
+  return true;
+}
+}  // namespace
+
 std::string CleanText(std::string_view text, std::size_t max_bytes) {
   text = Trim(text);
+  if (IsClean(text, max_bytes)) return std::string(text);
   std::string out;
   out.reserve(std::min(text.size(), max_bytes));
   bool pending_space = false;

@@ -65,24 +65,33 @@ Result<void> MailPipeline::RefreshRouting() {
 }
 
 Result<core::MailReceipt> MailPipeline::Deliver(const core::Principal& actor, std::string_view raw) {
-  // 1. The raw bytes first: whatever happens next, what was received is kept. The blobs become
-  // durable just before the commit that names them, with one sync for the whole group of messages
-  // committed together (a committed row never names a blob that could be lost).
+  // 1. The raw bytes first: whatever the parse makes of them, what was received is kept. A small blob is
+  // sealed to be stored as a row in the transaction that stores the message (it commits with it:
+  // one WAL flush for the group of messages committed together). A larger one is written to the
+  // blob store and becomes durable just before that commit, with one sync for the whole group
+  // (BlobStore::PutPending). Either way, a committed row never names a blob that could be lost.
+  core::ReceivedMail received;
   std::uint64_t ticket = 0;
-  HIKESHI_TRY(auto raw_blob, blobs_.PutPending(raw));
-  ticket = std::max(ticket, raw_blob.ticket);
-  const std::string raw_sha = std::move(raw_blob.sha256);
+  const auto keep = [&](std::string_view content) -> Result<std::string> {
+    HIKESHI_TRY(auto sealed, blobs_.SealInline(content));
+    if (sealed) {
+      std::string sha = sealed->sha256;
+      received.inline_blobs.push_back(std::move(*sealed));
+      return sha;
+    }
+    HIKESHI_TRY(auto blob, blobs_.PutPending(content));
+    ticket = std::max(ticket, blob.ticket);
+    return std::move(blob.sha256);
+  };
+  HIKESHI_TRY(std::string raw_sha, keep(raw));
 
   // 2. Parse. Never fails; problems become flags.
-  core::ReceivedMail received;
   received.mail = mail::ParseMail(raw, options_.parse, keyring_);
-  received.raw_sha256 = raw_sha;
+  received.raw_sha256 = std::move(raw_sha);
   received.raw_size = static_cast<std::int64_t>(raw.size());
   for (auto& attachment : received.mail.attachments) {
     if (attachment.content.empty() && !attachment.sha256.empty()) continue;  // dropped by a limit
-    HIKESHI_TRY(auto blob, blobs_.PutPending(attachment.content));
-    attachment.sha256 = std::move(blob.sha256);
-    ticket = std::max(ticket, blob.ticket);
+    HIKESHI_TRY(attachment.sha256, keep(attachment.content));
   }
 
   // 3. Observables: the abuse report's structured fields first, then free text.

@@ -56,6 +56,7 @@ class SqliteStore final : public core::Store {
       result = WriteLocked(body);
     } catch (const std::bad_alloc&) {
       // Our own bookkeeping ran out of memory (the callback's exceptions are caught inside).
+      writer_->DeferText(false);
       writer_->RollbackQuietly();
       result = Fail(Error::Internal("out of memory in Store::Write"));
     }
@@ -78,11 +79,14 @@ class SqliteStore final : public core::Store {
     // and a transaction never fails half-way for want of an upgrade.
     HIKESHI_CHECK(writer_->Execute("BEGIN IMMEDIATE"));
     writer_->KnownObservables().clear();  // what a rolled-back transaction learnt is void
+    writer_->DeferText(true);              // full-text rows are written once, before COMMIT
     Result<void> result = [&]() -> Result<void> {
       detail::SqliteWriteTx tx(*writer_);
       HIKESHI_CHECK(RunCallback(body, static_cast<core::WriteTx&>(tx)));
-      return tx.FlushEventCounts();
+      HIKESHI_CHECK(tx.FlushEventCounts());
+      return detail::FlushDeferredText(*writer_);
     }();
+    writer_->DeferText(false);  // drops whatever a failed transaction left queued
     if (result) result = writer_->Execute("COMMIT");
     if (!result) writer_->RollbackQuietly();
     return result;

@@ -1,6 +1,7 @@
 // MailPipeline under concurrent deliveries (LMTP connections, `ingest mail` workers), with the real
-// SQLite store and file blob store: shared commits (core::WriteGroup) must store every message
-// exactly once, keep the audit chain intact, and never let one failing change fail the others.
+// SQLite store and file blob store (or small blobs as rows of the store, as the app opens it):
+// shared commits (core::WriteGroup) must store every message exactly once, keep the audit chain
+// intact, and never let one failing change fail the others.
 
 #include "hikeshi/intake/pipeline/mail_pipeline.hpp"
 
@@ -18,6 +19,7 @@
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/audit_verify.hpp"
+#include "hikeshi/core/inline_blob_store.hpp"
 #include "hikeshi/core/write_group.hpp"
 #include "hikeshi/store/files/file_blob_store.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
@@ -53,11 +55,17 @@ class MailPipelineTest : public ::testing::Test {
     store_ = std::move(*store);
     OpenPipeline(false);
   }
-  void OpenPipeline(bool sync_per_group) {
+  // `max_inline_bytes` > 0: blobs up to that size are rows of the store (app::OpenMailBlobStore).
+  void OpenPipeline(bool sync_per_group, std::size_t max_inline_bytes = 0) {
     pipeline_.reset();
     auto blobs = store::files::OpenFileBlobStore(root_ / "blobs", root_ / "blob.key", true, sync_per_group);
     ASSERT_TRUE(blobs) << blobs.error().message();
     blobs_ = std::move(*blobs);
+    if (max_inline_bytes > 0) {
+      auto key = store::files::LoadBlobKey(root_ / "blob.key", false);
+      ASSERT_TRUE(key) << key.error().message();
+      blobs_ = core::MakeInlineBlobStore(*store_, std::move(blobs_), std::move(*key), max_inline_bytes);
+    }
     ingest_ = std::make_unique<core::MailIngest>(*store_, clock_, core::MailIngestOptions{});
     pipeline_ =
         std::make_unique<MailPipeline>(*store_, *blobs_, clock_, nullptr, nullptr, *ingest_, MailPipelineOptions{});
@@ -150,6 +158,16 @@ TEST_F(MailPipelineTest, ConcurrentDeliveriesAreEachStoredOnceWithTheirRawMessag
 TEST_F(MailPipelineTest, ConcurrentDeliveriesWithBlobsSyncedOncePerGroup) {
   OpenPipeline(/*sync_per_group=*/true);
   DeliverConcurrentlyAndCheck();
+}
+
+// Small raw messages as rows of the shared transactions: the same guarantees, two copies of one
+// message in one group included, and not one blob file written.
+TEST_F(MailPipelineTest, ConcurrentDeliveriesWithSmallBlobsAsRows) {
+  OpenPipeline(/*sync_per_group=*/false, /*max_inline_bytes=*/std::size_t{256} << 10);
+  DeliverConcurrentlyAndCheck();
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(root_ / "blobs")) files += entry.is_regular_file();
+  EXPECT_EQ(files, 0);
 }
 
 // One change that fails (a duplicate constituency name, refused by the database) among good ones

@@ -1697,4 +1697,24 @@ Result<void> UpdateRecord(Connection& db, const core::Record& record) {
   return ExpectOneChange(rows, fmt::format("record {}", record.id));
 }
 
+Result<std::optional<core::SealedBlob>> FindBlob(Connection& db, std::string_view sha256) {
+  Params p;
+  p.Add(sha256);
+  HIKESHI_TRY(const Rows rows, db.Exec("SELECT sealed, size FROM blobs WHERE sha256 = $1", p));
+  if (rows.Empty()) return std::optional<core::SealedBlob>();
+  return core::SealedBlob{std::string(sha256), rows.Bytes(0, 0), rows.Int(0, 1)};
+}
+
+Result<bool> InsertBlob(Connection& db, const core::SealedBlob& blob, core::Timestamp created_at) {
+  Params p;
+  p.Add(blob.sha256);
+  p.AddBytes(blob.sealed);
+  p.Add(blob.size);
+  p.Add(ToMicros(created_at));
+  HIKESHI_TRY(const Rows rows, db.Exec("INSERT INTO blobs (sha256, sealed, size, created_at) VALUES ($1, $2, $3, $4) "
+                                       "ON CONFLICT (sha256) DO NOTHING",
+                                       p));
+  return rows.Affected() == 1;
+}
+
 }  // namespace hikeshi::store::postgres::detail

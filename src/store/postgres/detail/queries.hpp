@@ -147,4 +147,9 @@ Result<std::int64_t> InsertRecord(Connection& db, const core::Record& record);
 // Writes incident_id, state, body and updated_at of the record with `record.id`.
 Result<void> UpdateRecord(Connection& db, const core::Record& record);
 
+// --- Blobs kept inline (core::WriteTx::InsertBlob), in the table PostgresBlobStore keeps.
+Result<std::optional<core::SealedBlob>> FindBlob(Connection& db, std::string_view sha256);
+// false, writing nothing, when a blob of that name is stored already.
+Result<bool> InsertBlob(Connection& db, const core::SealedBlob& blob, core::Timestamp created_at);
+
 }  // namespace hikeshi::store::postgres::detail

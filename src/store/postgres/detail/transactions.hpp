@@ -130,6 +130,9 @@ class ReaderOn : public Base {
   Result<std::vector<core::AuditEntry>> ListAuditForIncident(std::string_view incident_human_id) override {
     return detail::ListAuditForIncident(connection_, incident_human_id);
   }
+  Result<std::optional<core::SealedBlob>> FindBlob(std::string_view sha256) override {
+    return detail::FindBlob(connection_, sha256);
+  }
 
  protected:
   Connection& connection_;
@@ -178,6 +181,9 @@ class PostgresWriteTx final : public ReaderOn<core::WriteTx> {
   }
   Result<bool> InsertCorrelation(const core::Correlation& correlation) override {
     return detail::InsertCorrelation(connection_, correlation);
+  }
+  Result<bool> InsertBlob(const core::SealedBlob& blob, core::Timestamp created_at) override {
+    return detail::InsertBlob(connection_, blob, created_at);
   }
 
  protected:

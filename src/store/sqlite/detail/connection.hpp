@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include <sqlite3.h>
 
@@ -63,6 +64,15 @@ class Statement {
   Statement& BindBorrowedBlob(const char* name, std::string_view bytes);
   // Avoids int -> bool/int64 ambiguity at call sites.
   Statement& BindBool(const char* name, bool value) { return Bind(name, std::int64_t{value ? 1 : 0}); }
+  // For a statement bound thousands of times in a loop (with Rewind): the parameter's number,
+  // looked up once, and binding by number, which skips the lookup by name. ParameterIndex returns
+  // 0 when there is no such parameter, and binding 0 fails the next Step() as an unknown name does.
+  int ParameterIndex(const char* name) { return Index(name); }
+  Statement& BindAt(int index, std::int64_t value);
+  Statement& BindAt(int index, std::optional<std::int64_t> value);
+  Statement& BindNullAt(int index);
+  Statement& BindBorrowedAt(int index, std::string_view text);
+  Statement& BindBorrowedBlobAt(int index, std::string_view bytes);
 
   // true when a row is ready, false when done.
   [[nodiscard]] Result<bool> Step();
@@ -71,6 +81,10 @@ class Statement {
   // Ends this use early, as the destructor would: the statement is reset and handed back, and this
   // object must not be used again.
   void Finish();
+  // Resets the statement and drops its bindings (and any binding error), so that it can be bound
+  // and run again: a loop that runs one statement thousands of times (the feed's event inserts, a
+  // report's observable links) prepares it once instead of looking it up each time.
+  void Rewind();
 
   bool IsNull(int column) const;
   std::int64_t Int(int column) const;
@@ -81,6 +95,7 @@ class Statement {
 
  private:
   int Index(const char* name);
+  bool NoParameter(int index);  // true (and the bind fails) for index 0
 
   sqlite3* db_;
   sqlite3_stmt* stmt_;
@@ -124,6 +139,26 @@ class Connection {
   };
   std::unordered_map<std::string, KnownObservable>& KnownObservables() { return known_observables_; }
 
+  // Full-text rows written in the open write transaction, by (FTS table, rowid), held back and
+  // written together just before COMMIT (FlushDeferredText in queries.hpp). FTS5 flushes its
+  // pending terms into a new segment at every later write statement of a transaction that has
+  // written to it; deferred, a transaction makes one flush instead of one per statement after the
+  // first report. SqliteStore turns deferral on when it begins a write transaction and off (which
+  // drops anything not written, as a rollback must) when it ends it. nullptr while off: IndexText
+  // then writes at once.
+  struct DeferredTextRow {
+    std::string column1;
+    std::string column2;
+    std::string text1;
+    std::string text2;
+  };
+  using DeferredTextKey = std::pair<std::string, std::int64_t>;
+  std::map<DeferredTextKey, DeferredTextRow>* DeferredText() { return defer_text_ ? &deferred_text_ : nullptr; }
+  void DeferText(bool on) {
+    defer_text_ = on;
+    deferred_text_.clear();
+  }
+
  private:
   // Only Open() may construct: a Connection always leaves it fully configured.
   struct OpenedTag {
@@ -137,6 +172,8 @@ class Connection {
   SqliteHandle db_;  // declared first: destroyed after the statements
   std::map<std::string, StatementHandle, std::less<>> statements_;
   std::unordered_map<std::string, KnownObservable> known_observables_;
+  bool defer_text_ = false;
+  std::map<DeferredTextKey, DeferredTextRow> deferred_text_;
 };
 
 }  // namespace hikeshi::store::sqlite::detail

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "hikeshi/common/error.hpp"
@@ -68,6 +69,9 @@ Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64
 Result<std::int64_t> CountEvents(Connection& db, std::string_view fingerprint);
 // Adds `delta` to the stored event count of `fingerprint` (see SqliteWriteTx::InsertEvent).
 Result<void> AddEventCount(Connection& db, std::string_view fingerprint, std::int64_t delta);
+// Writes the full-text rows queued in the open write transaction (see Connection::DeferredText);
+// SqliteStore calls it before COMMIT, and a text search inside the transaction before it reads.
+Result<void> FlushDeferredText(Connection& db);
 
 // The SQL FindSightings runs for `scope`: exposed so that a test can check its query plan.
 std::string SightingIncidentsSql(const core::Scope& scope);
@@ -103,6 +107,11 @@ Result<void> UpdateFeedRun(Connection& db, const core::FeedRun& run);
 // spells. Errors: kInvalidArgument (field "/key") when a key is not 32 lower-case hex digits;
 // kInternal when the run, report or incident does not exist.
 Result<bool> InsertEvent(Connection& db, const core::StoredEvent& event);
+// InsertEvent for each of `events`, with one prepared statement; adds each stored (new) event to
+// `stored_counts` under its fingerprint and returns how many were stored. Errors: as InsertEvent;
+// the events before the failing one are inserted (the caller rolls back).
+Result<std::int64_t> InsertEvents(Connection& db, std::span<const core::StoredEvent> events,
+                                  std::unordered_map<std::string, std::int64_t>& stored_counts);
 Result<bool> InsertFeedReject(Connection& db, const core::FeedReject& reject);
 Result<bool> InsertCorrelation(Connection& db, const core::Correlation& correlation);
 
@@ -133,5 +142,10 @@ Result<std::vector<core::Record>> ListRecords(Connection& db, std::string_view k
 Result<std::int64_t> InsertRecord(Connection& db, const core::Record& record);
 // Writes incident_id, state, body and updated_at of the record with `record.id`.
 Result<void> UpdateRecord(Connection& db, const core::Record& record);
+
+// --- Blobs kept inline (core::WriteTx::InsertBlob): sealed bytes, as the blob store seals them.
+Result<std::optional<core::SealedBlob>> FindBlob(Connection& db, std::string_view sha256);
+// false, writing nothing, when a blob of that name is stored already.
+Result<bool> InsertBlob(Connection& db, const core::SealedBlob& blob, core::Timestamp created_at);
 
 }  // namespace hikeshi::store::sqlite::detail

@@ -328,9 +328,22 @@ ALTER TABLE contacts ADD COLUMN trust TEXT NOT NULL DEFAULT 'unvetted';
 ALTER TABLE contacts ADD COLUMN introduced_by INTEGER REFERENCES contacts (id);
 )sql";
 
+// Small blobs (raw mail and attachments up to [mail] inline_blob_max_bytes) kept as rows, sealed
+// as the blob files are, committed in the transaction that stores the message naming them: one
+// WAL flush instead of a file, its fsync and its directory's fsync each (docs/architecture.md).
+// The columns are PostgreSQL's blobs table's. Rows run to hundreds of KiB, so not WITHOUT ROWID.
+constexpr const char* kMigration6 = R"sql(
+CREATE TABLE blobs (
+  sha256     TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
+  sealed     BLOB NOT NULL,
+  size       INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
-    Migration{4, kMigration4}, Migration{5, kMigration5},
+    Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
 };
 
 Result<int> CurrentVersion(Connection& connection) {

@@ -131,6 +131,9 @@ class ReaderOn : public Base {
   Result<std::vector<core::AuditEntry>> ListAuditForIncident(std::string_view incident_human_id) override {
     return detail::ListAuditForIncident(connection_, incident_human_id);
   }
+  Result<std::optional<core::SealedBlob>> FindBlob(std::string_view sha256) override {
+    return detail::FindBlob(connection_, sha256);
+  }
 
  protected:
   Connection& connection_;
@@ -155,6 +158,9 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
     if (stored) ++pending_counts_[event.fingerprint];
     return stored;
   }
+  Result<std::int64_t> InsertEvents(std::span<const core::StoredEvent> events) override {
+    return detail::InsertEvents(connection_, events, pending_counts_);
+  }
   Result<std::int64_t> CountEvents(std::string_view fingerprint) override {
     HIKESHI_CHECK(FlushEventCounts());
     return detail::CountEvents(connection_, fingerprint);
@@ -175,6 +181,9 @@ class SqliteWriteTx final : public ReaderOn<core::WriteTx> {
   }
   Result<bool> InsertCorrelation(const core::Correlation& correlation) override {
     return detail::InsertCorrelation(connection_, correlation);
+  }
+  Result<bool> InsertBlob(const core::SealedBlob& blob, core::Timestamp created_at) override {
+    return detail::InsertBlob(connection_, blob, created_at);
   }
 
  protected:

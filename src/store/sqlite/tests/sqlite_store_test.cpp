@@ -142,8 +142,8 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5"));
-  EXPECT_EQ(LatestSchemaVersion(), 5);
+              ElementsAre("1", "2", "3", "4", "5", "6"));
+  EXPECT_EQ(LatestSchemaVersion(), 6);
   for (const char* table : {"incidents",
                             "reports",
                             "constituencies",
@@ -169,7 +169,8 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
                             "feed_rejects_run",
                             "records",
                             "records_incident",
-                            "records_kind"}) {
+                            "records_kind",
+                            "blobs"}) {
     EXPECT_THAT(raw.Column(std::string("SELECT count(*) FROM sqlite_master WHERE name = '") + table + "'"),
                 ElementsAre("1"))
         << table;
@@ -188,7 +189,7 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("5"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("6"));
 }
 
 // A file at schema 4 (before the trust circle) keeps its contacts: they read back unvetted and
@@ -225,6 +226,38 @@ TEST_F(SqliteStoreTest, MigrationFiveKeepsContactsAsUnvetted) {
 
 // A file made by the previous release (schema 1) gains the feed intake tables and keeps its
 // reports, which read back as reports that are not aggregates.
+// A new file gets 8 KiB pages (a feed batch's raw records then take half as many WAL frames); a
+// file made with SQLite's default 4 KiB pages, as earlier releases made them, keeps its pages and
+// works as before.
+TEST_F(SqliteStoreTest, ANewFileGets8KiBPagesAndAnOlderFileKeepsItsOwn) {
+  {
+    auto store = Open();
+    ASSERT_NE(store, nullptr);
+  }
+  EXPECT_THAT(RawDb(File()).Column("PRAGMA page_size"), ElementsAre("8192"));
+
+  TempDir other;
+  const auto older = other.Path() / "older.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(older.c_str(), &raw), SQLITE_OK);
+    detail::SqliteHandle db(raw);
+    ASSERT_EQ(sqlite3_exec(db.get(), "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE earlier (x)",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  {
+    auto store = OpenSqliteStore(older);
+    ASSERT_TRUE(store.has_value()) << Describe(store.error());
+    ASSERT_TRUE(AddIncident(**store, "on 4 KiB pages").has_value());
+    const auto found = Find(**store, "I-2026-000001");
+    ASSERT_TRUE(found.has_value());
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->title, "on 4 KiB pages");
+  }
+  EXPECT_THAT(RawDb(older).Column("PRAGMA page_size"), ElementsAre("4096"));
+}
+
 TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
   {
     auto old = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kWriter);
@@ -259,7 +292,7 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
 
   RawDb raw(File());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5"));
+              ElementsAre("1", "2", "3", "4", "5", "6"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM mail_messages"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM records"), ElementsAre("0"));

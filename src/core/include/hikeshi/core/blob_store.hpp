@@ -1,17 +1,27 @@
 #pragma once
 // BlobStore port: raw mail, attachments and artefacts, content-addressed by the SHA-256 of the
 // plaintext and encrypted at rest. On SQLite they are files in the data directory; on PostgreSQL,
-// rows in the database.
+// rows in the database. Small blobs may instead be sealed for the caller to insert as a row in the
+// write transaction that names them (SealInline, WriteTx::InsertBlob; docs/architecture.md).
 //
 // Thread-safety: implementations must be safe to call from several threads at once.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "hikeshi/common/error.hpp"
 
 namespace hikeshi::core {
+
+// A blob sealed as BlobStore keeps it (common::Seal with the blob key, the SHA-256 of the
+// plaintext as associated data), ready to be stored as a row (WriteTx::InsertBlob).
+struct SealedBlob {
+  std::string sha256;     // of the plaintext, lower-case hex: the blob's name
+  std::string sealed;     // nonce, ciphertext and tag
+  std::int64_t size = 0;  // of the plaintext
+};
 
 class BlobStore {
  public:
@@ -42,6 +52,16 @@ class BlobStore {
   virtual Result<void> SyncPending(std::uint64_t ticket) {
     (void)ticket;
     return {};
+  }
+
+  // `content` sealed for the caller to store as a row in its own write transaction
+  // (WriteTx::InsertBlob), when this store keeps blobs of its size inline; nullopt when it does not
+  // (too large, or a store that keeps none inline: the default): then use Put or PutPending. Get
+  // and Contains find a blob stored either way once that transaction has committed.
+  // Errors: kInternal when sealing fails.
+  virtual Result<std::optional<SealedBlob>> SealInline(std::string_view content) {
+    (void)content;
+    return std::optional<SealedBlob>();
   }
 };
 

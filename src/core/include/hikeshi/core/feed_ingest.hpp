@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,7 +76,7 @@ class FeedIngest {
   // rejects, and the run's counts. Remembers the aggregates the batch touched, duplicates included,
   // for the next Fold(). Errors: storage errors; then nothing of the batch is kept and `run` is
   // unchanged.
-  [[nodiscard]] Result<void> StoreBatch(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
+  [[nodiscard]] Result<void> StoreBatch(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
                                         const std::vector<RejectedRecord>& rejects);
   // Brings the touched aggregate reports up to date in one transaction: each report's event count
   // is the number of its events in the store (so events stored before a crash are counted once a
@@ -105,6 +106,9 @@ class FeedIngest {
   const Clock& clock_;
   FeedIngestOptions options_;
   std::unique_ptr<Pending> pending_;
+  // StoreBatch's rows, kept from batch to batch so that their keys and fingerprints are copied
+  // into strings that already have the room (no allocation per event).
+  std::vector<StoredEvent> rows_;
 };
 
 // The idempotency key of an event, 32 hex chars: 10 of the event's time in seconds (0 without a

@@ -1,5 +1,6 @@
 #pragma once
-// Mail intake's use case. A parsed message (its raw bytes already kept in the BlobStore) becomes:
+// Mail intake's use case. A parsed message (its raw bytes kept in the BlobStore, or sealed to be
+// stored as a row with the message: ReceivedMail::inline_blobs) becomes:
 //   - nothing new, when the same message was stored before (redelivery is idempotent);
 //   - an entry on an incident's or report's timeline, when it is a reply: its subject carries the
 //     tag "[Hikeshi I-2026-000123]" (or a report's R-id), or it references a message Hikeshi sent
@@ -44,6 +45,10 @@ struct ReceivedMail {
   InboundMail mail;
   std::string raw_sha256;  // the raw message in the BlobStore
   std::int64_t raw_size = 0;
+  // Blobs of this message (the raw message, attachments) that BlobStore::SealInline sealed to be
+  // kept as rows: Receive inserts them in the transaction that stores the message, so they are
+  // durable exactly when it is. The others are in the BlobStore already.
+  std::vector<SealedBlob> inline_blobs;
   std::vector<Observable> observables;
   std::optional<std::int64_t> constituency_id;
 };
@@ -89,7 +94,8 @@ class MailIngest {
   // operator), storage errors (kUnavailable: the caller must make the MTA retry).
   // Concurrent calls share write transactions (WriteGroup); each returns only once the
   // transaction holding its message is committed. `before_commit` (may be empty) runs before that
-  // commit: the intake pipeline makes the message's blobs durable there.
+  // commit: the intake pipeline makes the message's blob files durable there. Its inline blobs are
+  // inserted first (even for a duplicate: what was received is kept; the same bytes once).
   Result<MailReceipt> Receive(const Principal& actor, const ReceivedMail& received,
                               const std::function<Result<void>()>& before_commit = {});
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hikeshi/common/error.hpp"
+#include "hikeshi/core/blob_store.hpp"
 #include "hikeshi/core/model.hpp"
 #include "hikeshi/core/principal.hpp"
 
@@ -138,6 +139,9 @@ class StoreReader {
   virtual Result<std::vector<AuditEntry>> ListAudit(std::int64_t after_seq, int limit) = 0;
   // Entries whose `incident` field is `incident_human_id`, in sequence order.
   virtual Result<std::vector<AuditEntry>> ListAuditForIncident(std::string_view incident_human_id) = 0;
+
+  // The blob `sha256` as stored in the `blobs` table (sealed: BlobStore opens it), or nullopt.
+  virtual Result<std::optional<SealedBlob>> FindBlob(std::string_view sha256) = 0;
 };
 
 // One write transaction. Changes become visible to others only when the callback returns success.
@@ -196,6 +200,10 @@ class WriteTx : public StoreReader {
   virtual Result<std::int64_t> InsertEvents(std::span<const StoredEvent> events);
   virtual Result<bool> InsertFeedReject(const FeedReject& reject) = 0;
   virtual Result<bool> InsertCorrelation(const Correlation& correlation) = 0;
+  // A blob sealed by BlobStore::SealInline, stored as a row that commits (or rolls back) with the
+  // rows naming it; not audited, like a blob file. Returns false, writing nothing, when a blob of
+  // that name is stored already (the same plaintext). `created_at` is kept for operators.
+  virtual Result<bool> InsertBlob(const SealedBlob& blob, Timestamp created_at) = 0;
 
   // Assigns the id; audited as "<kind>.create" with object type `kind` and object id `key`.
   // `incident` names the incident whose timeline shows it ("" for none).

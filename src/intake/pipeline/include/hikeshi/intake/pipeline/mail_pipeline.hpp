@@ -4,8 +4,9 @@
 // attachments -> extract observables from subject, text and abuse-report fields (extract) -> route
 // to a constituency (routing) -> store, thread and queue the acknowledgement (core::MailIngest).
 // Deliver() returns only once the message is committed: an MTA may then be told it was accepted.
-// Concurrent Deliver() calls share commits (core::WriteGroup in MailIngest), and their blobs are
-// made durable together just before (BlobStore::PutPending / SyncPending).
+// Concurrent Deliver() calls share commits (core::WriteGroup in MailIngest). Small blobs are rows
+// committed in that transaction (BlobStore::SealInline, WriteTx::InsertBlob); larger ones are made
+// durable together just before it (BlobStore::PutPending / SyncPending).
 //
 // Thread-safety: Deliver() may be called from several threads at once.
 

@@ -1,0 +1,147 @@
+// FeedPipeline with the real SQLite store: events of several aggregate reports interleaved in
+// the feed, over batches small and large, fold into the same reports (ids in the order the feed
+// first names each source, counts, first and last seen, observables in feed order) however the
+// pipeline batches, groups and recycles them; a rerun stores nothing twice.
+
+#include "hikeshi/intake/pipeline/feed_pipeline.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "hikeshi/common/crypto.hpp"
+#include "hikeshi/common/time.hpp"
+#include "hikeshi/store/sqlite/sqlite_store.hpp"
+
+namespace hikeshi::intake::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One Suricata alert from 10.0.0.<source> to 192.0.2.<target> at 09:00:<second>, 2026-03-14.
+std::string Alert(int flow, int source, int target, int second) {
+  return fmt::format(R"({{"timestamp":"2026-03-14T09:00:{:02}.000000+0000","flow_id":{},"event_type":"alert",)"
+                     R"("src_ip":"10.0.0.{}","src_port":40000,"dest_ip":"192.0.2.{}","dest_port":22,"proto":"TCP",)"
+                     R"("alert":{{"gid":1,"signature_id":2001219,"rev":3,"signature":"ET SCAN Potential SSH Scan",)"
+                     R"("category":"Attempted Information Leak","severity":2}}}})"
+                     "\n",
+                     second, flow, source, target);
+}
+
+// Sources 7, 5, 7, 9, 5, 7, 7, 9 (in that order): source 7 first, then 5, then 9.
+std::string InterleavedFeed() {
+  return Alert(1, 7, 1, 10) + Alert(2, 5, 2, 11) + Alert(3, 7, 3, 12) + Alert(4, 9, 4, 13) + Alert(5, 5, 5, 14) +
+         Alert(6, 7, 1, 5) + Alert(7, 7, 6, 30) + Alert(8, 9, 7, 31);
+}
+
+class FeedPipelineTest : public ::testing::TestWithParam<std::size_t> {
+ protected:
+  void SetUp() override {
+    common::InitCrypto();
+    std::string pattern = (fs::temp_directory_path() / "hikeshi-feed-pipeline-XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    root_ = pattern;
+    auto store = store::sqlite::OpenSqliteStore(root_ / "hikeshi.db");
+    ASSERT_TRUE(store) << store.error().message();
+    store_ = std::move(*store);
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(root_);
+  }
+
+  Result<core::FeedRun> Ingest(const std::string& feed) {
+    PipelineOptions options;
+    options.batch_size = GetParam();
+    FeedPipeline pipeline(*store_, clock_, nullptr, options);
+    core::MemorySource input(feed);
+    return pipeline.Ingest(core::Principal::LocalOperator(), {"suricata-eve", "test", ""}, input);
+  }
+
+  // Every report, oldest (lowest id) first.
+  std::vector<core::Report> Reports() {
+    std::vector<core::Report> reports;
+    const auto read = store_->Read([&](core::StoreReader& r) -> Result<void> {
+      core::ReportQuery query;
+      query.limit = 100;
+      HIKESHI_TRY(auto page, r.ListReports(core::Scope::All(), query));
+      reports = std::move(page.items);
+      return {};
+    });
+    EXPECT_TRUE(read) << read.error().message();
+    std::sort(reports.begin(), reports.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return reports;
+  }
+
+  static common::Timestamp At(int second) {
+    return *common::ParseRfc3339(fmt::format("2026-03-14T09:00:{:02}Z", second));
+  }
+  static std::vector<std::string> Values(const core::Report& report) {
+    std::vector<std::string> values;
+    for (const auto& o : report.observables) values.push_back(o.value);
+    return values;
+  }
+
+  fs::path root_;
+  core::SystemClock clock_;
+  std::unique_ptr<core::Store> store_;
+};
+
+TEST_P(FeedPipelineTest, InterleavedSourcesFoldIntoReportsInTheOrderTheFeedNamesThem) {
+  const auto run = Ingest(InterleavedFeed());
+  ASSERT_TRUE(run) << run.error().message();
+  EXPECT_EQ(run->records, 8);
+  EXPECT_EQ(run->events_new, 8);
+  EXPECT_EQ(run->duplicates, 0);
+  EXPECT_EQ(run->reports_created, 3);
+
+  const auto reports = Reports();
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_NE(reports[0].subject.find("10.0.0.7"), std::string::npos) << reports[0].subject;
+  EXPECT_NE(reports[1].subject.find("10.0.0.5"), std::string::npos) << reports[1].subject;
+  EXPECT_NE(reports[2].subject.find("10.0.0.9"), std::string::npos) << reports[2].subject;
+
+  EXPECT_EQ(reports[0].event_count, 4);
+  EXPECT_EQ(reports[0].first_seen, At(5));  // the fourth of its events is the earliest
+  EXPECT_EQ(reports[0].last_seen, At(30));
+  // The source first, then each target once, in the order the feed gives them.
+  EXPECT_EQ(Values(reports[0]), (std::vector<std::string>{"10.0.0.7", "192.0.2.1", "192.0.2.3", "192.0.2.6"}));
+
+  EXPECT_EQ(reports[1].event_count, 2);
+  EXPECT_EQ(reports[1].first_seen, At(11));
+  EXPECT_EQ(reports[1].last_seen, At(14));
+  EXPECT_EQ(Values(reports[1]), (std::vector<std::string>{"10.0.0.5", "192.0.2.2", "192.0.2.5"}));
+
+  EXPECT_EQ(reports[2].event_count, 2);
+  EXPECT_EQ(reports[2].first_seen, At(13));
+  EXPECT_EQ(reports[2].last_seen, At(31));
+  EXPECT_EQ(Values(reports[2]), (std::vector<std::string>{"10.0.0.9", "192.0.2.4", "192.0.2.7"}));
+}
+
+TEST_P(FeedPipelineTest, ARerunStoresNothingTwiceAndLeavesTheReportsAsTheyWere) {
+  ASSERT_TRUE(Ingest(InterleavedFeed()));
+  const auto before = Reports();
+  const auto rerun = Ingest(InterleavedFeed());
+  ASSERT_TRUE(rerun) << rerun.error().message();
+  EXPECT_EQ(rerun->events_new, 0);
+  EXPECT_EQ(rerun->duplicates, 8);
+  EXPECT_EQ(rerun->reports_created, 0);
+  EXPECT_EQ(rerun->reports_updated, 0);
+  const auto after = Reports();
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].event_count, before[i].event_count);
+    EXPECT_EQ(after[i].observables, before[i].observables);
+  }
+}
+
+// One batch for the whole feed (events grouped by report inside it), three events a batch (the
+// batches reuse each other's events), and one event a batch.
+INSTANTIATE_TEST_SUITE_P(BatchSizes, FeedPipelineTest, ::testing::Values(100, 3, 1));
+
+}  // namespace
+}  // namespace hikeshi::intake::pipeline
