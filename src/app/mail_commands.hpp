@@ -31,7 +31,7 @@ struct IngestMailOptions {
   // Messages delivered at once (sharing commits). With more than one, messages close together in
   // the input may be stored in a different order, so a reply next to the message it answers may
   // open a report of its own; 1 keeps the input's order strictly.
-  int workers = 4;
+  int workers = 8;
 };
 // Exit status 0 when every message was stored (or was already), 75 when some could not be.
 Result<int> IngestMail(MailServices& mail, const IngestMailOptions& options);

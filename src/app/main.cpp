@@ -188,6 +188,7 @@ struct ServeOptions {
   std::string port_file;
   std::string web_root;              // empty: the source tree's web/dist
   std::string lmtp;                  // host:port of the LMTP listener; empty: none
+  int lmtp_workers = 16;             // LMTP deliveries at once (they share commits)
   int max_streams = 256;             // live-update streams open at once
   int change_poll_ms = 1000;         // journal poll, the fallback for missed notifications; 0: none
   int stream_heartbeat_ms = 15'000;  // keep-alive comment on an idle stream
@@ -255,6 +256,7 @@ Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   if (!o.lmtp.empty()) {
     intake::lmtp::LmtpOptions lmtp_options;
     lmtp_options.listen = o.lmtp;
+    lmtp_options.delivery_threads = o.lmtp_workers;
     lmtp_options.max_message_bytes = std::max(mail->config.max_message_bytes, std::size_t{1} << 20) * 4;
     auto* pipeline_ptr = mail->pipeline.get();
     HIKESHI_TRY(lmtp, intake::lmtp::LmtpServer::Start(
@@ -516,6 +518,11 @@ int Main(int argc, char** argv) {
   serve->add_option("--lmtp", serve_options.lmtp,
                     "Also take mail over LMTP on host:port (e.g. 127.0.0.1:2424; port 0 picks a free one, "
                     "written to PORT_FILE.lmtp)");
+  serve
+      ->add_option("--lmtp-workers", serve_options.lmtp_workers,
+                   "LMTP deliveries stored at once; they share commits, so more than the cores helps")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
   serve->add_option("--web-root", serve_options.web_root, "Directory of the built web UI (default: web/dist)");
   serve->add_option("--max-streams", serve_options.max_streams, "Live-update streams open at once (past it: 503)")
       ->capture_default_str()

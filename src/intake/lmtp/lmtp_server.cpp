@@ -144,7 +144,7 @@ class Server {
         acceptor_strand_(asio::make_strand(io_context_)),
         acceptor_(acceptor_strand_),
         accept_retry_timer_(acceptor_strand_),
-        delivery_pool_(static_cast<std::size_t>(options_.threads)) {}
+        delivery_pool_(static_cast<std::size_t>(options_.delivery_threads)) {}
 
   ~Server() { Stop(); }
 
@@ -709,6 +709,9 @@ LmtpServer::~LmtpServer() { Stop(); }
 
 Result<std::unique_ptr<LmtpServer>> LmtpServer::Start(LmtpOptions options, LmtpDeliver deliver) {
   if (options.threads < 1) return Fail(Error::InvalidArgument("LMTP threads must be at least 1", "/lmtp/threads"));
+  if (options.delivery_threads < 1 || options.delivery_threads > 256) {
+    return Fail(Error::InvalidArgument("LMTP delivery threads must be between 1 and 256", "/lmtp/delivery_threads"));
+  }
   if (options.max_message_bytes == 0) {
     return Fail(Error::InvalidArgument("LMTP max_message_bytes must be positive", "/lmtp/max_message_bytes"));
   }

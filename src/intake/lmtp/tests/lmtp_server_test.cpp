@@ -2,6 +2,7 @@
 
 #include "hikeshi/intake/lmtp/lmtp_server.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -451,6 +452,60 @@ TEST(LmtpServerTest, TwentyConcurrentClientsAreAllServed) {
     EXPECT_EQ(delivery.raw,
               "Subject: " + id + "\r\n\r\n" + std::string(10'000, 'a' + static_cast<char>(std::stoi(id))) + "\r\n");
   }
+}
+
+// How many deliveries the server lets run at once, with `clients` clients each sending one message
+// while every delivery waits (up to `hold`) for the others to arrive.
+int MostDeliveriesAtOnce(LmtpOptions options, int clients, std::chrono::milliseconds hold) {
+  Recorder recorder;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  int most = 0;
+  recorder.answer = [&](const LmtpEnvelope& envelope) {
+    std::unique_lock lock(mutex);
+    most = std::max(most, ++running);
+    changed.notify_all();
+    // Held until every client's delivery runs at once, or the server lets no more in.
+    changed.wait_for(lock, hold, [&] { return running >= clients; });
+    --running;
+    return std::vector<Result<void>>(envelope.recipients.size());
+  };
+  auto server = StartServer(recorder, std::move(options));
+  if (server == nullptr) return -1;
+  std::vector<std::thread> threads;
+  std::atomic<int> stored{0};
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      LmtpClient client(server->Port());
+      if (!client.connected() || client.Reply().substr(0, 3) != "220") return;
+      const std::string id = std::to_string(i);
+      client.Send("LHLO c" + id + "\r\nMAIL FROM:<s" + id + "@example.org>\r\nRCPT TO:<r@example.org>\r\nDATA\r\n");
+      if (client.Codes(4) != std::vector<std::string>{"250", "250", "250", "354"}) return;
+      client.Send("Subject: " + id + "\r\n\r\nbody\r\n.\r\n");
+      if (client.Reply(std::chrono::seconds(30)).substr(0, 3) == "250") ++stored;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(stored.load(), clients) << "every message is still stored";
+  std::lock_guard lock(mutex);
+  return most;
+}
+
+TEST(LmtpServerTest, SixteenDeliveriesAreStoredAtOnceByDefault) {
+  // Concurrent deliveries share a commit, so the rate an MTA gets grows with them (group commit);
+  // a pool as small as the network threads would hold an MTA's 20 connections to two at a time.
+  EXPECT_EQ(MostDeliveriesAtOnce({}, 16, std::chrono::seconds(5)), 16);
+}
+
+TEST(LmtpServerTest, DeliveriesAtOnceFollowTheOption) {
+  LmtpOptions options;
+  options.delivery_threads = 3;
+  EXPECT_EQ(MostDeliveriesAtOnce(options, 6, std::chrono::seconds(1)), 3);
+  Recorder recorder;
+  auto none = LmtpServer::Start({.listen = "127.0.0.1:0", .delivery_threads = 0}, recorder.Callback());
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(LmtpServerTest, StopAnswersADeliveryInProgressThenSays421) {
