@@ -35,7 +35,7 @@ bench: deps
 	./build/release/bench/store_bench $(BENCH_ARGS)
 
 # Mail intake through MailPipeline::Deliver, next to a bare GMime parse and a bare SQLite insert
-# (bench/mail_bench.cpp; e.g. MAIL_BENCH_ARGS="--messages 3000 --threads 1,2,4").
+# (bench/mail_bench.cpp; e.g. MAIL_BENCH_ARGS="--messages 3000 --threads 1,4,8,16", the default list).
 bench-mail: deps
 	cmake --preset release -DHIKESHI_BENCH=ON
 	cmake --build --preset release -j $(JOBS) --target mail_bench

@@ -9,7 +9,7 @@
 //   - a bare SQLite insert of a report-sized and a mail-sized row per message, one transaction per
 //     message, WAL, synchronous=FULL (the same durability unit as the mailgate).
 //
-//   mail_bench [--messages N] [--threads 1,2,4] [--dir PATH] [--json]
+//   mail_bench [--messages N] [--threads 1,4,8,16] [--dir PATH] [--json]
 //   mail_bench --emit DIR [--messages N]     writes the messages to DIR/000001.eml ... and exits,
 //                                            to time `hikeshi mailgate` (one process per message)
 //
@@ -565,7 +565,7 @@ std::vector<int> ParseThreads(std::string_view list) {
 
 int main(int argc, char** argv) {
   int n = 3000;
-  std::vector<int> thread_counts = {1, 2, 4};
+  std::vector<int> thread_counts = {1, 4, 8, 16};  // 16: the LMTP listener's deliveries at once
   fs::path base = fs::temp_directory_path();
   bool json = false;
   bool compare = false;
@@ -586,7 +586,7 @@ int main(int argc, char** argv) {
       compare = true;
     } else {
       fmt::print(stderr,
-                 "usage: mail_bench [--messages N] [--threads 1,2,4] [--compare] [--dir PATH] [--json]\n"
+                 "usage: mail_bench [--messages N] [--threads 1,4,8,16] [--compare] [--dir PATH] [--json]\n"
                  "  --compare: also run each thread count as before group commit (a transaction per\n"
                  "             message), with every blob a file fsynced by its caller (as before blobs\n"
                  "             became rows) and with blob files synced once per group (syncfs)\n"
