@@ -70,13 +70,18 @@ const EVP_MD* Sha256Digest() {
   return md.get();
 }
 
-std::string HexOf(const unsigned char (&digest)[crypto_hash_sha256_BYTES]) {
+void HexInto(const unsigned char (&digest)[crypto_hash_sha256_BYTES], std::string& hex) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex(2 * crypto_hash_sha256_BYTES, '\0');
+  hex.resize(2 * crypto_hash_sha256_BYTES);
   for (std::size_t i = 0; i < crypto_hash_sha256_BYTES; ++i) {
     hex[2 * i] = kDigits[digest[i] >> 4];
     hex[2 * i + 1] = kDigits[digest[i] & 0x0F];
   }
+}
+
+std::string HexOf(const unsigned char (&digest)[crypto_hash_sha256_BYTES]) {
+  std::string hex;
+  HexInto(digest, hex);
   return hex;
 }
 
@@ -110,6 +115,12 @@ std::string Sha256Hex(std::initializer_list<std::string_view> parts) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   Sha256(parts, digest);
   return HexOf(digest);
+}
+
+void Sha256Hex(std::initializer_list<std::string_view> parts, std::string& out) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  Sha256(parts, digest);
+  HexInto(digest, out);
 }
 
 std::string RandomToken(std::size_t n) {

@@ -57,19 +57,27 @@ std::string SubjectLine(std::string_view format, const MachineEvent& e, Timestam
 }  // namespace
 
 std::string EventKey(std::string_view format, const MachineEvent& event) {
+  std::string key;
+  EventKey(format, event, key);
+  return key;
+}
+
+void EventKey(std::string_view format, const MachineEvent& event, std::string& key) {
   // The first 40 bits are the event's own time in seconds, the rest a hash of its identity: the key
   // still depends only on the event (so a rerun finds it), but a feed's keys arrive nearly in
   // order, and the key index takes them as appends instead of writes scattered over every page.
   const std::int64_t seconds = event.time ? std::max<std::int64_t>(0, common::ToMicros(*event.time) / 1'000'000) : 0;
-  std::string key = event.event_id.empty() ? common::Sha256Hex({format, "\nraw\n", event.raw})
-                                           : common::Sha256Hex({format, "\nid\n", event.event_id});
+  if (event.event_id.empty()) {
+    common::Sha256Hex({format, "\nraw\n", event.raw}, key);
+  } else {
+    common::Sha256Hex({format, "\nid\n", event.event_id}, key);
+  }
   // In place: the hash's first 22 hex digits move behind 10 of the time, in the same string.
   key.resize(32);
   std::copy_backward(key.begin(), key.begin() + 22, key.end());
   constexpr std::string_view kHex = "0123456789abcdef";
   std::uint64_t bits = static_cast<std::uint64_t>(seconds) & 0xFF'FFFF'FFFFULL;
   for (int i = 9; i >= 0; --i, bits >>= 4) key[static_cast<std::size_t>(i)] = kHex[bits & 0xF];
-  return key;
 }
 
 std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject) {
@@ -77,8 +85,14 @@ std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject) {
 }
 
 std::string Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received) {
-  // "format|class/type|type:value|YYYY-MM-DD", built in one string: this runs for every event.
   std::string fingerprint;
+  Fingerprint(format, event, received, fingerprint);
+  return fingerprint;
+}
+
+void Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received, std::string& fingerprint) {
+  // "format|class/type|type:value|YYYY-MM-DD", built in one string: this runs for every event.
+  fingerprint.clear();
   fingerprint.reserve(format.size() + event.category.rsit_class.size() + event.category.rsit_type.size() +
                       (event.subject ? event.subject->value.size() + 8 : 1) + 16);
   fingerprint.append(format).append(1, '|');
@@ -90,7 +104,6 @@ std::string Fingerprint(std::string_view format, const MachineEvent& event, Time
   }
   fingerprint.append(1, '|');
   AppendDay(fingerprint, event.time.value_or(received));
-  return fingerprint;
 }
 
 Result<FeedRun> FeedIngest::Start(const Principal& actor, std::string_view format, std::string_view source) {

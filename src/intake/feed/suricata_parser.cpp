@@ -69,18 +69,22 @@ constexpr Rule kCategories[] = {
     {"Crypto Currency Mining Activity Detected", "fraud", "unauthorised-use-of-resources"},
 };
 
-core::Category AlertCategory(std::string_view signature, std::string_view category) {
+// Sets `out` in place (keeping its strings' room): this runs for every alert.
+void AlertCategory(std::string_view signature, std::string_view category, core::Category& out) {
+  const auto set = [&out](std::string_view rsit_class, std::string_view rsit_type) {
+    out.rsit_class.assign(rsit_class);
+    out.rsit_type.assign(rsit_type);
+  };
   for (const Rule& rule : kSignaturePrefixes) {
     if (StartsWithIgnoreCase(signature, rule.pattern) &&
         (signature.size() == rule.pattern.size() || signature[rule.pattern.size()] == ' ')) {
-      return {std::string(rule.rsit_class), std::string(rule.rsit_type)};
+      return set(rule.rsit_class, rule.rsit_type);
     }
   }
   for (const Rule& rule : kCategories) {
-    if (EqualsIgnoreCase(Trim(category), rule.pattern))
-      return {std::string(rule.rsit_class), std::string(rule.rsit_type)};
+    if (EqualsIgnoreCase(Trim(category), rule.pattern)) return set(rule.rsit_class, rule.rsit_type);
   }
-  return {"intrusion-attempts", "ids-alert"};
+  set("intrusion-attempts", "ids-alert");
 }
 
 class SuricataParser final : public ParserBase {
@@ -102,11 +106,12 @@ class SuricataParser final : public ParserBase {
         Skip();
         return {};
       }
-      auto event = BuildEvent();
-      if (!event) return Reject(sink, line.number, LinePrefix(line.number) + event.error(), line.text);
-      event->record = line.number;
-      event->raw.assign(line.text);
-      return Emit(sink, *std::move(event));
+      if (auto error = BuildEvent(event_)) {
+        return Reject(sink, line.number, LinePrefix(line.number) + *error, line.text);
+      }
+      event_.record = line.number;
+      event_.raw.assign(line.text);
+      return EmitReused(sink, event_);
     });
   }
 
@@ -178,9 +183,14 @@ class SuricataParser final : public ParserBase {
     return value.present && value.kind != JsonKind::kArray ? value.text : std::string_view();
   }
 
-  std::expected<FeedEvent, std::string> BuildEvent() const {
-    using Reason = std::unexpected<std::string>;
-    FeedEvent event;
+  // Fills `event` from the current record, every field of it: the parser keeps one event and
+  // refills it for each alert (see EventSink::OnReusedEvent). The reject reason if the record
+  // is not a valid alert.
+  std::optional<std::string> BuildEvent(FeedEvent& event) const {
+    using Reason = std::string;
+    event.event_id.clear();
+    event.subject_port.reset();
+    event.observables.clear();
     const std::string_view timestamp = Text(kTimestamp);
     if (timestamp.empty()) return Reason("field 'timestamp' is missing");
     event.time = ParseFeedTime(timestamp);
@@ -188,14 +198,19 @@ class SuricataParser final : public ParserBase {
 
     const std::string_view signature = Text(kSignature);
     if (signature.empty()) return Reason("field 'alert.signature' is missing");
-    event.category = AlertCategory(signature, Text(kCategory));
-    event.report_type = CleanText(signature, 256);
+    AlertCategory(signature, Text(kCategory), event.category);
+    CleanTextInto(signature, event.report_type, 256);
 
     const std::string_view src_ip = Text(kSrcIp);
     if (src_ip.empty()) return Reason("field 'src_ip' is missing");
     auto subject = NormalizeIp(src_ip);
     if (!subject) return Reason("field 'src_ip': " + subject.error().message());
-    event.subject = *std::move(subject);
+    if (event.subject) {
+      event.subject->type = subject->type;
+      event.subject->value.assign(subject->value);
+    } else {
+      event.subject = *std::move(subject);
+    }
     if (const std::string_view port = Text(kSrcPort); !port.empty()) {
       event.subject_port = ParsePort(port);
       if (!event.subject_port) return Reason("field 'src_port': " + Quote(port) + " is not a port number");
@@ -237,7 +252,7 @@ class SuricataParser final : public ParserBase {
     };
     if (!flow_id.empty()) {
       append({flow_id, ":", timestamp, ":", gid, ":", sid});
-      event.event_id = CleanText(text, 256);
+      CleanTextInto(text, event.event_id, 256);
       text.clear();
     }
     append({"[", gid, ":", sid, ":", Text(kRev), "] ", signature});
@@ -246,19 +261,21 @@ class SuricataParser final : public ParserBase {
     append({", ", Text(kProto), " ", src_ip, ":", Text(kSrcPort), " -> ", dest_ip, ":", Text(kDestPort)});
     if (const std::string_view action = Text(kAction); !action.empty()) append({", ", action});
     const std::string& description = text;
-    event.description = CleanText(description);
+    CleanTextInto(description, event.description);
     // The addresses and ports in the description are the fields parsed above; the signature and
     // its category are the only free text in an alert.
     const std::string_view category = Text(kCategory);
     text.clear();
     append({signature});
     if (!category.empty()) append({" (", category, ")"});
-    event.free_text = CleanText(text);
-    return event;
+    if (!event.free_text) event.free_text.emplace();
+    CleanTextInto(text, *event.free_text);
+    return std::nullopt;
   }
 
   OndemandExtractor extractor_;
   JsonRecord record_;
+  FeedEvent event_;  // refilled for every alert
   std::size_t max_record_bytes_;
 };
 

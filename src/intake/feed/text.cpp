@@ -119,6 +119,15 @@ bool IsClean(std::string_view trimmed, std::size_t max_bytes) {
 }
 }  // namespace
 
+void CleanTextInto(std::string_view text, std::string& out, std::size_t max_bytes) {
+  const std::string_view trimmed = Trim(text);
+  if (IsClean(trimmed, max_bytes)) {
+    out.assign(trimmed);
+  } else {
+    out = CleanText(trimmed, max_bytes);
+  }
+}
+
 std::string CleanText(std::string_view text, std::size_t max_bytes) {
   text = Trim(text);
   if (IsClean(text, max_bytes)) return std::string(text);

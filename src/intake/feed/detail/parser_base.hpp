@@ -24,6 +24,11 @@ class ParserBase : public FeedParser {
     ++stats_.events;
     return sink.OnEvent(std::move(event));
   }
+  // For a parser that refills one FeedEvent per record (see EventSink::OnReusedEvent).
+  Result<void> EmitReused(EventSink& sink, FeedEvent& event) {
+    ++stats_.events;
+    return sink.OnReusedEvent(event);
+  }
   Result<void> Reject(EventSink& sink, std::int64_t record, std::string reason, std::string_view raw) {
     ++stats_.rejects;
     return sink.OnReject(FeedReject{record, std::move(reason), RejectRaw(raw)});

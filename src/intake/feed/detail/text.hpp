@@ -29,6 +29,8 @@ std::string Quote(std::string_view text);
 // spaces, runs of whitespace collapse, and the result is cut (on a character boundary) to
 // `max_bytes`. For descriptions, ids and names copied from a feed.
 std::string CleanText(std::string_view text, std::size_t max_bytes = kMaxTextBytes);
+// The same into `out`, replacing what it held but keeping its room.
+void CleanTextInto(std::string_view text, std::string& out, std::size_t max_bytes = kMaxTextBytes);
 
 // The first kMaxRejectRawBytes of `raw`, for FeedReject::raw.
 std::string RejectRaw(std::string_view raw);

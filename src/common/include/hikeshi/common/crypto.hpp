@@ -18,6 +18,8 @@ void InitCrypto();
 std::string Sha256Hex(std::string_view data);
 // Lower-case hex SHA-256 of the concatenation of `parts`, without building it.
 std::string Sha256Hex(std::initializer_list<std::string_view> parts);
+// The same into `out`, replacing what it held but keeping its room (for hashes taken per record).
+void Sha256Hex(std::initializer_list<std::string_view> parts, std::string& out);
 
 // `n` bytes from the OS CSPRNG, encoded as unpadded base64url.
 std::string RandomToken(std::size_t n);

@@ -115,12 +115,16 @@ class FeedIngest {
 // time), then 22 of SHA-256 over the format and the feed's event id, or the raw record when there
 // is no id. Depends only on the event, so the same event gets the same key in every run.
 std::string EventKey(std::string_view format, const MachineEvent& event);
+// The same into `out`, replacing what it held but keeping its room (no allocation per event).
+void EventKey(std::string_view format, const MachineEvent& event, std::string& out);
 // The key of a reject: over the run, the record number and the raw record. Each run keeps its own
 // list of rejects (a rerun lists its rejects again); committing one batch twice stores them once.
 std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject);
 // Events with equal fingerprints fold into one report: format, category, subject and the UTC day
 // of the event (of `received` when the event has no time).
 std::string Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received);
+// The same into `out`, replacing what it held but keeping its room (no allocation per event).
+void Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received, std::string& out);
 
 // Drives a whole feed through a parser into FeedIngest; implemented by intake (the pipeline), used
 // by the API's POST /events so that api does not depend on intake. Thread-safe.

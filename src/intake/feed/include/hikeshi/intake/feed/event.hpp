@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hikeshi/common/error.hpp"
@@ -63,6 +64,11 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual Result<void> OnEvent(FeedEvent event) = 0;
+  // The same for an event the parser keeps and refills for its next record, so that its strings
+  // and lists keep their room instead of being allocated per record: the sink copies what it
+  // keeps (or moves from `event`; the parser resets every field before the next record). By
+  // default, OnEvent(std::move(event)).
+  virtual Result<void> OnReusedEvent(FeedEvent& event) { return OnEvent(std::move(event)); }
   virtual Result<void> OnReject(FeedReject reject) = 0;
 };
 
