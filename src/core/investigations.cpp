@@ -592,7 +592,9 @@ Result<MailMessage> Investigations::Send(const Principal& actor, std::string_vie
     m.flags = {InvestigationFlag(before.id), "tlp:" + TlpLabelOf(tlp)};
     if (encrypt) m.flags.push_back(EncryptToFlag(contact.pgp_fingerprint));
     m.encrypted = encrypt;
-    m.status = "pending";
+    // A drill mails no outsider (as with reporters' notices): the message is kept, as what would
+    // have been sent, for the exercise's review, and the delivery queue never takes it.
+    m.status = incident.exercise ? "suppressed: exercise" : "pending";
     m.language = MailIngest::DetectLanguage(message.subject + "\n" + message.body);
     m.at = now;
     const AuditContext ctx{actor.username, now};

@@ -675,6 +675,38 @@ TEST_P(CoordinationTest, AnExerciseMailsNoReporter) {
   for (const auto& m : due) EXPECT_NE(m.kind, "notice") << m.subject;
 }
 
+TEST_P(CoordinationTest, AnExerciseSendsNoInvestigationMail) {
+  ASSERT_OK_AND_ASSIGN(const auto drill,
+                       incidents_->Create(admin_, IncidentOf("Drill: phishing site", "fraud/phishing", true)));
+  const core::Contact hosting = AddContact("abuse@hosting.example", "TLP:AMBER", true);
+  ASSERT_OK_AND_ASSIGN(const core::Investigation v,
+                       investigations_->Open(admin_, drill.human_id, With(hosting.id, "Take the drill site down")));
+  ASSERT_OK_AND_ASSIGN(
+      const MailMessage kept,
+      investigations_->Send(admin_, drill.human_id, v.id, Message("Drill: please take it down", "訓練です。")));
+  EXPECT_EQ(kept.status, "suppressed: exercise");
+  EXPECT_EQ(kept.to, std::vector<std::string>{"abuse@hosting.example"}) << "kept as what would have been sent";
+
+  // The same message on a real incident is queued.
+  const core::Investigation real = Open(hosting);
+  ASSERT_OK_AND_ASSIGN(const MailMessage queued, investigations_->Send(admin_, incident_.human_id, real.id,
+                                                                       Message("Please take it down", "Now.")));
+  EXPECT_EQ(queued.status, "pending");
+
+  // The delivery queue takes the real one only.
+  std::vector<MailMessage> due;
+  ASSERT_OK(store_->Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(due, tx.ClaimOutgoingMail(clock_.Now() + std::chrono::hours(1), "test",
+                                          clock_.Now() + std::chrono::hours(2), 100));
+    return {};
+  }));
+  std::vector<std::string> subjects;
+  for (const auto& m : due) {
+    if (m.kind == "investigation") subjects.push_back(m.subject);
+  }
+  EXPECT_EQ(subjects, std::vector<std::string>{queued.subject});
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, CoordinationTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& store) { return store.param; });
 
