@@ -157,4 +157,20 @@ bool VerifyPassword(std::string_view encoded, std::string_view password) {
   return crypto_pwhash_str_verify(terminated.c_str(), password.data(), password.size()) == 0;
 }
 
+bool IsSha256Hex(std::string_view text) {
+  if (text.size() != 64) return false;
+  for (const char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+Result<std::string> OpenBlob(std::string_view key, std::string_view sealed, std::string_view sha256) {
+  auto plain = Open(key, sealed, sha256);
+  if (!plain) return Fail(Error::DataLoss("blob " + std::string(sha256) + ": " + plain.error().message()));
+  if (Sha256Hex(*plain) != sha256)
+    return Fail(Error::DataLoss("blob " + std::string(sha256) + " does not match its name"));
+  return std::move(*plain);
+}
+
 }  // namespace hikeshi::common

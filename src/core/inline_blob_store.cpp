@@ -7,14 +7,6 @@
 namespace hikeshi::core {
 namespace {
 
-bool IsSha256Hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 class InlineBlobStore final : public BlobStore {
  public:
   InlineBlobStore(Store& store, std::unique_ptr<BlobStore> larger, std::string key, std::size_t max_inline_bytes)
@@ -34,18 +26,15 @@ class InlineBlobStore final : public BlobStore {
   }
 
   Result<std::string> Get(std::string_view sha256) override {
-    if (!IsSha256Hex(sha256)) return Fail(Error::InvalidArgument("not a SHA-256 blob name: " + std::string(sha256)));
+    if (!common::IsSha256Hex(sha256))
+      return Fail(Error::InvalidArgument("not a SHA-256 blob name: " + std::string(sha256)));
     HIKESHI_TRY(const auto row, FindRow(sha256));
     if (!row) return larger_->Get(sha256);
-    const std::string sha(sha256);
-    auto plain = common::Open(key_, row->sealed, sha);
-    if (!plain) return Fail(Error::DataLoss("blob " + sha + ": " + plain.error().message()));
-    if (common::Sha256Hex(*plain) != sha) return Fail(Error::DataLoss("blob " + sha + " does not match its name"));
-    return std::move(*plain);
+    return common::OpenBlob(key_, row->sealed, sha256);
   }
 
   Result<bool> Contains(std::string_view sha256) override {
-    if (!IsSha256Hex(sha256)) return false;
+    if (!common::IsSha256Hex(sha256)) return false;
     HIKESHI_TRY(const auto row, FindRow(sha256));
     if (row) return true;
     return larger_->Contains(sha256);

@@ -49,6 +49,34 @@ TEST_F(CryptoTest, ConstantTimeEqualsComparesContentAndLength) {
   EXPECT_FALSE(ConstantTimeEquals("abc", "abcd"));
 }
 
+TEST(Blob, NamedByItsSha256AndOpenedOnlyUnderThatName) {
+  InitCrypto();
+  const std::string key = NewSecretKey();
+  const std::string content = "Subject: phish\r\n\r\nhxxp://example[.]com\r\n";
+  const std::string name = Sha256Hex(content);
+  EXPECT_TRUE(IsSha256Hex(name));
+  EXPECT_FALSE(IsSha256Hex(name.substr(1)));
+  EXPECT_FALSE(IsSha256Hex("../" + name.substr(3)));
+  std::string upper = name;
+  upper[0] = upper[0] >= 'a' ? static_cast<char>(upper[0] - 'a' + 'A') : 'G';
+  EXPECT_FALSE(IsSha256Hex(upper));
+
+  const auto sealed = Seal(key, content, name);
+  ASSERT_TRUE(sealed);
+  const auto opened = OpenBlob(key, *sealed, name);
+  ASSERT_TRUE(opened) << opened.error().message();
+  EXPECT_EQ(*opened, content);
+  // Sealed under a name that is not its content's hash: authentic, but not that blob.
+  const std::string other = Sha256Hex("something else");
+  const auto misnamed = Seal(key, content, other);
+  ASSERT_TRUE(misnamed);
+  auto wrong = OpenBlob(key, *misnamed, other);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(wrong.error().message().find("does not match its name"), std::string::npos);
+  EXPECT_EQ(OpenBlob(NewSecretKey(), *sealed, name).error().code(), ErrorCode::kDataLoss);
+}
+
 TEST(Seal, RoundTripsAndRejectsTamperingWrongKeyAndWrongName) {
   InitCrypto();
   const std::string key = NewSecretKey();

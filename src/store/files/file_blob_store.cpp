@@ -104,14 +104,6 @@ Result<bool> MakeDirectory(const fs::path& dir) {
   return true;
 }
 
-bool IsSha256Hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 class FileBlobStore final : public core::BlobStore {
  public:
   FileBlobStore(fs::path dir, std::string key, bool sync_per_group)
@@ -145,21 +137,19 @@ class FileBlobStore final : public core::BlobStore {
   }
 
   Result<std::string> Get(std::string_view sha256) override {
-    if (!IsSha256Hex(sha256)) return Fail(Error::InvalidArgument("not a SHA-256 blob name: " + std::string(sha256)));
+    if (!common::IsSha256Hex(sha256))
+      return Fail(Error::InvalidArgument("not a SHA-256 blob name: " + std::string(sha256)));
     const std::string sha(sha256);
     auto sealed = ReadAll(dir_ / sha.substr(0, 2) / sha);
     if (!sealed) {
       if (sealed.error().code() == ErrorCode::kNotFound) return Fail(Error::NotFound("blob " + sha));
       return Fail(sealed.error());
     }
-    auto plain = common::Open(key_, *sealed, sha);
-    if (!plain) return Fail(Error::DataLoss("blob " + sha + ": " + plain.error().message()));
-    if (common::Sha256Hex(*plain) != sha) return Fail(Error::DataLoss("blob " + sha + " does not match its name"));
-    return std::move(*plain);
+    return common::OpenBlob(key_, *sealed, sha);
   }
 
   Result<bool> Contains(std::string_view sha256) override {
-    if (!IsSha256Hex(sha256)) return false;
+    if (!common::IsSha256Hex(sha256)) return false;
     const std::string sha(sha256);
     return ::access((dir_ / sha.substr(0, 2) / sha).c_str(), F_OK) == 0;
   }
@@ -171,8 +161,7 @@ class FileBlobStore final : public core::BlobStore {
   bool ExistingIsWhole(const fs::path& path, const std::string& sha) {
     auto sealed = ReadAll(path);
     if (!sealed) return false;
-    auto plain = common::Open(key_, *sealed, sha);
-    return plain && common::Sha256Hex(*plain) == sha;
+    return common::OpenBlob(key_, *sealed, sha).has_value();
   }
 
   Result<Pending> Write(std::string_view content, bool sync) {

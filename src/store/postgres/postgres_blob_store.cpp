@@ -22,14 +22,6 @@ using detail::Connection;
 using detail::Params;
 using detail::Rows;
 
-bool IsSha256Hex(std::string_view text) {
-  if (text.size() != 64) return false;
-  for (const char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
-
 class PostgresBlobStore final : public core::BlobStore {
  public:
   PostgresBlobStore(std::string conninfo, std::string key, const PostgresOptions& options)
@@ -60,7 +52,8 @@ class PostgresBlobStore final : public core::BlobStore {
   }
 
   Result<std::string> Get(std::string_view sha256) override {
-    if (!IsSha256Hex(sha256)) return Fail(Error::InvalidArgument("not a SHA-256 blob name: " + std::string(sha256)));
+    if (!common::IsSha256Hex(sha256))
+      return Fail(Error::InvalidArgument("not a SHA-256 blob name: " + std::string(sha256)));
     const std::string sha(sha256);
     HIKESHI_TRY(std::string sealed, WithConnection([&](Connection& db) -> Result<std::string> {
                   Params p;
@@ -69,14 +62,11 @@ class PostgresBlobStore final : public core::BlobStore {
                   if (rows.Empty()) return Fail(Error::NotFound("blob " + sha));
                   return rows.Bytes(0, 0);
                 }));
-    auto plain = common::Open(key_, sealed, sha);
-    if (!plain) return Fail(Error::DataLoss("blob " + sha + ": " + plain.error().message()));
-    if (common::Sha256Hex(*plain) != sha) return Fail(Error::DataLoss("blob " + sha + " does not match its name"));
-    return std::move(*plain);
+    return common::OpenBlob(key_, sealed, sha);
   }
 
   Result<bool> Contains(std::string_view sha256) override {
-    if (!IsSha256Hex(sha256)) return false;
+    if (!common::IsSha256Hex(sha256)) return false;
     const std::string sha(sha256);
     return WithConnection([&](Connection& db) { return ContainsOn(db, sha); });
   }

@@ -38,6 +38,14 @@ std::string NewSecretKey();
 // was sealed under another key or associated data.
 [[nodiscard]] Result<std::string> Open(std::string_view key, std::string_view sealed, std::string_view associated);
 
+// Blobs (raw mail, attachments) are named by the lower-case hex SHA-256 of their plaintext and sealed
+// with that name as associated data, wherever a BlobStore keeps them.
+// Whether `text` is such a name: 64 lower-case hex digits.
+bool IsSha256Hex(std::string_view text);
+// The plaintext of the blob `sha256` sealed as `sealed`, checked against its name.
+// Errors: kDataLoss when it fails authentication (tampered, wrong key) or does not match its name.
+[[nodiscard]] Result<std::string> OpenBlob(std::string_view key, std::string_view sealed, std::string_view sha256);
+
 // Argon2id cost: interactive is libsodium's OPSLIMIT/MEMLIMIT_INTERACTIVE (64 MiB).
 struct PasswordCost {
   unsigned long long ops;
