@@ -3,12 +3,13 @@
 // bare SQLite bulk insert of the same number of rows (the raw lines) with the same durability
 // (WAL, synchronous=FULL) and the same batch size, measured in the same run.
 //
-//   feed_bench [EVENTS] [BATCH] [SOURCES]
+//   feed_bench [EVENTS] [BATCH] [SOURCES[,SOURCES...]]    (default: 300000 10000 50,2000,5000)
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -118,17 +119,16 @@ double Floor(const fs::path& file, const std::string& feed, int batch) {
   return seconds;
 }
 
-}  // namespace
+struct Outcome {
+  double hikeshi_s = 0;
+  double hikeshi_cpu_s = 0;
+  double floor_s = 0;
+  hikeshi::core::FeedRun run;
+};
 
-int main(int argc, char** argv) {
+// One configuration: the floor, then the pipeline into a fresh store, each on a fresh file.
+std::optional<Outcome> Measure(int events, int batch, int sources) {
   using namespace hikeshi;
-  if (argc > 1 && std::string(argv[1]) == "--emit") {
-    return Emit(argc > 2 ? std::atoll(argv[2]) : 1'000'000, argc > 3 ? std::atoi(argv[3]) : 5'000);
-  }
-  const int events = argc > 1 ? std::atoi(argv[1]) : 500'000;
-  const int batch = argc > 2 ? std::atoi(argv[2]) : 10'000;
-  const int sources = argc > 3 ? std::atoi(argv[3]) : 5'000;
-  common::InitCrypto();
   const fs::path dir = fs::temp_directory_path() / ("hikeshi-feed-bench-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
   const std::string feed = Feed(events, sources);
@@ -136,22 +136,22 @@ int main(int argc, char** argv) {
   // FEED_BENCH_NO_FLOOR=1 skips the floor, for profiling the pipeline alone (the ratio is then
   // meaningless).
   const char* no_floor = std::getenv("FEED_BENCH_NO_FLOOR");
-  const double floor_s =
-      no_floor != nullptr && std::string(no_floor) == "1" ? 0.0 : Floor(dir / "floor.db", feed, batch);
+  Outcome outcome;
+  outcome.floor_s = no_floor != nullptr && std::string(no_floor) == "1" ? 0.0 : Floor(dir / "floor.db", feed, batch);
 
   auto store = store::sqlite::OpenSqliteStore(dir / "hikeshi.db");
-  if (!store) return 1;
+  if (!store) return std::nullopt;
   core::SystemClock clock;
   core::Constituencies constituencies(**store, clock);
   const auto op = core::Principal::LocalOperator();
   // A constituency per /16 of the scanners' space, so routing has real work.
   for (int c = 0; c < 64; ++c) {
     if (!constituencies.Add(op, {"net-" + std::to_string(c), "", {"10." + std::to_string(c) + ".0.0/16"}, {}, {}})) {
-      return 1;
+      return std::nullopt;
     }
   }
   auto extractor = extract::Extractor::Create();
-  if (!extractor) return 1;
+  if (!extractor) return std::nullopt;
   intake::pipeline::PipelineOptions options;
   options.batch_size = static_cast<std::size_t>(batch);
   intake::pipeline::FeedPipeline pipeline(**store, clock, extractor->get(), options);
@@ -159,22 +159,55 @@ int main(int argc, char** argv) {
   const double cpu_before = CpuSeconds();
   const auto start = Clock::now();
   const auto run = pipeline.Ingest(op, {"suricata-eve", "bench", ""}, input);
-  const double hikeshi_s = std::chrono::duration<double>(Clock::now() - start).count();
-  const double hikeshi_cpu_s = CpuSeconds() - cpu_before;
+  outcome.hikeshi_s = std::chrono::duration<double>(Clock::now() - start).count();
+  outcome.hikeshi_cpu_s = CpuSeconds() - cpu_before;
   if (!run) {
     fmt::print(stderr, "ingest: {}\n", run.error().message());
-    return 1;
+    return std::nullopt;
   }
+  outcome.run = *run;
   store->reset();
   fs::remove_all(dir);
+  return outcome;
+}
 
-  fmt::print("events: {} ({} MB), batch: {}, distinct sources: {}\n", events, feed.size() >> 20, batch, sources);
-  fmt::print("stored {} events into {} reports, {} rejects\n\n", run->events_new, run->reports_created, run->rejects);
-  fmt::print("| measure | Hikeshi pipeline | bare SQLite insert floor | ratio |\n|---|---|---|---|\n");
-  fmt::print("| durable events/s | {:.0f} | {:.0f} | {:.2f} |\n", events / hikeshi_s, events / floor_s,
-             floor_s / hikeshi_s);
-  // On a shared machine the wall time depends on what else runs; the CPU time much less so.
-  fmt::print("\npipeline: {:.2f} s wall, {:.2f} s CPU (user+system, all threads); floor: {:.2f} s wall\n", hikeshi_s,
-             hikeshi_cpu_s, floor_s);
+std::vector<int> ParseList(const char* text) {
+  std::vector<int> values;
+  for (const char* p = text; *p != '\0';) {
+    values.push_back(std::atoi(p));
+    while (*p != '\0' && *p != ',') ++p;
+    if (*p == ',') ++p;
+  }
+  return values;
+}
+
+}  // namespace
+
+// feed_bench [EVENTS] [BATCH] [SOURCES[,SOURCES...]]: by default 300,000 events in batches of
+// 10,000 from 50, 2,000 and 5,000 distinct sources (so 150, 6,000 and 15,000 aggregate reports).
+int main(int argc, char** argv) {
+  using namespace hikeshi;
+  if (argc > 1 && std::string(argv[1]) == "--emit") {
+    return Emit(argc > 2 ? std::atoll(argv[2]) : 1'000'000, argc > 3 ? std::atoi(argv[3]) : 5'000);
+  }
+  const int events = argc > 1 ? std::atoi(argv[1]) : 300'000;
+  const int batch = argc > 2 ? std::atoi(argv[2]) : 10'000;
+  const std::vector<int> source_counts = ParseList(argc > 3 ? argv[3] : "50,2000,5000");
+  common::InitCrypto();
+  fmt::print("events: {}, batch: {}\n\n", events, batch);
+  fmt::print(
+      "| distinct sources | reports (aggregate updates) | Hikeshi events/s | bare SQLite insert floor events/s | "
+      "ratio | pipeline wall / CPU | floor wall |\n|---|---|---|---|---|---|---|\n");
+  for (const int sources : source_counts) {
+    const auto outcome = Measure(events, batch, sources);
+    if (!outcome) return 1;
+    fmt::print("| {} | {} ({}) | {:.0f} | {:.0f} | {:.2f} | {:.2f} s / {:.2f} s | {:.2f} s |\n", sources,
+               outcome->run.reports_created, outcome->run.reports_updated, events / outcome->hikeshi_s,
+               events / outcome->floor_s, outcome->floor_s / outcome->hikeshi_s, outcome->hikeshi_s,
+               outcome->hikeshi_cpu_s, outcome->floor_s);
+    std::fflush(stdout);
+  }
+  // On a shared machine the wall time depends on what else runs; the CPU time (user+system, all
+  // threads) much less so.
   return 0;
 }

@@ -49,9 +49,10 @@ void AddObservable(std::vector<Observable>& list, const Observable& o, std::size
   if (std::find(list.begin(), list.end(), o) == list.end()) list.push_back(o);
 }
 
-std::string SubjectLine(std::string_view format, const MachineEvent& e, Timestamp day) {
-  const std::string what = e.report_type.empty() ? e.category.ToString() : e.report_type;
-  const std::string who = e.subject ? " " + e.subject->value : "";
+std::string SubjectLine(std::string_view format, const Category& category, const std::string& report_type,
+                        const std::optional<Observable>& subject, Timestamp day) {
+  const std::string what = report_type.empty() ? category.ToString() : report_type;
+  const std::string who = subject ? " " + subject->value : "";
   return fmt::format("{}: {}{} on {}", format, what, who, Day(day));
 }
 }  // namespace
@@ -122,29 +123,50 @@ Result<FeedRun> FeedIngest::Start(const Principal& actor, std::string_view forma
   return run;
 }
 
-// What the stored batches since the last fold add to each aggregate report.
+// What the stored batches since the last fold add to each aggregate report. Many reports name the
+// same observables (a scanner's targets, a signature's domain), so each distinct observable is held
+// once, in `pool`, and a report's list holds its index there: a pending report then costs a few
+// hundred bytes, and many thousands can wait for a fold without folding over and over (a feed
+// naming more sources than can wait rewrites each report at every fold).
 struct FeedIngest::Pending {
   struct Fold {
-    MachineEvent first;  // without its raw record: the report is made from its fields
+    // The fields of the report's first event that the report is made from.
+    Category category;
+    std::string report_type;
+    std::string description;
+    std::optional<Observable> subject;
+    std::optional<std::int64_t> constituency_id;
+    bool out_of_scope = false;
     Timestamp first_seen{};
     Timestamp last_seen{};
-    std::vector<Observable> observables;
-    // A hash of each of `observables`: every event's observables are looked up in the list, and
-    // comparing hashes first keeps that cheap while the list fills (up to max_report_observables).
-    std::vector<std::size_t> hashes;
-
-    void Add(const Observable& o, std::size_t cap) {
-      if (observables.size() >= cap) return;
-      const std::size_t hash = std::hash<std::string_view>{}(o.value) * 31 + static_cast<std::size_t>(o.type);
-      for (std::size_t i = 0; i < hashes.size(); ++i) {
-        if (hashes[i] == hash && observables[i] == o) return;
-      }
-      observables.push_back(o);
-      hashes.push_back(hash);
-    }
+    std::vector<std::uint32_t> observables;  // indexes into `pool`, in first-seen order
   };
+
   std::unordered_map<std::string, Fold> folds;
   std::vector<std::string> order;  // first-seen order, so that report ids follow the feed
+  std::vector<Observable> pool;
+  std::unordered_map<std::string, std::uint32_t> pool_index;  // "type\nvalue" -> index in `pool`
+  std::string scratch;                                        // pool_index's lookup key
+  std::size_t bytes = 0;                                      // an estimate of what all this holds
+
+  // The index of `o` in the pool, added when new.
+  std::uint32_t Intern(const Observable& o) {
+    scratch.assign(ObservableTypeName(o.type)).append(1, '\n').append(o.value);
+    const auto [it, inserted] = pool_index.try_emplace(scratch, static_cast<std::uint32_t>(pool.size()));
+    if (inserted) {
+      pool.push_back(o);
+      bytes += sizeof(Observable) + 2 * o.value.capacity() + scratch.capacity() + 64;  // the value, the key, a node
+    }
+    return it->second;
+  }
+
+  void Add(Fold& fold, const Observable& o, std::size_t cap) {
+    if (fold.observables.size() >= cap) return;
+    const std::uint32_t id = Intern(o);
+    if (std::find(fold.observables.begin(), fold.observables.end(), id) != fold.observables.end()) return;
+    fold.observables.push_back(id);
+    bytes += sizeof(std::uint32_t);
+  }
 };
 
 FeedIngest::FeedIngest(Store& store, const Clock& clock, FeedIngestOptions options)
@@ -214,25 +236,22 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, std::s
       fold_fingerprint = &it->first;
       if (inserted) {
         pending_->order.push_back(fingerprint);
-        // The fields the report is made from: not the raw record, key or observables.
-        fold->first.record = event.record;
-        fold->first.event_id = event.event_id;
-        fold->first.time = event.time;
-        fold->first.category = event.category;
-        fold->first.report_type = event.report_type;
-        fold->first.description = event.description;
-        fold->first.subject = event.subject;
-        fold->first.subject_port = event.subject_port;
-        fold->first.constituency_id = event.constituency_id;
-        fold->first.out_of_scope = event.out_of_scope;
-        fold->first.fingerprint = event.fingerprint;
+        fold->category = event.category;
+        fold->report_type = event.report_type;
+        fold->description = event.description;
+        fold->subject = event.subject;
+        fold->constituency_id = event.constituency_id;
+        fold->out_of_scope = event.out_of_scope;
         fold->first_seen = fold->last_seen = seen;
+        pending_->bytes += sizeof(Pending::Fold) + 2 * fingerprint.capacity() + 96 + fold->report_type.capacity() +
+                           fold->description.capacity() + fold->category.rsit_class.capacity() +
+                           fold->category.rsit_type.capacity() + (event.subject ? event.subject->value.capacity() : 0);
       }
     }
     fold->first_seen = std::min(fold->first_seen, seen);
     fold->last_seen = std::max(fold->last_seen, seen);
-    if (event.subject) fold->Add(*event.subject, cap);
-    for (const auto& o : event.observables) fold->Add(o, cap);
+    if (event.subject) pending_->Add(*fold, *event.subject, cap);
+    for (const auto& o : event.observables) pending_->Add(*fold, o, cap);
   }
   return {};
 }
@@ -245,19 +264,21 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
   // Open incidents by constituency and observable: a fold changes no incident, and thousands of
   // aggregate reports may share a few observables (a scanner's targets).
   std::unordered_map<std::string, std::vector<std::int64_t>> open_incidents;
+  std::vector<Observable> observables;  // the report's pending observables, from the pool
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
     open_incidents.clear();
     for (const auto& fingerprint : pending_->order) {
       const auto& fold = pending_->folds.at(fingerprint);
-      const MachineEvent& first = fold.first;
+      observables.clear();
+      for (const std::uint32_t id : fold.observables) observables.push_back(pending_->pool[id]);
       HIKESHI_TRY(const std::int64_t count, tx.CountEvents(fingerprint));
       HIKESHI_TRY(const auto existing, tx.FindReportByFingerprint(fingerprint));
       Report report;
       // Observables this fold adds to the report: the only ones a correlation lookup can find
       // anything new for (the others were looked up when they were added).
       std::vector<Observable> added;
-      for (const auto& o : fold.observables) {
+      for (const auto& o : observables) {
         if (!existing ||
             std::find(existing->observables.begin(), existing->observables.end(), o) == existing->observables.end()) {
           added.push_back(o);
@@ -268,7 +289,7 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
         report.event_count = count;
         report.first_seen = std::min(report.first_seen.value_or(fold.first_seen), fold.first_seen);
         report.last_seen = std::max(report.last_seen.value_or(fold.last_seen), fold.last_seen);
-        for (const auto& o : fold.observables) AddObservable(report.observables, o, options_.max_report_observables);
+        for (const auto& o : observables) AddObservable(report.observables, o, options_.max_report_observables);
         if (report.event_count == existing->event_count && report.first_seen == existing->first_seen &&
             report.last_seen == existing->last_seen && report.observables == existing->observables) {
           continue;  // a rerun that found nothing new: no write, no journal entry
@@ -279,18 +300,18 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
       } else {
         report.channel = Channel::kFeed;
         report.reporter = run.format + ":" + run.source;
-        report.subject = SubjectLine(run.format, first, fold.first_seen);
-        report.body = first.description;
-        report.category = first.category;
-        report.constituency_id = first.constituency_id;
+        report.subject = SubjectLine(run.format, fold.category, fold.report_type, fold.subject, fold.first_seen);
+        report.body = fold.description;
+        report.category = fold.category;
+        report.constituency_id = fold.constituency_id;
         report.tlp = options_.tlp;
-        report.observables = fold.observables;
+        report.observables = observables;
         report.fingerprint = fingerprint;
         report.event_count = count;
         report.first_seen = fold.first_seen;
         report.last_seen = fold.last_seen;
         report.received_at = report.updated_at = now;
-        if (first.out_of_scope) {
+        if (fold.out_of_scope) {
           report.status = ReportStatus::kRejected;
           report.reject_reason = RejectReason::kOutOfScope;
           report.reject_comment = "no constituency matched";
@@ -344,6 +365,8 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
 }
 
 std::size_t FeedIngest::PendingReports() const { return pending_ ? pending_->order.size() : 0; }
+
+std::size_t FeedIngest::PendingBytes() const { return pending_ ? pending_->bytes : 0; }
 
 Result<void> FeedIngest::Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
                                 const std::vector<RejectedRecord>& rejects) {

@@ -289,9 +289,9 @@ class BatchSink final : public feed::EventSink {
   Result<void> Store(Batch& batch) {
     HIKESHI_CHECK(ingest_.StoreBatch(actor_, run_, batch.Events(), batch.rejects));
     // Folding rewrites every aggregate report the batches touched and journals each change, so it
-    // is done every few batches, and sooner when many reports wait (their pending state is memory).
+    // is done every few batches, and sooner when what waits holds max_pending_bytes of memory.
     if (++batches_since_fold_ >= options_.fold_every_batches ||
-        ingest_.PendingReports() >= options_.max_pending_reports) {
+        ingest_.PendingBytes() >= options_.max_pending_bytes) {
       batches_since_fold_ = 0;
       HIKESHI_CHECK(ingest_.Fold(actor_, run_));
     }

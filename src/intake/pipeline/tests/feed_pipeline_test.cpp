@@ -54,8 +54,7 @@ class FeedPipelineTest : public ::testing::TestWithParam<std::size_t> {
     fs::remove_all(root_);
   }
 
-  Result<core::FeedRun> Ingest(const std::string& feed) {
-    PipelineOptions options;
+  Result<core::FeedRun> Ingest(const std::string& feed, PipelineOptions options = {}) {
     options.batch_size = GetParam();
     FeedPipeline pipeline(*store_, clock_, nullptr, options);
     core::MemorySource input(feed);
@@ -137,6 +136,45 @@ TEST_P(FeedPipelineTest, ARerunStoresNothingTwiceAndLeavesTheReportsAsTheyWere) 
     EXPECT_EQ(after[i].event_count, before[i].event_count);
     EXPECT_EQ(after[i].observables, before[i].observables);
   }
+}
+
+// What waits for a fold is memory: once it reaches max_pending_bytes the batch just stored is
+// folded at once, without waiting for fold_every_batches, and the reports come out the same.
+TEST_P(FeedPipelineTest, ReportsAreFoldedEarlyOnceWhatWaitsReachesTheMemoryBound) {
+  const auto reports_after_each_batch = [&](std::size_t max_pending_bytes) {
+    std::vector<std::int64_t> created;
+    PipelineOptions options;
+    options.fold_every_batches = 1000;
+    options.max_pending_bytes = max_pending_bytes;
+    options.on_batch = [&](const core::FeedRun& run) { created.push_back(run.reports_created); };
+    const auto run = Ingest(InterleavedFeed(), std::move(options));
+    EXPECT_TRUE(run) << run.error().message();
+    return created;
+  };
+  // Under a generous bound nothing is folded before the feed ends.
+  const auto unbounded = reports_after_each_batch(std::size_t{64} << 20);
+  ASSERT_FALSE(unbounded.empty());
+  EXPECT_EQ(unbounded.back(), 0);
+  const auto generous = Reports();
+  ASSERT_EQ(generous.size(), 3u);
+
+  // A fresh store, and a bound that any pending report exceeds: the first batch is folded at once.
+  TearDown();
+  SetUp();
+  const auto bounded = reports_after_each_batch(1);
+  ASSERT_FALSE(bounded.empty());
+  EXPECT_GE(bounded.front(), 1);
+  EXPECT_EQ(bounded.back(), 3);
+  const auto reports = Reports();
+  ASSERT_EQ(reports.size(), 3u);
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    EXPECT_EQ(reports[i].subject, generous[i].subject);
+    EXPECT_EQ(reports[i].event_count, generous[i].event_count);
+    EXPECT_EQ(reports[i].first_seen, generous[i].first_seen);
+    EXPECT_EQ(reports[i].last_seen, generous[i].last_seen);
+    EXPECT_EQ(Values(reports[i]), Values(generous[i]));
+  }
+  EXPECT_EQ(reports[0].event_count, 4);
 }
 
 // One batch for the whole feed (events grouped by report inside it), three events a batch (the

@@ -87,6 +87,8 @@ class FeedIngest {
   // the last fold touched. The memory a FeedIngest holds grows with it, so a caller that folds
   // rarely should fold once it is large.
   std::size_t PendingReports() const;
+  // An estimate of the memory that what is pending holds, in bytes.
+  std::size_t PendingBytes() const;
   // StoreBatch, then Fold.
   [[nodiscard]] Result<void> Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
                                     const std::vector<RejectedRecord>& rejects);

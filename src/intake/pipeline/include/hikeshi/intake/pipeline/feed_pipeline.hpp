@@ -32,9 +32,11 @@ struct PipelineOptions {
   // Aggregate reports are brought up to date after this many batches (and at the end): a report
   // that many events touch is then written, and journalled, once per fold, not once per batch.
   std::size_t fold_every_batches = 50;
-  // ... and sooner when this many reports wait for a fold: what a fold will write is held in
-  // memory (a few KiB per report at most), so this bounds it when a feed names many sources.
-  std::size_t max_pending_reports = 10'000;
+  // ... and sooner when what a fold will write, held in memory, reaches this many bytes (a few
+  // hundred per waiting report, each distinct observable once): the bound on memory when a feed
+  // names many sources. A feed naming more sources than can wait folds often, and each fold
+  // rewrites and journals every report it touched, so this is generous.
+  std::size_t max_pending_bytes = 64 << 20;
   routing::UnmatchedPolicy unmatched = routing::UnmatchedPolicy::kCoordinationQueue;
   core::FeedIngestOptions ingest;
   // Where named ndjson/csv mappings live: <mappings_dir>/<name>.toml.
