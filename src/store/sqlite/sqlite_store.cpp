@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "detail/checkpointer.hpp"
 #include "detail/connection.hpp"
 #include "detail/schema.hpp"
 #include "detail/transactions.hpp"
@@ -36,8 +37,12 @@ Result<void> RunCallback(const Body& body, Arg& arg) {
 
 class SqliteStore final : public core::Store {
  public:
-  SqliteStore(std::filesystem::path path, const SqliteOptions& options, std::unique_ptr<Connection> writer)
-      : path_(std::move(path)), options_(options), writer_(std::move(writer)) {
+  SqliteStore(std::filesystem::path path, const SqliteOptions& options, std::unique_ptr<Connection> writer,
+              std::unique_ptr<detail::Checkpointer> checkpointer)
+      : path_(std::move(path)),
+        options_(options),
+        writer_(std::move(writer)),
+        checkpointer_(std::move(checkpointer)) {
     idle_readers_.reserve(static_cast<std::size_t>(options_.max_readers));
   }
   SqliteStore(const SqliteStore&) = delete;
@@ -161,6 +166,9 @@ class SqliteStore final : public core::Store {
 
   std::mutex writer_mutex_;
   std::unique_ptr<Connection> writer_;
+  // After writer_, so that it stops (and unhooks itself from the writer) first. Null when
+  // wal_checkpoint_pages is 0: then the writer checkpoints as SQLite does by default.
+  std::unique_ptr<detail::Checkpointer> checkpointer_;
   // The thread inside Write(), read without the lock only to compare with the caller's own id.
   std::atomic<std::thread::id> writer_thread_{};
 
@@ -179,13 +187,20 @@ Result<std::unique_ptr<core::Store>> OpenSqliteStore(const std::filesystem::path
   if (options.max_readers < 1 || options.max_readers > 64) {
     return Fail(Error::InvalidArgument("max_readers must be between 1 and 64", "/max_readers"));
   }
+  if (options.wal_checkpoint_pages < 0) {
+    return Fail(Error::InvalidArgument("wal_checkpoint_pages must not be negative", "/wal_checkpoint_pages"));
+  }
   if (options.busy_timeout.count() < 0 || options.busy_timeout > std::chrono::hours(1)) {
     return Fail(Error::InvalidArgument("busy_timeout must be between 0 and 1 hour", "/busy_timeout"));
   }
   try {
     HIKESHI_TRY(auto writer, Connection::Open(db_file, options, ConnectionRole::kWriter));
     HIKESHI_CHECK(detail::Migrate(*writer));
-    return std::make_unique<SqliteStore>(db_file, options, std::move(writer));
+    std::unique_ptr<detail::Checkpointer> checkpointer;
+    if (options.wal_checkpoint_pages > 0) {
+      HIKESHI_TRY(checkpointer, detail::Checkpointer::Start(db_file, options, *writer, options.wal_checkpoint_pages));
+    }
+    return std::make_unique<SqliteStore>(db_file, options, std::move(writer), std::move(checkpointer));
   } catch (const std::bad_alloc&) {
     return Fail(Error::Internal("out of memory opening the store"));
   }

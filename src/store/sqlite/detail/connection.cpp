@@ -242,13 +242,15 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path
     // key indexes; with SQLite's default 2 MiB cache each one is a read from the file. 64 MiB keeps
     // the hot index pages of tens of millions of events in memory, for one connection only.
     HIKESHI_CHECK(connection->Execute("PRAGMA cache_size = -65536"));
-    // Checkpoint every 10,000 pages (80 MiB of WAL, 40 MiB in an older file of 4 KiB pages)
+    // When the store runs no checkpointer thread (SqliteOptions::wal_checkpoint_pages = 0), the
+    // writer checkpoints every 10,000 pages (80 MiB of WAL, 40 MiB in an older file of 4 KiB pages)
     // instead of SQLite's 1,000: a feed batch of 10,000 events fills more than 1,000 pages, so the
     // default checkpoints after nearly every commit, which costs two more fsyncs each time
     // (measured with 4 KiB pages: 119 fsyncs for 300,000 events instead of 39). Durability is
-    // unchanged: every COMMIT still syncs the WAL (synchronous=FULL).
+    // unchanged: every COMMIT still syncs the WAL (synchronous=FULL). The checkpointer's hook
+    // replaces this one.
     HIKESHI_CHECK(connection->Execute("PRAGMA wal_autocheckpoint = 10000"));
-  } else {
+  } else if (role == ConnectionRole::kReader) {
     HIKESHI_CHECK(connection->Execute("PRAGMA query_only = ON"));
   }
   const int tokenizer_rc = RegisterCjkTokenizer(connection->Handle());

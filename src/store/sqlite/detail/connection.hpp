@@ -104,7 +104,8 @@ class Statement {
   std::string bind_failure_;
 };
 
-enum class ConnectionRole { kWriter, kReader };
+// kCheckpointer: a connection that only checkpoints the WAL (detail/checkpointer.hpp).
+enum class ConnectionRole { kWriter, kReader, kCheckpointer };
 
 class Connection {
  public:

@@ -28,6 +28,10 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // Reader connections opened on demand, at most this many (1..64).
   int max_readers = 4;
+  // The WAL is checkpointed on a thread of the store's own once it holds this many pages (80 MiB of
+  // 8 KiB pages), never by a writer in its COMMIT. 0: the writer checkpoints, as SQLite does by
+  // default, in the COMMIT that crosses 10,000 pages.
+  int wal_checkpoint_pages = 10'000;
 };
 
 // Opens (creating the file if missing) the store in `db_file` and brings its schema up to date by
