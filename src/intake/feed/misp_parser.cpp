@@ -1,6 +1,8 @@
 // misp: MISP event JSON (an export, or the REST API's {"response": [...]}). Each attribute, at the
-// event's top level or inside an Object, is one record; those whose type names an observable
-// become events, the rest (comment, text, regkey...) are skipped.
+// event's top level or inside an Object, is one record and one event. Types that name an observable
+// give the event its subject or observables; the rest (comment, text, regkey, yara...) land too, as
+// events with no observable of their own (the pipeline's extractor still reads their text), so that
+// nothing a partner shared is dropped. Only attributes MISP itself marks deleted are skipped.
 #include <vector>
 
 #include "detail/json_document.hpp"
@@ -197,10 +199,6 @@ class MispParser final : public ParserBase {
     for (const AttributeType& entry : kTypes) {
       if (entry.type == type) known = &entry;
     }
-    if (known == nullptr) {
-      Skip();  // comment, text, regkey, mutex, yara...: no observable to route or pivot on
-      return {};
-    }
     const std::string where = prefix + "type " + Quote(type) + (uuid.empty() ? "" : " (" + std::string(uuid) + ")");
     if (Trim(value).empty()) return Reject(sink, record, where + ": field 'value' is missing", raw);
 
@@ -209,30 +207,34 @@ class MispParser final : public ParserBase {
     event.raw = raw;
     event.event_id = CleanText(uuid, 64);
     event.report_type = CleanText(type, 64);
-    std::string_view first = value;
-    std::string_view second;
-    if (known->second) {
-      const std::size_t bar = value.find('|');
-      if (bar == std::string_view::npos) {
-        return Reject(sink, record, where + ": " + Quote(value) + " is not two values joined by '|'", raw);
+    if (known != nullptr) {
+      std::string_view first = value;
+      std::string_view second;
+      if (known->second) {
+        const std::size_t bar = value.find('|');
+        if (bar == std::string_view::npos) {
+          return Reject(sink, record, where + ": " + Quote(value) + " is not two values joined by '|'", raw);
+        }
+        first = value.substr(0, bar);
+        second = value.substr(bar + 1);
       }
-      first = value.substr(0, bar);
-      second = value.substr(bar + 1);
-    }
-    auto observable = Normalize(known->first, first);
-    if (!observable) return Reject(sink, record, where + ": " + observable.error().message(), raw);
-    if (known->subject) {
-      event.subject = *std::move(observable);
-    } else {
-      AddObservable(event.observables, event.subject, *std::move(observable));
-    }
-    if (known->second == Part::kPort) {
-      event.subject_port = ParsePort(second);
-      if (!event.subject_port) return Reject(sink, record, where + ": " + Quote(second) + " is not a port number", raw);
-    } else if (known->second) {
-      auto other = Normalize(*known->second, second);
-      if (!other) return Reject(sink, record, where + ": " + other.error().message(), raw);
-      AddObservable(event.observables, event.subject, *std::move(other));
+      auto observable = Normalize(known->first, first);
+      if (!observable) return Reject(sink, record, where + ": " + observable.error().message(), raw);
+      if (known->subject) {
+        event.subject = *std::move(observable);
+      } else {
+        AddObservable(event.observables, event.subject, *std::move(observable));
+      }
+      if (known->second == Part::kPort) {
+        event.subject_port = ParsePort(second);
+        if (!event.subject_port) {
+          return Reject(sink, record, where + ": " + Quote(second) + " is not a port number", raw);
+        }
+      } else if (known->second) {
+        auto other = Normalize(*known->second, second);
+        if (!other) return Reject(sink, record, where + ": " + other.error().message(), raw);
+        AddObservable(event.observables, event.subject, *std::move(other));
+      }
     }
 
     // The attribute's own RSIT tag, else the event's.
@@ -252,6 +254,8 @@ class MispParser final : public ParserBase {
     }
     std::string description = "MISP: " + info;
     if (!object_name.empty()) description += " [object " + std::string(object_name) + "]";
+    // A type with no observable: its value is what it says (a comment, a text, a registry key).
+    if (known == nullptr) description += " - " + std::string(type) + ": " + std::string(value);
     if (const std::string_view comment = StringAt(attribute, "comment"); !comment.empty()) {
       description += " - " + std::string(comment);
     }
