@@ -137,6 +137,7 @@ ordered_json RenderFeedRun(const core::FeedRun& r) {
   j["rejects"] = r.rejects;
   j["reports_created"] = r.reports_created;
   j["reports_updated"] = r.reports_updated;
+  j["skipped"] = r.skipped;
   j["correlations"] = r.correlations;
   j["started_at"] = common::FormatRfc3339(r.started_at);
   j["finished_at"] = Time(r.finished_at);

@@ -323,6 +323,7 @@ std::string Snapshot(const FeedRun& r) {
   j["rejects"] = r.rejects;
   j["reports_created"] = r.reports_created;
   j["reports_updated"] = r.reports_updated;
+  j["skipped"] = r.skipped;
   j["correlations"] = r.correlations;
   j["status"] = r.status;
   j["started_at"] = FormatRfc3339(r.started_at);

@@ -387,6 +387,7 @@ Result<core::FeedRun> FeedPipeline::Ingest(const core::Principal& actor, const c
     // No thread for the writer: nothing was parsed or stored.
     parsed = Fail(Error::Internal(std::string("starting the feed writer: ") + e.what()));
   }
+  run.skipped = static_cast<std::int64_t>(parser->stats().skipped);
   if (!parsed) {
     // Keep what was committed; say that the run did not finish.
     static_cast<void>(ingest.Finish(actor, run, /*failed=*/true));

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,29 @@ TEST_P(FeedPipelineTest, ARerunStoresNothingTwiceAndLeavesTheReportsAsTheyWere) 
     EXPECT_EQ(after[i].event_count, before[i].event_count);
     EXPECT_EQ(after[i].observables, before[i].observables);
   }
+}
+
+// Records with nothing to store (a blank line, EVE events other than alerts) are neither events
+// nor rejects: the run counts them as skipped, and the count is kept with the run.
+TEST_P(FeedPipelineTest, RecordsWithNothingToStoreAreCountedAsSkippedAndKept) {
+  const std::string feed = Alert(1, 7, 1, 10) + "\n" +
+                           R"({"timestamp":"2026-03-14T09:00:11.000000+0000","event_type":"stats","stats":{}})" "\n" +
+                           Alert(2, 5, 2, 11) +
+                           R"({"timestamp":"2026-03-14T09:00:12.000000+0000","event_type":"flow","src_ip":"10.0.0.9"})"
+                           "\n";
+  const auto run = Ingest(feed);
+  ASSERT_TRUE(run) << run.error().message();
+  EXPECT_EQ(run->events_new, 2);
+  EXPECT_EQ(run->rejects, 0);
+  EXPECT_EQ(run->skipped, 3);
+  std::optional<core::FeedRun> stored;
+  ASSERT_TRUE(store_->Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(stored, r.FindFeedRun(run->id));
+    return {};
+  }));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->skipped, 3);
+  EXPECT_EQ(stored->status, "finished");
 }
 
 // What waits for a fold is memory: once it reaches max_pending_bytes the batch just stored is

@@ -608,7 +608,7 @@ core::AuditEntry AuditFromRow(const Rows& r, int i) {
 
 constexpr std::string_view kFeedRunColumns =
     "id, format, source, records, events_new, duplicates, rejects, reports_created, reports_updated, correlations, "
-    "status, started_at, finished_at";
+    "status, started_at, finished_at, skipped";
 
 core::FeedRun FeedRunFromRow(const Rows& r, int i) {
   core::FeedRun run;
@@ -625,10 +625,11 @@ core::FeedRun FeedRunFromRow(const Rows& r, int i) {
   run.status = r.Text(i, 10);
   run.started_at = FromMicros(r.Int(i, 11));
   run.finished_at = OptionalTime(r, i, 12);
+  run.skipped = r.Int(i, 13);
   return run;
 }
 
-// Binds $1..$12 in kFeedRunColumns order (without id).
+// Binds $1..$13 in kFeedRunColumns order (without id).
 void BindFeedRun(Params& p, const core::FeedRun& run) {
   p.Add(run.format);
   p.Add(run.source);
@@ -642,6 +643,7 @@ void BindFeedRun(Params& p, const core::FeedRun& run) {
   p.Add(run.status);
   p.Add(ToMicros(run.started_at));
   p.Add(OptionalMicros(run.finished_at));
+  p.Add(run.skipped);
 }
 
 // Event and reject keys travel as their 32 lower-case hex digits and are stored as the 16 bytes
@@ -1228,7 +1230,8 @@ Result<std::int64_t> InsertFeedRun(Connection& db, const core::FeedRun& run) {
   BindFeedRun(p, run);
   HIKESHI_TRY(const Rows rows, db.Exec("INSERT INTO feed_runs (format, source, records, events_new, duplicates, "
                                        "rejects, reports_created, reports_updated, correlations, status, started_at, "
-                                       "finished_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                                       "finished_at, skipped) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                                       "$12, $13) "
                                        "RETURNING id",
                                        p));
   if (rows.Empty()) return Fail(Error::Internal("feed run insert returned no id"));
@@ -1242,7 +1245,7 @@ Result<void> UpdateFeedRun(Connection& db, const core::FeedRun& run) {
   HIKESHI_TRY(const Rows rows, db.Exec("UPDATE feed_runs SET format = $1, source = $2, records = $3, "
                                        "events_new = $4, duplicates = $5, rejects = $6, reports_created = $7, "
                                        "reports_updated = $8, correlations = $9, status = $10, started_at = $11, "
-                                       "finished_at = $12 WHERE id = $13",
+                                       "finished_at = $12, skipped = $13 WHERE id = $14",
                                        p));
   return ExpectOneChange(rows, fmt::format("feed run {}", run.id));
 }

@@ -355,9 +355,14 @@ ALTER TABLE contacts ADD COLUMN trust TEXT NOT NULL DEFAULT 'unvetted',
                      ADD COLUMN introduced_by BIGINT REFERENCES contacts (id);
 )sql";
 
+// Feed runs count the records they had nothing to store for (core::FeedRun::skipped).
+constexpr const char* kMigration7 = R"sql(
+ALTER TABLE feed_runs ADD COLUMN skipped BIGINT NOT NULL DEFAULT 0;
+)sql";
+
 constexpr std::array kMigrations = {
-    Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3},
-    Migration{4, kMigration4}, Migration{5, kMigration5}, Migration{6, kMigration6},
+    Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3}, Migration{4, kMigration4},
+    Migration{5, kMigration5}, Migration{6, kMigration6}, Migration{7, kMigration7},
 };
 
 Result<int> CurrentVersion(Connection& connection) {

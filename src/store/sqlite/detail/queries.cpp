@@ -641,7 +641,7 @@ Result<std::optional<T>> FirstRow(Statement& stmt, FromRow from_row) {
 
 constexpr std::string_view kFeedRunColumns =
     "id, format, source, records, events_new, duplicates, rejects, reports_created, reports_updated, correlations, "
-    "status, started_at, finished_at";
+    "status, started_at, finished_at, skipped";
 
 core::FeedRun FeedRunFromRow(const Statement& row) {
   core::FeedRun run;
@@ -658,6 +658,7 @@ core::FeedRun FeedRunFromRow(const Statement& row) {
   run.status = row.Text(10);
   run.started_at = FromMicros(row.Int(11));
   run.finished_at = OptionalTime(row, 12);
+  run.skipped = row.Int(13);
   return run;
 }
 
@@ -673,7 +674,8 @@ void BindFeedRun(Statement& stmt, const core::FeedRun& run) {
       .Bind(":correlations", run.correlations)
       .Bind(":status", std::string_view(run.status))
       .Bind(":started_at", ToMicros(run.started_at))
-      .Bind(":finished_at", OptionalMicros(run.finished_at));
+      .Bind(":finished_at", OptionalMicros(run.finished_at))
+      .Bind(":skipped", run.skipped);
 }
 
 // Event and reject keys are stored as the 16 bytes their 32 hex digits spell (schema.cpp says why).
@@ -1311,9 +1313,9 @@ Result<void> AppendAudit(Connection& db, const core::AuditEntry& entry) {
 Result<std::int64_t> InsertFeedRun(Connection& db, const core::FeedRun& run) {
   HIKESHI_TRY(auto stmt,
               db.Prepare("INSERT INTO feed_runs (format, source, records, events_new, duplicates, rejects, "
-                         "reports_created, reports_updated, correlations, status, started_at, finished_at) "
+                         "reports_created, reports_updated, correlations, status, started_at, finished_at, skipped) "
                          "VALUES (:format, :source, :records, :events_new, :duplicates, :rejects, :reports_created, "
-                         ":reports_updated, :correlations, :status, :started_at, :finished_at) RETURNING id"));
+                         ":reports_updated, :correlations, :status, :started_at, :finished_at, :skipped) RETURNING id"));
   BindFeedRun(stmt, run);
   HIKESHI_TRY(const bool row, stmt.Step());
   if (!row) return Fail(Error::Internal("feed run insert returned no id"));
@@ -1326,7 +1328,7 @@ Result<void> UpdateFeedRun(Connection& db, const core::FeedRun& run) {
                                       "events_new = :events_new, duplicates = :duplicates, rejects = :rejects, "
                                       "reports_created = :reports_created, reports_updated = :reports_updated, "
                                       "correlations = :correlations, status = :status, started_at = :started_at, "
-                                      "finished_at = :finished_at WHERE id = :id"));
+                                      "finished_at = :finished_at, skipped = :skipped WHERE id = :id"));
     BindFeedRun(stmt, run);
     stmt.Bind(":id", run.id);
     HIKESHI_CHECK(stmt.Run());

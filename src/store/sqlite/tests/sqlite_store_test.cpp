@@ -143,8 +143,8 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5", "6"));
-  EXPECT_EQ(LatestSchemaVersion(), 6);
+              ElementsAre("1", "2", "3", "4", "5", "6", "7"));
+  EXPECT_EQ(LatestSchemaVersion(), 7);
   for (const char* table : {"incidents",
                             "reports",
                             "constituencies",
@@ -190,7 +190,7 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("6"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("7"));
 }
 
 // A file at schema 4 (before the trust circle) keeps its contacts: they read back unvetted and
@@ -293,7 +293,7 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
 
   RawDb raw(File());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5", "6"));
+              ElementsAre("1", "2", "3", "4", "5", "6", "7"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM mail_messages"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM records"), ElementsAre("0"));

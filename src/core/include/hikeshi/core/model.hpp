@@ -164,6 +164,9 @@ struct FeedRun {
   std::int64_t events_new = 0;       // events stored for the first time
   std::int64_t duplicates = 0;       // events already stored (a rerun, a redelivery)
   std::int64_t rejects = 0;          // records that could not be parsed (kept, with the reason)
+  // Records with nothing to store, counted when the run ends: blank lines, Suricata events other
+  // than alerts, MISP attributes marked deleted.
+  std::int64_t skipped = 0;
   std::int64_t reports_created = 0;  // aggregate reports opened
   std::int64_t reports_updated = 0;  // aggregate reports that gained events
   std::int64_t correlations = 0;     // report-incident candidates found
