@@ -436,9 +436,10 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
       run.id, run.format, run.source, run.records, run.events_new, run.duplicates, run.rejects, run.reports_created,
       run.reports_updated, run.correlations);
   if (run.skipped > 0) {
-    fmt::print("{} more with nothing to store were skipped (blank lines, Suricata events other than alerts, MISP "
-               "attributes marked deleted)\n",
-               run.skipped);
+    fmt::print(
+        "{} more with nothing to store were skipped (blank lines, Suricata events other than alerts, MISP "
+        "attributes marked deleted)\n",
+        run.skipped);
   }
   if (run.rejects > 0) {
     fmt::print("rejected records are kept: GET /api/v1/feeds/runs/{}/rejects\n", run.id);
