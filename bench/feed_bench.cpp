@@ -154,6 +154,11 @@ std::optional<Outcome> Measure(int events, int batch, int sources) {
   if (!extractor) return std::nullopt;
   intake::pipeline::PipelineOptions options;
   options.batch_size = static_cast<std::size_t>(batch);
+  // FEED_BENCH_FOLD_EVERY=N folds every N batches instead of the default 50 (for measuring the
+  // trade-off between folding often, which rewrites reports, and one long fold at the end).
+  if (const char* every = std::getenv("FEED_BENCH_FOLD_EVERY"); every != nullptr && std::atoi(every) > 0) {
+    options.fold_every_batches = static_cast<std::size_t>(std::atoi(every));
+  }
   intake::pipeline::FeedPipeline pipeline(**store, clock, extractor->get(), options);
   core::MemorySource input(feed);
   const double cpu_before = CpuSeconds();

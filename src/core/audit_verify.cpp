@@ -1,9 +1,12 @@
 #include "hikeshi/core/audit_verify.hpp"
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/core/snapshot.hpp"
@@ -13,11 +16,58 @@ namespace hikeshi::core {
 namespace {
 constexpr int kBatch = 1000;
 
+using nlohmann::ordered_json;
+
+// The compact "report.aggregate" entries (WriteTx::UpdateAggregate) since a report's last full
+// snapshot: what they changed, so that the full snapshot the report had before them can be
+// rebuilt from the stored report and compared with the journal's.
+struct AggregateChanges {
+  ordered_json base;                           // the fold's keys in the last full snapshot
+  ordered_json now;                            // the fold's keys after the last compact entry
+  ordered_json added = ordered_json::array();  // observables appended since, in order
+};
+
 struct LastState {
   std::int64_t seq = 0;
-  std::string after_sha256;  // empty when the last entry deleted the object
+  std::string after_sha256;                     // empty when the last entry deleted the object
+  std::unique_ptr<AggregateChanges> aggregate;  // set when compact entries follow the full snapshot
 };
 using Key = std::pair<std::string, std::string>;  // object_type, object_id
+
+// The fold's keys of an AggregateSnapshot or a report snapshot, in AggregateSnapshot's order.
+ordered_json AggregateValues(const ordered_json& j) {
+  ordered_json out = ordered_json::object();
+  for (const auto key : kAggregateKeys) {
+    const auto it = j.find(key);
+    out[std::string(key)] = it == j.end() ? ordered_json(nullptr) : *it;
+  }
+  return out;
+}
+
+// The parsed entry text when `e` is a compact aggregate entry (no full "observables" list).
+std::optional<ordered_json> CompactAggregate(const AuditEntry& e) {
+  if (e.action != "report.aggregate" || e.object_type != "report") return std::nullopt;
+  auto after = ordered_json::parse(e.after, nullptr, false);
+  if (!after.is_object() || after.contains("observables")) return std::nullopt;  // a full snapshot
+  return after;
+}
+
+// The report's full snapshot as it was before the compact entries, rebuilt from `snapshot` (the
+// stored report's): nullopt when the stored report's fold keys or last observables are not what
+// the compact entries left.
+std::optional<std::string> SnapshotBeforeAggregates(const std::string& snapshot, const AggregateChanges& changes) {
+  auto j = ordered_json::parse(snapshot);
+  if (AggregateValues(j) != changes.now) return std::nullopt;
+  auto& observables = j["observables"];
+  const std::size_t added = changes.added.size();
+  if (!observables.is_array() || observables.size() < added) return std::nullopt;
+  for (std::size_t i = 0; i < added; ++i) {
+    if (observables[observables.size() - added + i] != changes.added[i]) return std::nullopt;
+  }
+  observables.erase(observables.end() - static_cast<std::ptrdiff_t>(added), observables.end());
+  for (const auto& [key, value] : changes.base.items()) j[key] = value;
+  return j.dump(-1, ' ', true);  // the bytes Snapshot() writes (snapshot_test.cpp)
+}
 
 // Compares one stored object with what the journal last recorded for it.
 void CheckObject(const std::map<Key, LastState>& last, std::map<Key, bool>& seen, const std::string& type,
@@ -33,7 +83,9 @@ void CheckObject(const std::map<Key, LastState>& last, std::map<Key, bool>& seen
         fmt::format("{} {} is in the store but no audit entry records it (added behind Hikeshi's back)", type, id);
     return;
   }
-  if (it->second.after_sha256 != common::Sha256Hex(snapshot)) {
+  std::optional<std::string> full = snapshot;
+  if (it->second.aggregate) full = SnapshotBeforeAggregates(snapshot, *it->second.aggregate);
+  if (!full || it->second.after_sha256 != common::Sha256Hex(*full)) {
     verdict.first_bad_seq = it->second.seq;
     verdict.problem = fmt::format("{} {} differs from what audit entry #{} recorded (changed behind Hikeshi's back)",
                                   type, id, it->second.seq);
@@ -68,8 +120,32 @@ Result<AuditVerdict> VerifyAudit(Store& store) {
         }
         prev_hash = e.hash;
         ++expected_seq;
-        if (e.object_type != "session") {
-          last[{e.object_type, e.object_id}] = {e.seq, e.after.empty() ? "" : common::Sha256Hex(e.after)};
+        if (e.object_type == "session") {
+          // not an object
+        } else if (auto compact = CompactAggregate(e)) {
+          // Applies to the report's last state, which must exist; consecutive compact entries
+          // must follow on from each other (the first one's "before" is checked against the full
+          // snapshot when the report is compared).
+          auto& state = last[{e.object_type, e.object_id}];
+          const auto before = ordered_json::parse(e.before, nullptr, false);
+          if (state.after_sha256.empty() || !before.is_object() ||
+              (state.aggregate && AggregateValues(before) != state.aggregate->now)) {
+            verdict.first_bad_seq = e.seq;
+            verdict.problem = fmt::format(
+                "entry #{} (report.aggregate report {}) does not follow from its previous entry", e.seq, e.object_id);
+            return {};
+          }
+          if (!state.aggregate) {
+            state.aggregate = std::make_unique<AggregateChanges>();
+            state.aggregate->base = AggregateValues(before);
+          }
+          state.aggregate->now = AggregateValues(*compact);
+          if (const auto added = compact->find("observables_added"); added != compact->end() && added->is_array()) {
+            for (const auto& o : *added) state.aggregate->added.push_back(o);
+          }
+          state.seq = e.seq;
+        } else {
+          last[{e.object_type, e.object_id}] = {e.seq, e.after.empty() ? "" : common::Sha256Hex(e.after), nullptr};
         }
       }
       if (static_cast<int>(batch.size()) < kBatch) break;

@@ -295,7 +295,7 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
           continue;  // a rerun that found nothing new: no write, no journal entry
         }
         report.updated_at = now;
-        HIKESHI_CHECK(tx.UpdateReport(ctx, "report.aggregate", *existing, report, ""));
+        HIKESHI_CHECK(tx.UpdateAggregate(ctx, *existing, report));
         ++after.reports_updated;
       } else {
         report.channel = Channel::kFeed;

@@ -1,7 +1,9 @@
 #include "hikeshi/core/incidents.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <utility>
 
 #include "hikeshi/core/priority.hpp"
 #include "hikeshi/core/reporter_notices.hpp"
@@ -52,15 +54,15 @@ Result<Tlp> ParseTlpField(std::string_view text) {
   return *tlp;
 }
 
-// An owner must be a handler or admin who can see the incident's constituency.
+// An owner must be a handler or admin who can see the incident (its constituency and label).
 Result<std::int64_t> ResolveOwner(StoreReader& reader, const Principal& actor, const std::string& username,
-                                  std::optional<std::int64_t> constituency_id) {
+                                  std::optional<std::int64_t> constituency_id, Tlp tlp) {
   HIKESHI_TRY(const auto user, reader.FindUser(username));
   if (!user) return Fail(Error{ErrorCode::kNotFound, "user '" + username + "' not found", "/owner"});
   if (!actor.scope.all) {
     // A scoped handler may only hand work to people who share the incident's constituency.
     const Principal owner = Principal::ForUser(*user);
-    if (!owner.scope.Allows(constituency_id)) {
+    if (!owner.scope.Allows(constituency_id, tlp)) {
       return Fail(Error{ErrorCode::kNotFound, "user '" + username + "' not found", "/owner"});
     }
   }
@@ -68,7 +70,7 @@ Result<std::int64_t> ResolveOwner(StoreReader& reader, const Principal& actor, c
     return Fail(Error::InvalidArgument(
         "'" + username + "' is a " + std::string(RoleName(user->role)) + " and cannot own incidents", "/owner"));
   }
-  if (!Principal::ForUser(*user).scope.Allows(constituency_id)) {
+  if (!Principal::ForUser(*user).scope.Allows(constituency_id, tlp)) {
     return Fail(Error::InvalidArgument("'" + username + "' cannot see this incident's constituency", "/owner"));
   }
   return user->id;
@@ -96,6 +98,36 @@ Result<Incident> FindVisible(StoreReader& reader, const Principal& actor, std::s
   if (!incident) return Fail(Error::NotFound("incident '" + std::string(id) + "'"));
   return std::move(*incident);
 }
+
+// Keeps the entries of `entries` that `scope`'s TLP ceiling lets through: one about a report or an
+// incident above the ceiling (a TLP:RED report linked to a TLP:AMBER incident) is dropped, as the
+// live feed drops it.
+Result<void> DropAboveCeiling(StoreReader& reader, const Scope& scope, std::vector<AuditEntry>& entries) {
+  std::map<std::pair<std::string, std::string>, bool, std::less<>> allowed;
+  std::vector<AuditEntry> kept;
+  kept.reserve(entries.size());
+  for (auto& e : entries) {
+    if (e.object_type == "incident" || e.object_type == "report") {
+      auto it = allowed.find(std::pair(e.object_type, e.object_id));
+      if (it == allowed.end()) {
+        std::optional<Tlp> tlp;
+        if (e.object_type == "incident") {
+          HIKESHI_TRY(const auto found, reader.FindIncident(Scope::All(), e.object_id));
+          if (found) tlp = found->tlp;
+        } else {
+          HIKESHI_TRY(const auto found, reader.FindReport(Scope::All(), e.object_id));
+          if (found) tlp = found->tlp;
+        }
+        it = allowed.emplace(std::pair(e.object_type, e.object_id), tlp && scope.AllowsTlp(*tlp)).first;
+      }
+      if (!it->second) continue;
+    }
+    kept.push_back(std::move(e));
+  }
+  entries = std::move(kept);
+  return {};
+}
+
 }  // namespace
 
 Result<std::vector<Observable>> NormalizeObservables(const std::vector<RawObservable>& raw) {
@@ -146,7 +178,7 @@ Result<Incident> Incidents::CreateIn(WriteTx& tx, const Principal& actor, const 
   incident.created_at = incident.updated_at = clock_.Now();
   HIKESHI_TRY(incident.constituency_id, detail::ResolveConstituency(tx, actor, draft.constituency, "/constituency"));
   if (draft.owner) {
-    HIKESHI_TRY(incident.owner_id, ResolveOwner(tx, actor, *draft.owner, incident.constituency_id));
+    HIKESHI_TRY(incident.owner_id, ResolveOwner(tx, actor, *draft.owner, incident.constituency_id, incident.tlp));
   }
   HIKESHI_TRY(incident, tx.CreateIncident({actor.username, incident.created_at}, incident));
   HIKESHI_CHECK(detail::ApplyPlaybook(tx, {actor.username, incident.created_at}, incident, draft.playbook));
@@ -223,7 +255,7 @@ Result<Incident> Incidents::UpdateIn(WriteTx& tx, const Principal& actor, std::s
     if (observables) after.observables = *observables;
     if (patch.owner) {
       if (*patch.owner) {
-        HIKESHI_TRY(after.owner_id, ResolveOwner(tx, actor, **patch.owner, after.constituency_id));
+        HIKESHI_TRY(after.owner_id, ResolveOwner(tx, actor, **patch.owner, after.constituency_id, after.tlp));
       } else {
         after.owner_id.reset();
       }
@@ -470,6 +502,9 @@ Result<std::vector<AuditEntry>> Incidents::Timeline(const Principal& actor, std:
         HIKESHI_TRY(auto visible, r.FindIncident(actor.scope, source));
         if (visible) pending.push_back(std::move(*visible));
       }
+    }
+    if (actor.scope.max_tlp) {
+      HIKESHI_CHECK(DropAboveCeiling(r, actor.scope, entries));
     }
     std::sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
     return {};

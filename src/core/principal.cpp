@@ -10,6 +10,10 @@ bool Scope::Allows(std::optional<std::int64_t> constituency_id) const {
   return std::find(constituency_ids.begin(), constituency_ids.end(), *constituency_id) != constituency_ids.end();
 }
 
+bool Scope::Allows(std::optional<std::int64_t> constituency_id, Tlp tlp) const {
+  return AllowsTlp(tlp) && Allows(constituency_id);
+}
+
 Principal Principal::ForUser(const User& user) {
   Principal p;
   p.user_id = user.id;
@@ -20,6 +24,8 @@ Principal Principal::ForUser(const User& user) {
   } else {
     p.scope.constituency_ids = user.constituency_ids;
   }
+  // A constituent is an outside party: TLP:RED stays with the team that received it.
+  if (user.role == Role::kConstituent) p.scope.max_tlp = Tlp::kAmberStrict;
   return p;
 }
 

@@ -258,12 +258,12 @@ Result<Record> FindOwnRecord(StoreReader& reader, std::string_view kind, std::st
   return std::move(*record);
 }
 
-// Someone a task can be given to: a handler or admin who can see the incident's constituency. A
-// scoped actor learns nothing about users outside the incident's constituency.
+// Someone a task can be given to: a handler or admin who can see the incident (its constituency
+// and label). A scoped actor learns nothing about users outside the incident's constituency.
 Result<std::string> ResolveAssignee(StoreReader& reader, const Principal& actor, const std::string& username,
-                                    std::optional<std::int64_t> constituency_id) {
+                                    const Incident& incident) {
   HIKESHI_TRY(const auto user, reader.FindUser(username));
-  const bool sees = user && Principal::ForUser(*user).scope.Allows(constituency_id);
+  const bool sees = user && Principal::ForUser(*user).scope.Allows(incident.constituency_id, incident.tlp);
   if (!user || (!actor.scope.all && !sees)) {
     return Fail(Error{ErrorCode::kNotFound, "user '" + username + "' not found", "/assignee"});
   }
@@ -527,7 +527,7 @@ Result<Task> ResponseLoop::AddTask(const Principal& actor, std::string_view inci
     Task draft_task;
     draft_task.title = draft.title;
     if (draft.assignee) {
-      HIKESHI_TRY(draft_task.assignee, ResolveAssignee(tx, actor, *draft.assignee, incident.constituency_id));
+      HIKESHI_TRY(draft_task.assignee, ResolveAssignee(tx, actor, *draft.assignee, incident));
     }
     draft_task.due = draft.due;
     draft_task.created_by = actor.username;
@@ -556,7 +556,7 @@ Result<Task> ResponseLoop::UpdateTask(const Principal& actor, std::string_view i
     }
     if (patch.assignee) {
       if (*patch.assignee) {
-        HIKESHI_TRY(after.assignee, ResolveAssignee(tx, actor, **patch.assignee, incident.constituency_id));
+        HIKESHI_TRY(after.assignee, ResolveAssignee(tx, actor, **patch.assignee, incident));
       } else {
         after.assignee.reset();
       }

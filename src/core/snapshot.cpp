@@ -253,6 +253,24 @@ std::string Snapshot(const Report& r) {
   return j.Take();
 }
 
+std::string AggregateSnapshot(const Report& r, std::span<const Observable> added) {
+  AsciiJson j(160 + 48 * added.size());
+  j.Open('{');
+  j.Key("event_count").Int(r.event_count);
+  j.Key("first_seen").OptionalTime(r.first_seen);
+  j.Key("last_seen").OptionalTime(r.last_seen);
+  j.Key("updated_at").String(FormatRfc3339(r.updated_at));
+  if (!added.empty()) {
+    j.Key("observables_added").Open('[');
+    for (const auto& o : added) {
+      j.Open('{').Key("type").String(ObservableTypeName(o.type)).Key("value").String(o.value).Close('}');
+    }
+    j.Close(']');
+  }
+  j.Close('}');
+  return j.Take();
+}
+
 std::string Snapshot(const Constituency& c) {
   ordered_json j;
   j["id"] = c.id;

@@ -1,5 +1,8 @@
 #include "hikeshi/core/store.hpp"
 
+#include <algorithm>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "hikeshi/core/human_id.hpp"
@@ -57,6 +60,44 @@ Result<void> WriteTx::UpdateReport(const AuditContext& ctx, std::string_view act
                                    const Report& after, std::string_view incident) {
   HIKESHI_CHECK(DoUpdateReport(before, after));
   return Audit(ctx, action, "report", after.human_id, incident, Snapshot(before), Snapshot(after));
+}
+
+namespace {
+// The first thing besides the fold's fields in which `after` differs from `before`, or "".
+std::string_view NonAggregateChange(const Report& before, const Report& after) {
+  if (before.id != after.id || before.human_id != after.human_id) return "id";
+  if (before.channel != after.channel) return "channel";
+  if (before.reporter != after.reporter) return "reporter";
+  if (before.subject != after.subject) return "subject";
+  if (before.body != after.body) return "body";
+  if (before.category != after.category) return "category";
+  if (before.constituency_id != after.constituency_id) return "constituency_id";
+  if (before.tlp != after.tlp) return "tlp";
+  if (before.status != after.status) return "status";
+  if (before.incident_id != after.incident_id) return "incident_id";
+  if (before.reject_reason != after.reject_reason) return "reject_reason";
+  if (before.reject_comment != after.reject_comment) return "reject_comment";
+  if (before.flags != after.flags) return "flags";
+  if (before.fingerprint != after.fingerprint) return "fingerprint";
+  if (before.received_at != after.received_at) return "received_at";
+  if (after.observables.size() < before.observables.size() ||
+      !std::equal(before.observables.begin(), before.observables.end(), after.observables.begin())) {
+    return "observables (only additions at the end are an aggregate update)";
+  }
+  return "";
+}
+}  // namespace
+
+Result<void> WriteTx::UpdateAggregate(const AuditContext& ctx, const Report& before, const Report& after) {
+  if (const auto change = NonAggregateChange(before, after); !change.empty()) {
+    return Fail(Error::Internal(
+        fmt::format("aggregate update of report {} changes {}: not a fold's change", before.human_id, change)));
+  }
+  HIKESHI_CHECK(DoUpdateAggregate(before, after));
+  const std::span<const Observable> added(
+      after.observables.begin() + static_cast<std::ptrdiff_t>(before.observables.size()), after.observables.end());
+  return Audit(ctx, "report.aggregate", "report", after.human_id, "", AggregateSnapshot(before),
+               AggregateSnapshot(after, added));
 }
 
 Result<Constituency> WriteTx::CreateConstituency(const AuditContext& ctx, Constituency constituency) {

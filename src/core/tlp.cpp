@@ -13,6 +13,10 @@ constexpr std::array<std::string_view, 5> kNames = {"TLP:CLEAR", "TLP:GREEN", "T
 
 std::string_view TlpName(Tlp tlp) { return kNames[static_cast<int>(tlp)]; }
 
+std::vector<std::string_view> TlpNamesUpTo(Tlp ceiling) {
+  return {kNames.begin(), kNames.begin() + static_cast<int>(ceiling) + 1};
+}
+
 std::optional<Tlp> ParseTlp(std::string_view text) {
   text = detail::Trim(text);
   if (text.size() > 4 && detail::EqualsIgnoreCase(text.substr(0, 4), "TLP:")) text.remove_prefix(4);

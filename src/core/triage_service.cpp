@@ -487,8 +487,8 @@ Result<Incident> TriageService::OpenIncident(WriteTx& tx, const Principal& actor
     // without an owner, and the record says why.
     HIKESHI_TRY(const auto user, tx.FindUser(*owner));
     const bool can_own = user && !user->disabled && (user->role == Role::kAdmin || user->role == Role::kHandler) &&
-                         Principal::ForUser(*user).scope.Allows(report.constituency_id) &&
-                         actor.scope.Allows(report.constituency_id);
+                         Principal::ForUser(*user).scope.Allows(report.constituency_id, report.tlp) &&
+                         actor.scope.Allows(report.constituency_id, report.tlp);
     if (can_own) {
       draft.owner = owner;
     } else {

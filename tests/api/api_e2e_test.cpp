@@ -321,6 +321,78 @@ TEST_F(ApiTest, ScopedHandlerCannotSeeAnotherConstituencysIncidentAnyWay) {
   for (const auto& item : only_beta["items"]) EXPECT_EQ(item["constituency"], "beta");
 }
 
+// TLP:RED is for its named recipients only: a constituent (an outside party) does not see the RED
+// incidents and reports of their own constituency by any route, exactly as if they did not exist,
+// while the team of that constituency does.
+TEST_F(ApiTest, ConstituentCannotSeeRedIncidentsAndReportsOfTheirOwnConstituency) {
+  json red = kPhishing;
+  red["title"] = "redtlpword from a partner team";
+  red["tlp"] = "red";
+  red["observables"] = json::array({{{"type", "ipv4"}, {"value", "192.0.2.99"}}});
+  const std::string red_id = CreateIncident("alice", red)["id"];
+  json amber = red;
+  amber["tlp"] = "amber";
+  const std::string amber_id = CreateIncident("alice", amber)["id"];
+  json strict = red;
+  strict["tlp"] = "amber+strict";
+  const std::string strict_id = CreateIncident("alice", strict)["id"];
+  const std::string red_report =
+      CreateReport("alice", {{"subject", "redtlpword report"}, {"constituency", "alpha"}, {"tlp", "red"}})["id"];
+  const std::string amber_report =
+      CreateReport("alice", {{"subject", "redtlpword report"}, {"constituency", "alpha"}, {"tlp", "amber"}})["id"];
+
+  // The RED objects answer 404 with every sub-resource, like an id that does not exist.
+  for (const std::string& path : {"/api/v1/incidents/" + red_id, "/api/v1/incidents/" + red_id + "/timeline",
+                                  "/api/v1/incidents/" + red_id + "/mail", "/api/v1/reports/" + red_report,
+                                  "/api/v1/reports/" + red_report + "/mail"}) {
+    ExpectProblem(S().Call("GET", path, Token("carl")), 404, "");
+  }
+  EXPECT_EQ(S().Call("GET", "/api/v1/incidents/" + amber_id, Token("carl")).status, 200);
+  EXPECT_EQ(S().Call("GET", "/api/v1/incidents/" + strict_id, Token("carl")).status, 200);
+  EXPECT_EQ(S().Call("GET", "/api/v1/reports/" + amber_report, Token("carl")).status, 200);
+  // Lists, search and the observable pivot leave them out.
+  const auto listed = Ids(Body(S().Call("GET", "/api/v1/incidents?limit=500", Token("carl"))));
+  EXPECT_FALSE(listed.contains(red_id));
+  EXPECT_TRUE(listed.contains(amber_id));
+  EXPECT_TRUE(listed.contains(strict_id));
+  EXPECT_EQ(Ids(Body(S().Call("GET", "/api/v1/incidents?q=redtlpword", Token("carl")))),
+            (std::set<std::string>{amber_id, strict_id}));
+  EXPECT_EQ(Ids(Body(S().Call("GET", "/api/v1/reports?q=redtlpword", Token("carl")))),
+            std::set<std::string>{amber_report});
+  const auto pivot = Body(S().Call("GET", "/api/v1/observables/192.0.2.99", Token("carl")));
+  std::set<std::string> pivoted;
+  for (const auto& i : pivot["incidents"]) pivoted.insert(i["id"].get<std::string>());
+  EXPECT_EQ(pivoted, (std::set<std::string>{amber_id, strict_id}));
+
+  // The team of alpha sees all of them: a handler and a viewer.
+  for (const std::string user : {"alice", "vic"}) {
+    EXPECT_EQ(S().Call("GET", "/api/v1/incidents/" + red_id, Token(user)).status, 200) << user;
+    EXPECT_EQ(S().Call("GET", "/api/v1/reports/" + red_report, Token(user)).status, 200) << user;
+    EXPECT_TRUE(Ids(Body(S().Call("GET", "/api/v1/incidents?limit=500", Token(user)))).contains(red_id)) << user;
+  }
+
+  // A RED report linked to an AMBER incident stays off the constituent's view of its timeline.
+  const auto linked = S().Call("POST", "/api/v1/reports/" + red_report + "/link", Token("alice"),
+                               json({{"incident", amber_id}}).dump());
+  ASSERT_EQ(linked.status, 200) << linked.body;
+  const auto mentions_red_report = [&](const std::string& user) {
+    const auto timeline = Body(S().Call("GET", "/api/v1/incidents/" + amber_id + "/timeline", Token(user)));
+    EXPECT_FALSE(timeline["items"].empty()) << user;
+    for (const auto& e : timeline["items"]) {
+      if (e["object_id"] == red_report) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(mentions_red_report("alice"));
+  EXPECT_FALSE(mentions_red_report("carl"));
+
+  // Raising an incident to RED takes it away from the constituent at once.
+  const auto raised = S().Call("PATCH", "/api/v1/incidents/" + amber_id, Token("alice"), R"({"tlp":"TLP:RED"})");
+  ASSERT_EQ(raised.status, 200) << raised.body;
+  ExpectProblem(S().Call("GET", "/api/v1/incidents/" + amber_id, Token("carl")), 404, "");
+  EXPECT_EQ(S().Call("GET", "/api/v1/incidents/" + amber_id, Token("alice")).status, 200);
+}
+
 TEST_F(ApiTest, RolesLimitWhatUsersMayDo) {
   const std::string id = CreateIncident("alice", kPhishing)["id"];
   // A viewer reads but does not change.

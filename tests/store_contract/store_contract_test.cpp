@@ -17,6 +17,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "hikeshi/common/error.hpp"
 #include "hikeshi/common/time.hpp"
@@ -28,11 +29,14 @@
 
 #include "backends.hpp"
 #include "contract_support.hpp"
+#include "run_sql_behind.hpp"
+#include "support/pg_server.hpp"
 
 namespace hikeshi::store_contract {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
@@ -43,6 +47,7 @@ using core::ObservableType;
 using core::Report;
 using core::Scope;
 using core::Timestamp;
+using core::Tlp;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -1216,9 +1221,9 @@ TYPED_TEST(StoreContractTest, ScopeHidesOtherConstituenciesAndTheUnassignedQueue
   ASSERT_OK(this->AddReport(report_b));                       // R-2026-000002
   ASSERT_OK(this->AddReport(NewReport("侵入 report none")));  // R-2026-000003
 
-  const Scope only_a{false, {a.id}};
-  const Scope a_and_b{false, {a.id, b.id}};
-  const Scope nothing{false, {}};
+  const Scope only_a{false, {a.id}, std::nullopt};
+  const Scope a_and_b{false, {a.id, b.id}, std::nullopt};
+  const Scope nothing{false, {}, std::nullopt};
 
   ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
     HIKESHI_TRY(const auto own, r.FindIncident(only_a, "I-2026-000001"));
@@ -1259,6 +1264,98 @@ TYPED_TEST(StoreContractTest, ScopeHidesOtherConstituenciesAndTheUnassignedQueue
   EXPECT_THAT(this->SearchReports("侵入", only_a), ElementsAre("R-2026-000001"));
   EXPECT_THAT(this->SearchReports("report", a_and_b), ElementsAre("R-2026-000002", "R-2026-000001"));
   EXPECT_THAT(this->SearchReports("侵入"), ElementsAre("R-2026-000003", "R-2026-000002", "R-2026-000001"));
+}
+
+// A constituent's scope carries a TLP ceiling (AMBER+STRICT): TLP:RED incidents and reports of its
+// own constituency are as invisible as another constituency's, in every scoped read.
+TYPED_TEST(StoreContractTest, TlpCeilingHidesRedIncidentsAndReportsOfTheOwnConstituency) {
+  ASSERT_OK_AND_ASSIGN(const auto a, this->AddConstituency("a"));
+  const Observable value{ObservableType::kIpv4, "198.51.100.7"};
+  const auto incident = [&](Tlp tlp) {
+    Incident i = NewIncident("侵入 labelled");
+    i.constituency_id = a.id;
+    i.tlp = tlp;
+    i.observables = {value};
+    return i;
+  };
+  const auto report = [&](Tlp tlp) {
+    Report r = NewReport("侵入 labelled");
+    r.constituency_id = a.id;
+    r.tlp = tlp;
+    r.observables = {value};
+    return r;
+  };
+  Incident red_incident;
+  Incident amber_later_red;
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(Tlp::kClear)));                 // I-1
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(Tlp::kAmber)));                 // I-2
+    HIKESHI_CHECK(tx.CreateIncident(Ctx(), incident(Tlp::kAmberStrict)));           // I-3
+    HIKESHI_TRY(red_incident, tx.CreateIncident(Ctx(), incident(Tlp::kRed)));       // I-4
+    HIKESHI_TRY(amber_later_red, tx.CreateIncident(Ctx(), incident(Tlp::kAmber)));  // I-5
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(Tlp::kGreen)));                     // R-1
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(Tlp::kRed)));                       // R-2
+    HIKESHI_CHECK(tx.CreateReport(Ctx(), report(Tlp::kAmberStrict)));               // R-3
+    return {};
+  }));
+
+  const Scope constituent{false, {a.id}, Tlp::kAmberStrict};
+  const Scope handler{false, {a.id}, std::nullopt};
+  const Scope everything_up_to_amber{true, {}, Tlp::kAmber};
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto red, r.FindIncident(constituent, "I-2026-000004"));
+    EXPECT_EQ(red, std::nullopt);
+    HIKESHI_TRY(const auto red_by_id, r.FindIncidentById(constituent, red_incident.id));
+    EXPECT_EQ(red_by_id, std::nullopt);
+    HIKESHI_TRY(const auto strict, r.FindIncident(constituent, "I-2026-000003"));
+    EXPECT_TRUE(strict.has_value());
+    HIKESHI_TRY(const auto red_for_handler, r.FindIncident(handler, "I-2026-000004"));
+    EXPECT_TRUE(red_for_handler.has_value());
+    HIKESHI_TRY(const auto red_report, r.FindReport(constituent, "R-2026-000002"));
+    EXPECT_EQ(red_report, std::nullopt);
+    HIKESHI_TRY(const auto strict_report, r.FindReport(constituent, "R-2026-000003"));
+    EXPECT_TRUE(strict_report.has_value());
+    HIKESHI_TRY(const auto red_report_for_handler, r.FindReport(handler, "R-2026-000002"));
+    EXPECT_TRUE(red_report_for_handler.has_value());
+    return {};
+  }));
+
+  const std::vector<std::string> every_incident{"I-2026-000005", "I-2026-000004", "I-2026-000003", "I-2026-000002",
+                                                "I-2026-000001"};
+  const std::vector<std::string> every_report{"R-2026-000003", "R-2026-000002", "R-2026-000001"};
+  EXPECT_THAT(this->IncidentIds({}, constituent),
+              ElementsAre("I-2026-000005", "I-2026-000003", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(this->IncidentIds({}, handler), ElementsAreArray(every_incident));
+  EXPECT_THAT(this->IncidentIds({}, everything_up_to_amber),
+              ElementsAre("I-2026-000005", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("侵入", constituent),
+              ElementsAre("I-2026-000005", "I-2026-000003", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("侵入", handler), ElementsAreArray(every_incident));
+  EXPECT_THAT(this->ReportIds({}, constituent), ElementsAre("R-2026-000003", "R-2026-000001"));
+  EXPECT_THAT(this->ReportIds({}, handler), ElementsAreArray(every_report));
+  EXPECT_THAT(this->ReportIds({}, everything_up_to_amber), ElementsAre("R-2026-000001"));
+  EXPECT_THAT(this->SearchReports("侵入", constituent), ElementsAre("R-2026-000003", "R-2026-000001"));
+
+  const auto pivot = [&](const Scope& scope) {
+    return ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.FindSightings(scope, value, 500); });
+  };
+  ASSERT_OK_AND_ASSIGN(const auto seen, pivot(constituent));
+  EXPECT_THAT(HumanIds(seen.incidents),
+              ElementsAre("I-2026-000005", "I-2026-000003", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(HumanIds(seen.reports), ElementsAre("R-2026-000003", "R-2026-000001"));
+  ASSERT_OK_AND_ASSIGN(const auto seen_by_handler, pivot(handler));
+  EXPECT_THAT(HumanIds(seen_by_handler.incidents), ElementsAreArray(every_incident));
+  EXPECT_THAT(HumanIds(seen_by_handler.reports), ElementsAreArray(every_report));
+
+  // Raising an incident's label to RED takes it out of the constituent's view at once.
+  Incident raised = amber_later_red;
+  raised.tlp = Tlp::kRed;
+  ASSERT_OK(this->TheStore().Write(
+      [&](core::WriteTx& tx) { return tx.UpdateIncident(Ctx(), "incident.update", amber_later_red, raised); }));
+  EXPECT_THAT(this->IncidentIds({}, constituent), ElementsAre("I-2026-000003", "I-2026-000002", "I-2026-000001"));
+  EXPECT_THAT(this->SearchIncidents("侵入", constituent),
+              ElementsAre("I-2026-000003", "I-2026-000002", "I-2026-000001"));
 }
 
 // --- Filters ------------------------------------------------------------------------------------
@@ -1683,6 +1780,161 @@ TYPED_TEST(StoreContractTest, ReportAggregateFieldsRoundTripAndAreFoundByFingerp
                        }));
   ASSERT_TRUE(found.has_value());
   ExpectSameReport(*found, grown);
+}
+
+// A fold's update of an aggregate report (WriteTx::UpdateAggregate) writes the counters and the
+// appended observables, leaves everything else as it was, journals one compact entry with only
+// what changed, and `audit verify` still accepts the store, and still catches a row edited behind
+// its back. Anything but a fold's change is refused, writing nothing.
+TYPED_TEST(StoreContractTest, AggregateUpdateWritesOnlyWhatAFoldChanges) {
+  ASSERT_OK_AND_ASSIGN(const auto constituency, this->AddConstituency("example-isp"));
+  Report aggregate = NewReport("suricata-eve: ET SCAN Potential SSH Scan 192.0.2.7 on 2026-03-14");
+  aggregate.channel = core::Channel::kFeed;
+  aggregate.reporter = "suricata-eve:sensor-1";
+  aggregate.body = "ET SCAN Potential SSH Scan";
+  aggregate.category = core::Category{"information-gathering", "scanner"};
+  aggregate.tlp = Tlp::kGreen;
+  aggregate.fingerprint = "suricata-eve|information-gathering/scanner|ipv4:192.0.2.7|2026-03-14";
+  aggregate.event_count = 3;
+  aggregate.first_seen = At(2026, 3, 14, 8, 0);
+  aggregate.last_seen = At(2026, 3, 14, 9, 0);
+  aggregate.observables = {{ObservableType::kIpv4, "192.0.2.7"}, {ObservableType::kIpv4, "198.51.100.20"}};
+  ASSERT_OK_AND_ASSIGN(const auto created, this->AddReport(aggregate));  // R-2026-000001
+
+  // A handler routes it and flags it (a full update), so that those columns hold non-defaults.
+  Report handled = created;
+  handled.constituency_id = constituency.id;
+  handled.status = core::ReportStatus::kRejected;
+  handled.reject_reason = core::RejectReason::kDuplicate;
+  handled.reject_comment = "known scanner";
+  handled.flags = {"reviewed"};
+  handled.updated_at = At(2026, 3, 14, 9, 10);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateReport(Ctx(), "report.update", created, handled, "");
+  }));
+  ASSERT_OK_AND_ASSIGN(const auto journal_before, this->Audit());
+
+  Report grown = handled;
+  grown.event_count = 7;
+  grown.first_seen = At(2026, 3, 14, 7, 45);
+  grown.last_seen = At(2026, 3, 14, 9, 40, 5);  // 5 microseconds past 09:40
+  grown.updated_at = At(2026, 3, 14, 9, 45);
+  grown.observables.push_back({ObservableType::kIpv4, "203.0.113.9"});
+  grown.observables.push_back({ObservableType::kDomain, "scanner.example"});
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateAggregate(Ctx("feed", At(2026, 3, 14, 9, 45)), handled, grown);
+  }));
+  this->Reopen();
+
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto found, r.FindReport(Scope::All(), "R-2026-000001"));
+    EXPECT_TRUE(found.has_value());
+    if (found) ExpectSameReport(*found, grown);  // every column: the handler's ones are kept
+    HIKESHI_TRY(const auto by_fingerprint, r.FindReportByFingerprint(aggregate.fingerprint));
+    EXPECT_TRUE(by_fingerprint.has_value());
+    if (by_fingerprint) {
+      EXPECT_EQ(by_fingerprint->event_count, 7);
+      EXPECT_THAT(by_fingerprint->observables, ElementsAreArray(grown.observables));
+    }
+    core::ReportQuery in_constituency;
+    in_constituency.constituency_id = constituency.id;
+    HIKESHI_TRY(const auto page, r.ListReports(Scope{false, {constituency.id}, std::nullopt}, in_constituency));
+    EXPECT_THAT(HumanIds(page.items), ElementsAre("R-2026-000001"));
+    // The appended observables lead to the report, and so do the ones it had.
+    for (const auto& value : {Observable{ObservableType::kIpv4, "203.0.113.9"},
+                              Observable{ObservableType::kDomain, "scanner.example"},
+                              Observable{ObservableType::kIpv4, "192.0.2.7"}}) {
+      HIKESHI_TRY(const auto sightings, r.FindSightings(Scope::All(), value, 10));
+      EXPECT_THAT(HumanIds(sightings.reports), ElementsAre("R-2026-000001")) << value.value;
+    }
+    return {};
+  }));
+
+  ASSERT_OK_AND_ASSIGN(const auto journal, this->Audit());
+  ASSERT_EQ(journal.size(), journal_before.size() + 1) << "one entry for the aggregate update";
+  const auto& entry = journal.back();
+  EXPECT_EQ(entry.action, "report.aggregate");
+  EXPECT_EQ(entry.actor, "feed");
+  EXPECT_EQ(entry.object_type, "report");
+  EXPECT_EQ(entry.object_id, "R-2026-000001");
+  EXPECT_EQ(entry.incident, "");
+  EXPECT_EQ(entry.before,
+            R"({"event_count":3,"first_seen":"2026-03-14T08:00:00.000000Z","last_seen":"2026-03-14T09:00:00.000000Z",)"
+            R"("updated_at":"2026-03-14T09:10:00.000000Z"})");
+  EXPECT_EQ(entry.after,
+            R"({"event_count":7,"first_seen":"2026-03-14T07:45:00.000000Z","last_seen":"2026-03-14T09:40:00.000005Z",)"
+            R"("updated_at":"2026-03-14T09:45:00.000000Z","observables_added":[{"type":"ipv4","value":"203.0.113.9"},)"
+            R"({"type":"domain","value":"scanner.example"}]})");
+  {
+    auto verdict = core::VerifyAudit(this->TheStore());
+    ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+    EXPECT_TRUE(verdict->ok()) << verdict->problem;
+  }
+
+  // A second fold that only counts events: no "observables_added"; the journal still verifies.
+  Report counted = grown;
+  counted.event_count = 9;
+  counted.updated_at = At(2026, 3, 14, 10, 0);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateAggregate(Ctx("feed", At(2026, 3, 14, 10, 0)), grown, counted);
+  }));
+  ASSERT_OK_AND_ASSIGN(const auto journal2, this->Audit());
+  ASSERT_EQ(journal2.size(), journal.size() + 1);
+  EXPECT_EQ(journal2.back().after,
+            R"({"event_count":9,"first_seen":"2026-03-14T07:45:00.000000Z","last_seen":"2026-03-14T09:40:00.000005Z",)"
+            R"("updated_at":"2026-03-14T10:00:00.000000Z"})");
+  {
+    auto verdict = core::VerifyAudit(this->TheStore());
+    ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+    EXPECT_TRUE(verdict->ok()) << verdict->problem;
+  }
+
+  // Not a fold's change: refused, and nothing is written.
+  Report reopened = counted;
+  reopened.status = core::ReportStatus::kNew;
+  reopened.event_count = 10;
+  Report dropped = counted;
+  dropped.observables.erase(dropped.observables.begin() + 1);  // 198.51.100.20 removed
+  Report reordered = counted;
+  std::swap(reordered.observables[0], reordered.observables[1]);
+  Report moved = counted;
+  moved.constituency_id = std::nullopt;
+  for (const Report* bad : {&reopened, &dropped, &reordered, &moved}) {
+    EXPECT_ERROR(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+      return tx.UpdateAggregate(Ctx("feed", At(2026, 3, 14, 11, 0)), counted, *bad);
+    }),
+                 ErrorCode::kInternal);
+  }
+  ASSERT_OK_AND_ASSIGN(const auto journal3, this->Audit());
+  EXPECT_EQ(journal3.size(), journal2.size());
+  ASSERT_OK_AND_ASSIGN(const auto unchanged, ReadValue(this->TheStore(), [](core::StoreReader& r) {
+                         return r.FindReport(Scope::All(), "R-2026-000001");
+                       }));
+  ASSERT_TRUE(unchanged.has_value());
+  ExpectSameReport(*unchanged, counted);
+
+  // A count edited behind Hikeshi's back is still found, and so is a dropped appended link.
+  ASSERT_OK(RunSqlBehind(this->backend_, "UPDATE reports SET event_count = 8 WHERE human_id = 'R-2026-000001'"));
+  {
+    auto verdict = core::VerifyAudit(this->TheStore());
+    ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+    EXPECT_FALSE(verdict->ok());
+    EXPECT_EQ(verdict->first_bad_seq, journal2.back().seq);
+    EXPECT_THAT(verdict->problem, HasSubstr("report R-2026-000001 differs"));
+  }
+  ASSERT_OK(RunSqlBehind(this->backend_, "UPDATE reports SET event_count = 9 WHERE human_id = 'R-2026-000001'"));
+  {
+    auto verdict = core::VerifyAudit(this->TheStore());
+    ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+    EXPECT_TRUE(verdict->ok()) << verdict->problem;
+  }
+  ASSERT_OK(RunSqlBehind(this->backend_, "DELETE FROM report_observables WHERE position = 3"));
+  {
+    auto verdict = core::VerifyAudit(this->TheStore());
+    ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+    EXPECT_FALSE(verdict->ok());
+    EXPECT_THAT(verdict->problem, HasSubstr("report R-2026-000001 differs"));
+  }
 }
 
 TYPED_TEST(StoreContractTest, ReportFingerprintIsUniqueWhenSet) {
@@ -2213,9 +2465,9 @@ TYPED_TEST(StoreContractTest, FindSightingsReturnsHoldersOfAValueNewestFirstWith
     EXPECT_TRUE(found.has_value()) << Describe(found.error());
     return found ? Seen{HumanIds(found->incidents), HumanIds(found->reports)} : Seen{};
   };
-  const Scope only_a{false, {a.id}};
-  const Scope a_and_b{false, {a.id, b.id}};
-  const Scope nothing{false, {}};
+  const Scope only_a{false, {a.id}, std::nullopt};
+  const Scope a_and_b{false, {a.id, b.id}, std::nullopt};
+  const Scope nothing{false, {}, std::nullopt};
 
   Seen all = sightings(Scope::All(), value);
   EXPECT_THAT(all.incidents,
@@ -2250,7 +2502,7 @@ TYPED_TEST(StoreContractTest, FindSightingsReturnsHoldersOfAValueNewestFirstWith
 
   // The objects come whole.
   ASSERT_OK_AND_ASSIGN(const auto whole, ReadValue(this->TheStore(), [&](core::StoreReader& r) {
-                         return r.FindSightings(Scope{false, {b.id}}, value, 500);
+                         return r.FindSightings(Scope{false, {b.id}, std::nullopt}, value, 500);
                        }));
   ASSERT_EQ(whole.incidents.size(), 1U);
   EXPECT_EQ(whole.incidents[0].constituency_id, b.id);

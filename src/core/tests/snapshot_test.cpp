@@ -176,6 +176,15 @@ TEST(SnapshotTest, ReportSnapshotsAndAuditBytesAreNlohmannsBytes) {
     r.received_at = r.updated_at = common::FromMicros(1'795'765'396'000'000LL);
     const std::string snapshot = Snapshot(r);
     ASSERT_EQ(snapshot, DumpedByNlohmann(r)) << i;
+    // What `audit verify` relies on for compact "report.aggregate" entries: a report snapshot
+    // parsed and dumped again is the same bytes, and AggregateSnapshot spells its keys (and the
+    // added observables) exactly as the report snapshot does.
+    const auto parsed = nlohmann::ordered_json::parse(snapshot);
+    ASSERT_EQ(parsed.dump(-1, ' ', true), snapshot) << i;
+    nlohmann::ordered_json aggregate;
+    for (const char* key : {"event_count", "first_seen", "last_seen", "updated_at"}) aggregate[key] = parsed[key];
+    if (!r.observables.empty()) aggregate["observables_added"] = parsed["observables"];
+    ASSERT_EQ(AggregateSnapshot(r, r.observables), aggregate.dump(-1, ' ', true)) << i;
 
     AuditEntry e;
     e.seq = i + 1;

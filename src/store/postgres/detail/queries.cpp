@@ -98,12 +98,23 @@ Result<std::vector<T>> ArrayFromJson(const std::string& text, std::string_view w
 // ---------------------------------------------------------------------------------------------
 // Scope and pages
 
-// The SQL condition for `scope`. All() adds none; otherwise constituency_id must be one of the
-// bound ids, which also excludes rows with no constituency (NULL = ANY(...) is not true).
+// The SQL condition for `scope`, on a table with constituency_id and tlp columns (incidents,
+// reports). All() adds none; otherwise constituency_id must be one of the bound ids, which also
+// excludes rows with no constituency (NULL = ANY(...) is not true). A TLP ceiling keeps tlp to the
+// bound names of the labels up to it.
 std::string ScopeClause(const core::Scope& scope, Params& params) {
-  if (scope.all) return "TRUE";
-  const int n = params.AddText(fmt::format("{{{}}}", fmt::join(scope.constituency_ids, ",")));
-  return fmt::format("constituency_id = ANY(${}::bigint[])", n);
+  std::string clause = "TRUE";
+  if (!scope.all) {
+    const int n = params.AddText(fmt::format("{{{}}}", fmt::join(scope.constituency_ids, ",")));
+    clause = fmt::format("constituency_id = ANY(${}::bigint[])", n);
+  }
+  if (scope.max_tlp) {
+    // The names are the enum's own ("TLP:AMBER+STRICT"), quoted as array elements.
+    const auto names = core::TlpNamesUpTo(*scope.max_tlp);
+    const int n = params.AddText(fmt::format("{{\"{}\"}}", fmt::join(names, "\",\"")));
+    clause += fmt::format(" AND tlp = ANY(${}::text[])", n);
+  }
+  return clause;
 }
 
 Result<void> CheckLimit(int limit) {
@@ -192,9 +203,11 @@ Result<std::int64_t> UpsertObservable(Connection& db, const core::Observable& ob
   return rows.Int(0, 0);
 }
 
+// Records each observable from `first_position` on and links it at its position.
 Result<void> LinkObservables(Connection& db, std::string_view link_sql, std::int64_t owner_id,
-                             const std::vector<core::Observable>& observables, Timestamp seen) {
-  for (std::size_t position = 0; position < observables.size(); ++position) {
+                             const std::vector<core::Observable>& observables, Timestamp seen,
+                             std::size_t first_position = 0) {
+  for (std::size_t position = first_position; position < observables.size(); ++position) {
     HIKESHI_TRY(const std::int64_t observable_id, UpsertObservable(db, observables[position], seen));
     Params params;
     params.Add(owner_id);
@@ -1050,6 +1063,24 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
   HIKESHI_TRY(const auto flags, LoadFlags(db, report.id));
   if (flags == report.flags) return {};
   return WriteFlags(db, report.id, report.flags);
+}
+
+Result<void> UpdateAggregate(Connection& db, const core::Report& before, const core::Report& after) {
+  {
+    // Only the fold's columns: the body and the other texts are not sent and compared again.
+    Params p;
+    p.Add(after.event_count);
+    p.Add(OptionalMicros(after.first_seen));
+    p.Add(OptionalMicros(after.last_seen));
+    p.Add(ToMicros(after.updated_at));
+    p.Add(after.id);
+    HIKESHI_TRY(const Rows rows, db.Exec("UPDATE reports SET event_count = $1, first_seen = $2, last_seen = $3, "
+                                         "updated_at = $4 WHERE id = $5",
+                                         p));
+    HIKESHI_CHECK(ExpectOneChange(rows, fmt::format("report {}", after.human_id)));
+  }
+  return LinkObservables(db, kLinkReportObservableSql, after.id, after.observables, after.updated_at,
+                         before.observables.size());
 }
 
 Result<std::int64_t> InsertConstituency(Connection& db, const core::Constituency& constituency) {

@@ -79,6 +79,9 @@ Result<void> UpdateIncident(Connection& db, const core::Incident& incident);
 Result<std::int64_t> InsertReport(Connection& db, const core::Report& report);
 // Rewrites the text rows, the observable links and the flags only where they differ from `before`.
 Result<void> UpdateReport(Connection& db, const core::Report& before, const core::Report& report);
+// Writes only event_count, first/last_seen and updated_at, and links the observables `after` adds
+// at the end of `before`'s list (WriteTx::UpdateAggregate has checked that nothing else changed).
+Result<void> UpdateAggregate(Connection& db, const core::Report& before, const core::Report& after);
 Result<std::int64_t> InsertConstituency(Connection& db, const core::Constituency& constituency);
 Result<void> UpdateConstituency(Connection& db, const core::Constituency& constituency);
 Result<std::int64_t> InsertContact(Connection& db, const core::Contact& contact);

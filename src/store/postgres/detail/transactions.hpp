@@ -200,6 +200,9 @@ class PostgresWriteTx final : public ReaderOn<core::WriteTx> {
   Result<void> DoUpdateReport(const core::Report& before, const core::Report& after) override {
     return detail::UpdateReport(connection_, before, after);
   }
+  Result<void> DoUpdateAggregate(const core::Report& before, const core::Report& after) override {
+    return detail::UpdateAggregate(connection_, before, after);
+  }
   Result<std::int64_t> DoInsertConstituency(const core::Constituency& constituency) override {
     return detail::InsertConstituency(connection_, constituency);
   }

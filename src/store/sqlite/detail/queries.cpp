@@ -105,15 +105,27 @@ Result<std::vector<Int>> IntegersFromJson(const std::string& text, std::string_v
 // ---------------------------------------------------------------------------------------------
 // Scope
 
-// The SQL condition for `scope`. All() adds none; otherwise constituency_id must be one of the
-// bound ids, which also excludes rows with no constituency (NULL IN (...) is not true). Two texts
-// rather than one "(:all = 1 OR ...)" so that the planner can use the constituency index.
+// The SQL condition for `scope`, on a table with constituency_id and tlp columns (incidents,
+// reports). All() adds none; otherwise constituency_id must be one of the bound ids, which also
+// excludes rows with no constituency (NULL IN (...) is not true). A TLP ceiling keeps tlp to the
+// bound names of the labels up to it. Fixed texts rather than one "(:all = 1 OR ...)" so that the
+// planner can use the constituency index.
 std::string_view ScopeClause(const core::Scope& scope) {
+  if (scope.max_tlp) {
+    return scope.all ? "tlp IN (SELECT value FROM json_each(:scope_tlps))"
+                     : "constituency_id IN (SELECT value FROM json_each(:scope_ids)) "
+                       "AND tlp IN (SELECT value FROM json_each(:scope_tlps))";
+  }
   return scope.all ? "1" : "constituency_id IN (SELECT value FROM json_each(:scope_ids))";
 }
 
 void BindScope(Statement& stmt, const core::Scope& scope) {
   if (!scope.all) stmt.Bind(":scope_ids", fmt::format("[{}]", fmt::join(scope.constituency_ids, ",")));
+  if (scope.max_tlp) {
+    // The names are the enum's own ("TLP:AMBER+STRICT"): nothing to escape in a JSON string.
+    const auto names = core::TlpNamesUpTo(*scope.max_tlp);
+    stmt.Bind(":scope_tlps", fmt::format("[\"{}\"]", fmt::join(names, "\",\"")));
+  }
 }
 
 Result<void> CheckLimit(int limit) {
@@ -1149,6 +1161,23 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
   HIKESHI_TRY(const auto flags, LoadFlags(db, report.id));
   if (flags == report.flags) return {};
   return WriteFlags(db, report.id, report.flags);
+}
+
+Result<void> UpdateAggregate(Connection& db, const core::Report& before, const core::Report& after) {
+  {
+    // Only the fold's columns, so that SQLite leaves the other indexes of the row alone.
+    HIKESHI_TRY(auto stmt, db.Prepare("UPDATE reports SET event_count = :event_count, first_seen = :first_seen, "
+                                      "last_seen = :last_seen, updated_at = :updated_at WHERE id = :id"));
+    stmt.Bind(":event_count", after.event_count)
+        .Bind(":first_seen", OptionalMicros(after.first_seen))
+        .Bind(":last_seen", OptionalMicros(after.last_seen))
+        .Bind(":updated_at", ToMicros(after.updated_at))
+        .Bind(":id", after.id);
+    HIKESHI_CHECK(stmt.Run());
+  }
+  HIKESHI_CHECK(ExpectOneChange(db, fmt::format("report {}", after.human_id)));
+  return LinkObservables(db, kLinkReportObservableSql, after.id, after.observables, after.updated_at,
+                         before.observables.size());
 }
 
 Result<std::int64_t> InsertConstituency(Connection& db, const core::Constituency& constituency) {

@@ -300,7 +300,8 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
 }
 
 // FindSightings must stay fast at millions of rows: the pivot index drives, and neither incidents
-// nor reports is ever scanned or sorted, whatever the scope, and also once ANALYZE has run.
+// nor reports is ever scanned or sorted, whatever the scope (TLP ceiling included), and also once
+// ANALYZE has run.
 TEST_F(SqliteStoreTest, SightingsAreFoundThroughTheObservableIndexNeverAScan) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
@@ -310,7 +311,10 @@ TEST_F(SqliteStoreTest, SightingsAreFoundThroughTheObservableIndexNeverAScan) {
     if (analyzed) {
       ASSERT_EQ(raw.Exec("ANALYZE"), SQLITE_OK);
     }
-    for (const core::Scope& scope : {core::Scope::All(), core::Scope{false, {1, 2}}}) {
+    // A constituent's TLP ceiling adds a filter on the owner row, and must not change the plan.
+    for (const core::Scope& scope :
+         {core::Scope::All(), core::Scope{false, {1, 2}, std::nullopt},
+          core::Scope{false, {1, 2}, core::Tlp::kAmberStrict}, core::Scope{true, {}, core::Tlp::kAmberStrict}}) {
       const std::vector<std::pair<std::string, std::string>> queries = {
           {detail::SightingIncidentsSql(scope), "incident_observables_pivot"},
           {detail::SightingReportsSql(scope), "report_observables_pivot"},

@@ -161,6 +161,14 @@ class WriteTx : public StoreReader {
   // `incident` names the incident whose timeline shows this change ("" for none).
   Result<void> UpdateReport(const AuditContext& ctx, std::string_view action, const Report& before, const Report& after,
                             std::string_view incident);
+  // A feed fold bringing the aggregate report `before` (as stored) up to date: `after` differs only
+  // in event_count, first_seen, last_seen, updated_at and observables appended to before's list.
+  // Writes just those and the new observable links, and journals one compact "report.aggregate"
+  // entry holding the four values before and after and the added observables (not two full
+  // snapshots); `audit verify` applies such entries to the report's last full snapshot.
+  // Errors: kInternal when `after` changes anything else (use UpdateReport), kNotFound when the
+  // report is gone.
+  Result<void> UpdateAggregate(const AuditContext& ctx, const Report& before, const Report& after);
 
   Result<Constituency> CreateConstituency(const AuditContext& ctx, Constituency constituency);
   Result<void> UpdateConstituency(const AuditContext& ctx, const Constituency& before, const Constituency& after);
@@ -234,6 +242,9 @@ class WriteTx : public StoreReader {
   // `before` is the report as stored, so that a backend can leave unchanged parts (its text index,
   // its observable links) alone: an aggregate report gains events far more often than words.
   virtual Result<void> DoUpdateReport(const Report& before, const Report& after) = 0;
+  // Writes only after's event_count, first_seen, last_seen and updated_at, and links after's
+  // observables from position before.observables.size() on (UpdateAggregate checked the rest).
+  virtual Result<void> DoUpdateAggregate(const Report& before, const Report& after) = 0;
   virtual Result<std::int64_t> DoInsertConstituency(const Constituency& constituency) = 0;
   virtual Result<void> DoUpdateConstituency(const Constituency& constituency) = 0;
   virtual Result<std::int64_t> DoInsertContact(const Contact& contact) = 0;

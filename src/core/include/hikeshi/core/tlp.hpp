@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace hikeshi::core {
 
@@ -14,5 +15,8 @@ std::string_view TlpName(Tlp tlp);
 // Accepts the canonical names, case-insensitively, with or without the "TLP:" prefix. TLP 1.0's
 // WHITE is read as CLEAR. nullopt for anything else.
 std::optional<Tlp> ParseTlp(std::string_view text);
+// The names of every label from TLP:CLEAR up to and including `ceiling`, least restricted first:
+// what a store binds to keep rows above a ceiling out of a query.
+std::vector<std::string_view> TlpNamesUpTo(Tlp ceiling);
 
 }  // namespace hikeshi::core
