@@ -99,6 +99,9 @@ TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
   ASSERT_TRUE(result.status.Succeeded()) << result.err;
   EXPECT_NE(result.out.find("3000 stored, 0 duplicate, 3 rejected"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("reports 30 created"), std::string::npos) << result.out;
+  // The 60 flow events are not alerts: neither stored nor rejected, but counted, and kept with the run.
+  EXPECT_NE(result.out.find("60 more with nothing to store were skipped"), std::string::npos) << result.out;
+  EXPECT_EQ(Count(data_, "SELECT skipped FROM feed_runs"), 60);
   EXPECT_NE(result.err.find("records"), std::string::npos) << "progress is shown: " << result.err;
   EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 3000);
   EXPECT_EQ(Count(data_, "SELECT count(*) FROM feed_rejects"), 3);
@@ -110,6 +113,47 @@ TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
                   "WHERE c.name = 'alpha'"),
             30);
   ExpectJournalIntact();
+}
+
+// The reports an operator lets wait for a fold are bounded by --fold-memory: 3,000 scanners seen
+// twice, half a feed apart, fold once at the end under the default 64 MiB, but under 1 MiB (about
+// 2,000 waiting reports) the first half is folded early and the second half rewrites those
+// reports. The counts come out the same either way.
+TEST_F(FeedTest, FoldMemoryBoundsTheReportsWaitingForAFold) {
+  std::string feed;
+  for (int i = 0; i < 6000; ++i) {
+    const int source = i % 3000;
+    feed += json({{"timestamp", "2026-11-27T02:00:00.000000+0000"},
+                  {"flow_id", 5000000 + i},
+                  {"event_type", "alert"},
+                  {"src_ip", "10.0." + std::to_string(source / 250) + "." + std::to_string(source % 250 + 1)},
+                  {"dest_ip", "192.0.2.1"},
+                  {"alert", {{"gid", 1}, {"signature_id", 2001219}, {"signature", "ET SCAN"}, {"category", "Scan"}}}})
+                .dump() +
+            "\n";
+  }
+  const auto file = Write(dir_, "many.json", feed);
+  const auto refused = Ingest(file, {"--fold-memory", "0"});
+  EXPECT_FALSE(refused.status.Succeeded());
+  EXPECT_NE(refused.err.find("--fold-memory"), std::string::npos) << refused.err;
+
+  const auto bounded = Ingest(file, {"--batch", "500", "--fold-memory", "1"});
+  ASSERT_TRUE(bounded.status.Succeeded()) << bounded.err;
+  EXPECT_NE(bounded.out.find("6000 stored"), std::string::npos) << bounded.out;
+  EXPECT_NE(bounded.out.find("reports 3000 created"), std::string::npos) << bounded.out;
+  EXPECT_EQ(bounded.out.find("created, 0 updated"), std::string::npos) << "no early fold: " << bounded.out;
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 6000);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE event_count <> 2"), 0);
+  ExpectJournalIntact();
+
+  // The same feed into a fresh store with the default bound: one fold, no rewrite.
+  data_ = dir_.path() / "data2";
+  ASSERT_TRUE(
+      RunCli({"init", "--data", data_.string()}, {{"HIKESHI_ADMIN_PASSWORD", kAdminPassword}}).status.Succeeded());
+  const auto generous = Ingest(file, {"--batch", "500"});
+  ASSERT_TRUE(generous.status.Succeeded()) << generous.err;
+  EXPECT_NE(generous.out.find("reports 3000 created, 0 updated"), std::string::npos) << generous.out;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE event_count <> 2"), 0);
 }
 
 TEST_F(FeedTest, RunningTheSameFeedAgainAddsNothing) {
