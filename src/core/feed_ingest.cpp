@@ -364,8 +364,6 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
   return {};
 }
 
-std::size_t FeedIngest::PendingReports() const { return pending_ ? pending_->order.size() : 0; }
-
 std::size_t FeedIngest::PendingBytes() const { return pending_ ? pending_->bytes : 0; }
 
 Result<void> FeedIngest::Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,

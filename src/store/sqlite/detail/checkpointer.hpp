@@ -35,9 +35,6 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // Checkpoints run so far (for tests and diagnostics).
-  int Completed() const;
-
   struct Tag {};
   Checkpointer(Tag, std::unique_ptr<Connection> own, Connection& writer, int pages);
 
@@ -48,11 +45,10 @@ class Checkpointer {
   std::unique_ptr<Connection> own_;
   Connection& writer_;
   const int pages_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable wake_;
   bool requested_ = false;
   bool stopping_ = false;
-  int completed_ = 0;
   std::thread thread_;  // last: started once everything above exists
 };
 

@@ -83,11 +83,9 @@ class FeedIngest {
   // rerun touches them again), first and last seen and observables are merged, new reports are
   // opened, and open incidents sharing an observable become correlation candidates.
   [[nodiscard]] Result<void> Fold(const Principal& actor, FeedRun& run);
-  // How many aggregate reports the next Fold() will bring up to date: what the stored batches since
-  // the last fold touched. The memory a FeedIngest holds grows with it, so a caller that folds
-  // rarely should fold once it is large.
-  std::size_t PendingReports() const;
-  // An estimate of the memory that what is pending holds, in bytes.
+  // An estimate of the memory that what the next Fold() will bring up to date holds, in bytes (what
+  // the stored batches since the last fold touched). A caller that folds rarely should fold once it
+  // is large.
   std::size_t PendingBytes() const;
   // StoreBatch, then Fold.
   [[nodiscard]] Result<void> Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
