@@ -99,26 +99,35 @@ Result<Incident> FindVisible(StoreReader& reader, const Principal& actor, std::s
   return std::move(*incident);
 }
 
-// Keeps the entries of `entries` that `scope`'s TLP ceiling lets through: one about a report or an
-// incident above the ceiling (a TLP:RED report linked to a TLP:AMBER incident) is dropped, as the
-// live feed drops it.
-Result<void> DropAboveCeiling(StoreReader& reader, const Scope& scope, std::vector<AuditEntry>& entries) {
+// Keeps the entries of `entries` that `scope` may see:
+// - one about a report or an incident above the scope's TLP ceiling (a TLP:RED report linked to a
+//   TLP:AMBER incident) is dropped, as the live feed drops it;
+// - one about a link to another incident (object id "I-A>I-B") is dropped unless `scope` may see
+//   that other incident, as the incident's list of links leaves it out: the id of a TLP:RED
+//   incident, or of another constituency's, is not shown to someone who may not open it.
+Result<void> DropInvisible(StoreReader& reader, const Scope& scope, std::vector<AuditEntry>& entries) {
   std::map<std::pair<std::string, std::string>, bool, std::less<>> allowed;
   std::vector<AuditEntry> kept;
   kept.reserve(entries.size());
   for (auto& e : entries) {
-    if (e.object_type == "incident" || e.object_type == "report") {
+    if (e.object_type == "incident" || e.object_type == "report" || e.object_type == "link") {
       auto it = allowed.find(std::pair(e.object_type, e.object_id));
       if (it == allowed.end()) {
-        std::optional<Tlp> tlp;
+        bool visible = false;
         if (e.object_type == "incident") {
           HIKESHI_TRY(const auto found, reader.FindIncident(Scope::All(), e.object_id));
-          if (found) tlp = found->tlp;
-        } else {
+          visible = found && scope.AllowsTlp(found->tlp);
+        } else if (e.object_type == "report") {
           HIKESHI_TRY(const auto found, reader.FindReport(Scope::All(), e.object_id));
-          if (found) tlp = found->tlp;
+          visible = found && scope.AllowsTlp(found->tlp);
+        } else {
+          const auto arrow = e.object_id.find('>');
+          if (arrow != std::string::npos) {
+            HIKESHI_TRY(const auto other, reader.FindIncident(scope, std::string_view(e.object_id).substr(arrow + 1)));
+            visible = other.has_value();
+          }
         }
-        it = allowed.emplace(std::pair(e.object_type, e.object_id), tlp && scope.AllowsTlp(*tlp)).first;
+        it = allowed.emplace(std::pair(e.object_type, e.object_id), visible).first;
       }
       if (!it->second) continue;
     }
@@ -503,8 +512,8 @@ Result<std::vector<AuditEntry>> Incidents::Timeline(const Principal& actor, std:
         if (visible) pending.push_back(std::move(*visible));
       }
     }
-    if (actor.scope.max_tlp) {
-      HIKESHI_CHECK(DropAboveCeiling(r, actor.scope, entries));
+    if (!actor.scope.all || actor.scope.max_tlp) {
+      HIKESHI_CHECK(DropInvisible(r, actor.scope, entries));
     }
     std::sort(entries.begin(), entries.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.seq < b.seq; });
     return {};

@@ -1,6 +1,9 @@
 #include "hikeshi/core/reports.hpp"
 
+#include <fmt/format.h>
+
 #include "hikeshi/core/human_id.hpp"
+#include "hikeshi/core/tlp.hpp"
 #include "hikeshi/core/triage_service.hpp"
 
 #include "detail/resolve.hpp"
@@ -53,6 +56,15 @@ Result<Report> Reports::Create(const Principal& actor, const ReportDraft& draft)
     const auto tlp = ParseTlp(*draft.tlp);
     if (!tlp) return Fail(Error::InvalidArgument("'" + *draft.tlp + "' is not a TLP 2.0 label", "/tlp"));
     report.tlp = *tlp;
+  }
+  // A label above what the filer may read (a constituent's TLP:RED) would hide the report from
+  // them the moment it is filed; they are told so instead, and nothing is stored.
+  if (!actor.scope.AllowsTlp(report.tlp)) {
+    return Fail(Error::InvalidArgument(
+        fmt::format("you may label a report at most {}: a report labelled {} is read by the team's handlers only, "
+                    "and you could not open it again; {} keeps it within the team",
+                    TlpName(*actor.scope.max_tlp), TlpName(report.tlp), TlpName(*actor.scope.max_tlp)),
+        "/tlp"));
   }
   HIKESHI_TRY(report.observables, NormalizeObservables(draft.observables));
   report.received_at = report.updated_at = clock_.Now();

@@ -386,11 +386,45 @@ TEST_F(ApiTest, ConstituentCannotSeeRedIncidentsAndReportsOfTheirOwnConstituency
   EXPECT_TRUE(mentions_red_report("alice"));
   EXPECT_FALSE(mentions_red_report("carl"));
 
+  // A link from the AMBER incident to the RED one: the constituent sees neither the link nor, on
+  // the timeline, the RED incident's id; the handler sees both.
+  const auto link = S().Call("POST", "/api/v1/incidents/" + amber_id + "/links", Token("alice"),
+                             json({{"incident", red_id}, {"relation", "related"}}).dump());
+  ASSERT_EQ(link.status, 201) << link.body;
+  const auto timeline_names_red = [&](const std::string& user) {
+    const auto timeline = S().Call("GET", "/api/v1/incidents/" + amber_id + "/timeline", Token(user));
+    EXPECT_EQ(timeline.status, 200) << user;
+    return timeline.body.find(red_id) != std::string::npos;
+  };
+  EXPECT_TRUE(timeline_names_red("alice"));
+  EXPECT_FALSE(timeline_names_red("carl"));
+  EXPECT_EQ(Body(S().Call("GET", "/api/v1/incidents/" + amber_id + "/links", Token("alice")))["items"].size(), 1u);
+  EXPECT_TRUE(Body(S().Call("GET", "/api/v1/incidents/" + amber_id + "/links", Token("carl")))["items"].empty());
+
   // Raising an incident to RED takes it away from the constituent at once.
   const auto raised = S().Call("PATCH", "/api/v1/incidents/" + amber_id, Token("alice"), R"({"tlp":"TLP:RED"})");
   ASSERT_EQ(raised.status, 200) << raised.body;
   ExpectProblem(S().Call("GET", "/api/v1/incidents/" + amber_id, Token("carl")), 404, "");
   EXPECT_EQ(S().Call("GET", "/api/v1/incidents/" + amber_id, Token("alice")).status, 200);
+}
+
+// A constituent cannot file a report they would not be allowed to read back: TLP:RED is refused
+// with the reason and the highest label they may give, and nothing is stored; AMBER+STRICT is
+// filed and stays theirs to open.
+TEST_F(ApiTest, ConstituentIsToldInsteadOfFilingARedReportTheyCouldNotOpen) {
+  const std::string before = StoreState();
+  const json body = {{"subject", "redfiledword a partner's secret"}, {"constituency", "alpha"}, {"tlp", "TLP:RED"}};
+  const auto refused = S().Call("POST", "/api/v1/reports", Token("carl"), body.dump());
+  ExpectProblem(refused, 400, "/tlp");
+  EXPECT_NE(Body(refused)["detail"].get<std::string>().find("TLP:AMBER+STRICT"), std::string::npos) << refused.body;
+  EXPECT_EQ(StoreState(), before);
+
+  json strict = body;
+  strict["tlp"] = "TLP:AMBER+STRICT";
+  const std::string id = CreateReport("carl", strict)["id"];
+  EXPECT_EQ(Body(S().Call("GET", "/api/v1/reports/" + id, Token("carl")))["tlp"], "TLP:AMBER+STRICT");
+  // A handler may still file a RED report.
+  EXPECT_EQ(CreateReport("alice", body)["tlp"], "TLP:RED");
 }
 
 TEST_F(ApiTest, RolesLimitWhatUsersMayDo) {
