@@ -199,6 +199,9 @@ int main(int argc, char** argv) {
   const int batch = argc > 2 ? std::atoi(argv[2]) : 10'000;
   const std::vector<int> source_counts = ParseList(argc > 3 ? argv[3] : "50,2000,5000");
   common::InitCrypto();
+  // Before the floor opens its database: the floor and the store then run on the same SQLite
+  // library settings.
+  store::sqlite::ConfigureSqliteLibrary();
   fmt::print("events: {}, batch: {}\n\n", events, batch);
   fmt::print(
       "| distinct sources | reports (aggregate updates) | Hikeshi events/s | bare SQLite insert floor events/s | "

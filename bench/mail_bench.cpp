@@ -597,6 +597,7 @@ int main(int argc, char** argv) {
   if (n < 4) Die("--messages", "at least 4");
   if (!emit.empty()) return Emit(emit, Messages(n));
   common::InitCrypto();
+  store::sqlite::ConfigureSqliteLibrary();  // before the baseline's own database: the same settings
   const fs::path dir = base / fmt::format("hikeshi-mail-bench-{}", std::random_device{}());
   fs::create_directories(dir);
 

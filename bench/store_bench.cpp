@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   const int rows = argc > 1 ? std::atoi(argv[1]) : 20000;
   const int queries = argc > 2 ? std::atoi(argv[2]) : 500;
   common::InitCrypto();
+  store::sqlite::ConfigureSqliteLibrary();  // before the baseline's own database: the same settings
   const fs::path dir = fs::temp_directory_path() / ("hikeshi-bench-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
 

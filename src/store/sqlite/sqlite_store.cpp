@@ -182,6 +182,8 @@ class SqliteStore final : public core::Store {
 
 int LatestSchemaVersion() { return detail::Migrations().back().version; }
 
+void ConfigureSqliteLibrary() { detail::ConfigureLibrary(); }
+
 Result<std::unique_ptr<core::Store>> OpenSqliteStore(const std::filesystem::path& db_file,
                                                      const SqliteOptions& options) {
   if (options.max_readers < 1 || options.max_readers > 64) {

@@ -207,8 +207,21 @@ const char* SynchronousPragma(Synchronous synchronous) {
 
 }  // namespace
 
+void ConfigureLibrary() {
+  // SQLite counts every allocation it makes for sqlite3_memory_used(), under a process-wide mutex:
+  // a feed's writer allocates and frees for each event it stores, and the locking costs it a few
+  // percent (measured, docs/PERFORMANCE.md). Nothing here reads those counts. They can only be
+  // turned off before SQLite initialises; if something else initialised it first, they stay on.
+  static const int once = [] {
+    if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK) return 0;
+    return sqlite3_initialize();
+  }();
+  static_cast<void>(once);
+}
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::filesystem::path& path, const SqliteOptions& options,
                                                      ConnectionRole role) {
+  ConfigureLibrary();
   sqlite3* raw = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int open_rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);

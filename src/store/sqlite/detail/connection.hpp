@@ -36,6 +36,10 @@ using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalize>;
 // what was being done. `db` may be null.
 Error ErrorFromSqlite(sqlite3* db, int rc, std::string_view context);
 
+// Sets the process-wide SQLite configuration the store runs with (see ConfigureSqliteLibrary in
+// sqlite_store.hpp). Idempotent; Connection::Open calls it.
+void ConfigureLibrary();
+
 // A prepared statement lent out for one use: bind, step, read columns. Resets itself (and drops its
 // bindings) when destroyed, so a cached statement never holds a read lock or stale parameters.
 // Move-only. Binding errors are kept and reported by the first Step().

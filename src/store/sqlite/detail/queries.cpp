@@ -1128,7 +1128,10 @@ Result<std::int64_t> InsertReport(Connection& db, const core::Report& report) {
   }
   HIKESHI_CHECK(IndexText(db, "reports_fts", "subject", "body", id, report.subject, report.body));
   HIKESHI_CHECK(LinkObservables(db, kLinkReportObservableSql, id, report.observables, report.received_at));
-  HIKESHI_CHECK(WriteFlags(db, id, report.flags));
+  // A new id (AUTOINCREMENT never reuses one) has no flags to clear.
+  if (!report.flags.empty()) {
+    HIKESHI_CHECK(WriteFlags(db, id, report.flags));
+  }
   return id;
 }
 

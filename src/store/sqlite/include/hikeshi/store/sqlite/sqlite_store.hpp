@@ -49,6 +49,12 @@ struct SqliteOptions {
 // Errors: kNotFound when the file does not exist; those of OpenSqliteStore.
 [[nodiscard]] Result<std::unique_ptr<core::TableSource>> OpenSqliteTableSource(const std::filesystem::path& db_file);
 
+// Sets the process-wide SQLite configuration the store runs with (memory statistics off), once.
+// OpenSqliteStore calls it. SQLite accepts it only before its first use in the process, so a program
+// that opens SQLite databases of its own before any store (a benchmark's baseline) calls it first,
+// and both then run on the same library settings.
+void ConfigureSqliteLibrary();
+
 // The schema version this program creates and expects (the highest migration number).
 int LatestSchemaVersion();
 
