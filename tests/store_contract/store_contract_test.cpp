@@ -1937,6 +1937,49 @@ TYPED_TEST(StoreContractTest, AggregateUpdateWritesOnlyWhatAFoldChanges) {
   }
 }
 
+// Compact aggregate entries must follow on from one another: a fold that journals its update
+// from a stale state (here, what the report was before the previous fold) leaves a chain whose
+// hashes are all valid, and `audit verify` still names the entry that does not follow.
+TYPED_TEST(StoreContractTest, AuditVerifyCatchesAnAggregateEntryThatDoesNotFollowTheOneBefore) {
+  Report aggregate = NewReport("suricata-eve: ET SCAN Potential SSH Scan 192.0.2.8 on 2026-03-14");
+  aggregate.channel = core::Channel::kFeed;
+  aggregate.fingerprint = "suricata-eve|information-gathering/scanner|ipv4:192.0.2.8|2026-03-14";
+  aggregate.event_count = 3;
+  aggregate.first_seen = At(2026, 3, 14, 8, 0);
+  aggregate.last_seen = At(2026, 3, 14, 9, 0);
+  aggregate.observables = {{ObservableType::kIpv4, "192.0.2.8"}};
+  ASSERT_OK_AND_ASSIGN(const auto created, this->AddReport(aggregate));
+
+  Report first = created;
+  first.event_count = 7;
+  first.updated_at = At(2026, 3, 14, 9, 45);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateAggregate(Ctx("feed", At(2026, 3, 14, 9, 45)), created, first);
+  }));
+  {
+    auto verdict = core::VerifyAudit(this->TheStore());
+    ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+    EXPECT_TRUE(verdict->ok()) << verdict->problem;
+  }
+  // The second fold starts from `created`, not from `first`: 3 events become 5, where the journal
+  // says there were 7.
+  Report stale = created;
+  stale.event_count = 5;
+  stale.updated_at = At(2026, 3, 14, 10, 0);
+  ASSERT_OK(this->TheStore().Write([&](core::WriteTx& tx) -> Result<void> {
+    return tx.UpdateAggregate(Ctx("feed", At(2026, 3, 14, 10, 0)), created, stale);
+  }));
+  ASSERT_OK_AND_ASSIGN(const auto journal, this->Audit());
+  ASSERT_FALSE(journal.empty());
+  EXPECT_EQ(journal.back().action, "report.aggregate");
+  auto verdict = core::VerifyAudit(this->TheStore());
+  ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+  EXPECT_FALSE(verdict->ok());
+  EXPECT_EQ(verdict->first_bad_seq, journal.back().seq);
+  EXPECT_THAT(verdict->problem, HasSubstr("does not follow from its previous entry"));
+  EXPECT_THAT(verdict->problem, HasSubstr(created.human_id));
+}
+
 TYPED_TEST(StoreContractTest, ReportFingerprintIsUniqueWhenSet) {
   const std::string fingerprint = "shadowserver|vulnerable/vulnerable-system|ipv4:198.51.100.1|2026-03-14";
   Report first = NewReport("first aggregate");
