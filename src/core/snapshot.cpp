@@ -93,6 +93,14 @@ class AsciiJson {
   void Text(std::string_view text) {
     out_ += '"';
     for (std::size_t pos = 0; pos < text.size();) {
+      // A run of bytes that stand for themselves goes in at once: most text is such a run.
+      std::size_t plain = pos;
+      while (plain < text.size() && IsPlain(static_cast<unsigned char>(text[plain]))) ++plain;
+      if (plain > pos) {
+        out_.append(text.data() + pos, plain - pos);
+        pos = plain;
+        continue;
+      }
       const auto byte = static_cast<unsigned char>(text[pos]);
       if (byte >= 0x80) {
         const std::uint32_t code_point = DecodeUtf8(text, pos);
@@ -142,6 +150,7 @@ class AsciiJson {
     }
     out_ += '"';
   }
+  static bool IsPlain(unsigned char byte) { return byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\'; }
   void Unit(std::uint32_t unit) {
     static constexpr char kHex[] = "0123456789abcdef";
     out_ += "\\u";

@@ -208,12 +208,23 @@ const char* SynchronousPragma(Synchronous synchronous) {
 }  // namespace
 
 void ConfigureLibrary() {
-  // SQLite counts every allocation it makes for sqlite3_memory_used(), under a process-wide mutex:
-  // a feed's writer allocates and frees for each event it stores, and the locking costs it a few
-  // percent (measured, docs/PERFORMANCE.md). Nothing here reads those counts. They can only be
-  // turned off before SQLite initialises; if something else initialised it first, they stay on.
+  // Both settings can only be made before SQLite initialises; if something else initialised it
+  // first, SQLite's defaults stay.
+  // - SQLite counts every allocation it makes for sqlite3_memory_used(), under a process-wide
+  //   mutex: a feed's writer allocates and frees for each event it stores, and the locking costs it
+  //   a few percent. Nothing here reads those counts.
+  // - A statement that may fail half-way (an insert checked against a foreign key, an upsert) keeps
+  //   the pages it changes in a statement journal: in memory up to 64 KiB by default, and once one
+  //   statement needs more, in a file under /var/tmp until the transaction ends. A feed's fold
+  //   creates thousands of reports in one transaction, each with dozens of observable links: past
+  //   the first large statement, every link insert wrote a page to that file (277,000 writes for
+  //   7,500 reports, 80% of the fold's writes; docs/PERFORMANCE.md). Kept in memory, a statement
+  //   journal holds at most the pages that one statement changes, and each of Hikeshi's writes
+  //   changes a few rows. (A bound in bytes is not an option: SQLite then allocates the journal
+  //   in chunks of that size, one per statement, which measured slower than the file.)
   static const int once = [] {
     if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK) return 0;
+    static_cast<void>(sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1));
     return sqlite3_initialize();
   }();
   static_cast<void>(once);
