@@ -123,12 +123,12 @@ Result<FeedRun> FeedIngest::Start(const Principal& actor, std::string_view forma
   return run;
 }
 
-// What the stored batches since the last fold add to each aggregate report. Many reports name the
-// same observables (a scanner's targets, a signature's domain), so each distinct observable is held
-// once, in `pool`, and a report's list holds its index there: a pending report then costs a few
-// hundred bytes, and many thousands can wait for a fold without folding over and over (a feed
-// naming more sources than can wait rewrites each report at every fold).
-struct FeedIngest::Pending {
+// Many reports name the same observables (a scanner's targets, a signature's domain), so each
+// distinct observable is held once, in `pool`, and a report's list holds its index there: a
+// pending report then costs a few hundred bytes, and many thousands can wait for a fold without
+// folding over and over (a feed naming more sources than can wait rewrites each report at every
+// fold).
+struct FeedPending::State {
   struct Fold {
     // The fields of the report's first event that the report is made from.
     Category category;
@@ -148,6 +148,10 @@ struct FeedIngest::Pending {
   std::unordered_map<std::string, std::uint32_t> pool_index;  // "type\nvalue" -> index in `pool`
   std::string scratch;                                        // pool_index's lookup key
   std::size_t bytes = 0;                                      // an estimate of what all this holds
+  // The report the last event went to: events of one report often come in runs (the feed
+  // pipeline groups each batch by fingerprint), and a run looks its report up once.
+  Fold* last = nullptr;
+  const std::string* last_fingerprint = nullptr;
 
   // The index of `o` in the pool, added when new.
   std::uint32_t Intern(const Observable& o) {
@@ -160,34 +164,110 @@ struct FeedIngest::Pending {
     return it->second;
   }
 
-  void Add(Fold& fold, const Observable& o, std::size_t cap) {
+  void Link(Fold& fold, const Observable& o, std::size_t cap) {
     if (fold.observables.size() >= cap) return;
     const std::uint32_t id = Intern(o);
     if (std::find(fold.observables.begin(), fold.observables.end(), id) != fold.observables.end()) return;
     fold.observables.push_back(id);
     bytes += sizeof(std::uint32_t);
   }
+
+  void Add(const MachineEvent& event, const std::string& fingerprint, Timestamp now, std::size_t cap) {
+    const Timestamp seen = event.time.value_or(now);
+    if (last == nullptr || *last_fingerprint != fingerprint) {
+      auto [it, inserted] = folds.try_emplace(fingerprint);
+      last = &it->second;
+      last_fingerprint = &it->first;
+      if (inserted) {
+        order.push_back(fingerprint);
+        last->category = event.category;
+        last->report_type = event.report_type;
+        last->description = event.description;
+        last->subject = event.subject;
+        last->constituency_id = event.constituency_id;
+        last->out_of_scope = event.out_of_scope;
+        last->first_seen = last->last_seen = seen;
+        bytes += sizeof(Fold) + 2 * fingerprint.capacity() + 96 + last->report_type.capacity() +
+                 last->description.capacity() + last->category.rsit_class.capacity() +
+                 last->category.rsit_type.capacity() + (event.subject ? event.subject->value.capacity() : 0);
+      }
+    }
+    last->first_seen = std::min(last->first_seen, seen);
+    last->last_seen = std::max(last->last_seen, seen);
+    if (event.subject) Link(*last, *event.subject, cap);
+    for (const auto& o : event.observables) Link(*last, o, cap);
+  }
 };
 
+FeedPending::FeedPending(std::size_t max_report_observables) : max_report_observables_(max_report_observables) {}
+FeedPending::~FeedPending() = default;
+FeedPending::FeedPending(FeedPending&&) noexcept = default;
+FeedPending& FeedPending::operator=(FeedPending&&) noexcept = default;
+
+void FeedPending::Add(std::string_view format, std::span<const MachineEvent> events, Timestamp now) {
+  if (events.empty()) return;
+  if (!state_) state_ = std::make_unique<State>();
+  std::string computed;
+  for (const auto& event : events) {
+    if (event.fingerprint.empty()) {
+      Fingerprint(format, event, now, computed);
+      state_->Add(event, computed, now, max_report_observables_);
+    } else {
+      state_->Add(event, event.fingerprint, now, max_report_observables_);
+    }
+  }
+}
+
+std::size_t FeedPending::Bytes() const { return state_ ? state_->bytes : 0; }
+bool FeedPending::Empty() const { return !state_ || state_->order.empty(); }
+
 FeedIngest::FeedIngest(Store& store, const Clock& clock, FeedIngestOptions options)
-    : store_(store), clock_(clock), options_(options) {}
+    : store_(store), clock_(clock), options_(options), pending_(options.max_report_observables) {}
 FeedIngest::~FeedIngest() = default;
 
 Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
                                     const std::vector<RejectedRecord>& rejects) {
   const auto now = clock_.Now();
-  FeedRun after = run;
-  // The fingerprints of the events that came without one (see MachineEvent::fingerprint).
+  // The fingerprints of the events that came without one (see MachineEvent::fingerprint), worked
+  // out once for the rows and for the fold.
   std::vector<std::string> computed;
-  const auto fingerprint_of = [&](std::size_t i) -> const std::string& {
-    return events[i].fingerprint.empty() ? computed[i] : events[i].fingerprint;
-  };
   if (std::any_of(events.begin(), events.end(), [](const MachineEvent& e) { return e.fingerprint.empty(); })) {
     computed.resize(events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
       if (events[i].fingerprint.empty()) computed[i] = Fingerprint(run.format, events[i], now);
     }
   }
+  HIKESHI_CHECK(StoreEvents(actor, run, events, rejects, computed, now));
+  // Only once committed: a batch that failed leaves nothing to fold.
+  if (events.empty()) return {};
+  if (!pending_.state_) pending_.state_ = std::make_unique<FeedPending::State>();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    pending_.state_->Add(events[i], events[i].fingerprint.empty() ? computed[i] : events[i].fingerprint, now,
+                         options_.max_report_observables);
+  }
+  return {};
+}
+
+Result<void> FeedIngest::StoreRows(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
+                                   const std::vector<RejectedRecord>& rejects) {
+  const auto now = clock_.Now();
+  std::vector<std::string> computed;
+  if (std::any_of(events.begin(), events.end(), [](const MachineEvent& e) { return e.fingerprint.empty(); })) {
+    computed.resize(events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      if (events[i].fingerprint.empty()) computed[i] = Fingerprint(run.format, events[i], now);
+    }
+  }
+  return StoreEvents(actor, run, events, rejects, computed, now);
+}
+
+Result<void> FeedIngest::StoreEvents(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
+                                     const std::vector<RejectedRecord>& rejects,
+                                     const std::vector<std::string>& fingerprints, Timestamp now) {
+  FeedRun after = run;
+  const auto fingerprint_of = [&](std::size_t i) -> const std::string& {
+    return events[i].fingerprint.empty() ? fingerprints[i] : events[i].fingerprint;
+  };
   std::vector<StoredEvent>& rows = rows_;
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
@@ -219,45 +299,14 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, std::s
     return tx.UpdateFeedRun({actor.username, now}, run, after);
   }));
   run = after;
-  // Only once committed: a batch that failed leaves nothing to fold.
-  if (!pending_) pending_ = std::make_unique<Pending>();
-  const std::size_t cap = options_.max_report_observables;
-  // Events of one report often come in runs (the feed pipeline groups each batch by
-  // fingerprint): a run looks its report up once.
-  Pending::Fold* fold = nullptr;
-  const std::string* fold_fingerprint = nullptr;
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const std::string& fingerprint = fingerprint_of(i);
-    const MachineEvent& event = events[i];
-    const Timestamp seen = event.time.value_or(now);
-    if (fold == nullptr || *fold_fingerprint != fingerprint) {
-      auto [it, inserted] = pending_->folds.try_emplace(fingerprint);
-      fold = &it->second;
-      fold_fingerprint = &it->first;
-      if (inserted) {
-        pending_->order.push_back(fingerprint);
-        fold->category = event.category;
-        fold->report_type = event.report_type;
-        fold->description = event.description;
-        fold->subject = event.subject;
-        fold->constituency_id = event.constituency_id;
-        fold->out_of_scope = event.out_of_scope;
-        fold->first_seen = fold->last_seen = seen;
-        pending_->bytes += sizeof(Pending::Fold) + 2 * fingerprint.capacity() + 96 + fold->report_type.capacity() +
-                           fold->description.capacity() + fold->category.rsit_class.capacity() +
-                           fold->category.rsit_type.capacity() + (event.subject ? event.subject->value.capacity() : 0);
-      }
-    }
-    fold->first_seen = std::min(fold->first_seen, seen);
-    fold->last_seen = std::max(fold->last_seen, seen);
-    if (event.subject) pending_->Add(*fold, *event.subject, cap);
-    for (const auto& o : event.observables) pending_->Add(*fold, o, cap);
-  }
   return {};
 }
 
-Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
-  if (!pending_ || pending_->order.empty()) return {};
+Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) { return Fold(actor, run, pending_); }
+
+Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run, FeedPending& pending) {
+  if (pending.Empty()) return {};
+  const FeedPending::State& state = *pending.state_;
   const auto now = clock_.Now();
   const AuditContext ctx{actor.username, now};
   FeedRun after = run;
@@ -268,10 +317,10 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
     open_incidents.clear();
-    for (const auto& fingerprint : pending_->order) {
-      const auto& fold = pending_->folds.at(fingerprint);
+    for (const auto& fingerprint : state.order) {
+      const auto& fold = state.folds.at(fingerprint);
       observables.clear();
-      for (const std::uint32_t id : fold.observables) observables.push_back(pending_->pool[id]);
+      for (const std::uint32_t id : fold.observables) observables.push_back(state.pool[id]);
       HIKESHI_TRY(const std::int64_t count, tx.CountEvents(fingerprint));
       HIKESHI_TRY(const auto existing, tx.FindReportByFingerprint(fingerprint));
       Report report;
@@ -360,11 +409,11 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run) {
     return tx.UpdateFeedRun(ctx, run, after);
   }));
   run = after;
-  pending_.reset();
+  pending.state_.reset();
   return {};
 }
 
-std::size_t FeedIngest::PendingBytes() const { return pending_ ? pending_->bytes : 0; }
+std::size_t FeedIngest::PendingBytes() const { return pending_.Bytes(); }
 
 Result<void> FeedIngest::Commit(const Principal& actor, FeedRun& run, const std::vector<MachineEvent>& events,
                                 const std::vector<RejectedRecord>& rejects) {

@@ -51,11 +51,15 @@ struct Batch {
   std::vector<core::MachineEvent> events;
   std::size_t count = 0;
   std::vector<core::RejectedRecord> rejects;
+  // What waits for a fold, this batch included, when the writer is to fold once the batch is
+  // stored; none otherwise.
+  std::optional<core::FeedPending> fold;
   std::span<const core::MachineEvent> Events() const { return {events.data(), count}; }
   std::size_t size() const { return count + rejects.size(); }
   void clear() {
     count = 0;
     rejects.clear();
+    fold.reset();
   }
   // An event to fill: a kept one (with whatever it held before) or a new one.
   core::MachineEvent& Add() {
@@ -183,6 +187,7 @@ class BatchSink final : public feed::EventSink {
         routes_(std::move(routes)),
         extractor_(extractor),
         options_(options),
+        pending_(options.ingest.max_report_observables),
         writer_([this](Batch& batch) { return Store(batch); }) {
     batch_.events.reserve(options.batch_size);
     if (extractor_ != nullptr) cache_.emplace(*extractor_);
@@ -242,11 +247,16 @@ class BatchSink final : public feed::EventSink {
     return MaybeFlush();
   }
 
-  // Stores what is left (unless `store_rest` is false: the parse failed) and waits for the writer.
-  // Errors: the first storage error of the run.
+  // Stores what is left (unless `store_rest` is false: the parse failed), has what waits for a fold
+  // folded, and waits for the writer. Errors: the first storage error of the run.
   Result<void> Finish(bool store_rest) {
     Result<void> submitted;
-    if (store_rest && batch_.size() > 0) submitted = Submit();
+    if (!store_rest) {
+      batch_.clear();
+      groups_.clear();
+      group_of_.clear();
+    }
+    if (batch_.size() > 0 || !pending_.Empty()) submitted = Submit(/*fold=*/true);
     Result<void> closed = writer_.Close();
     if (!closed) return closed;
     return submitted;
@@ -255,11 +265,25 @@ class BatchSink final : public feed::EventSink {
  private:
   Result<void> MaybeFlush() {
     if (batch_.size() < options_.batch_size) return {};
-    return Submit();
+    return Submit(/*fold=*/false);
   }
 
-  Result<void> Submit() {
+  // Hands the batch to the writer. What the batch brings to its aggregate reports is worked out
+  // here, on the parsing thread, which has less to do than the writer; it goes to the writer for a
+  // fold every few batches (folding rewrites every report the batches touched and journals each
+  // change), sooner when what waits holds max_pending_bytes of memory, and with the last batch
+  // (`fold`). The writer folds it only once the batch is stored, so a fold never holds a batch that
+  // failed; after a storage error nothing more is folded, and a rerun of the feed (which finds every
+  // stored event again) brings the reports up to date.
+  Result<void> Submit(bool fold) {
     GroupByFingerprint();
+    pending_.Add(format_, batch_.Events(), clock_.Now());
+    if (fold || ++batches_since_fold_ >= options_.fold_every_batches ||
+        pending_.Bytes() >= options_.max_pending_bytes) {
+      batches_since_fold_ = 0;
+      batch_.fold.emplace(std::move(pending_));
+      pending_ = core::FeedPending(options_.ingest.max_report_observables);
+    }
     return writer_.Submit(batch_);
   }
 
@@ -287,13 +311,12 @@ class BatchSink final : public feed::EventSink {
 
   // On the writer thread: the only place that touches `ingest_` and `run_` until Finish returns.
   Result<void> Store(Batch& batch) {
-    HIKESHI_CHECK(ingest_.StoreBatch(actor_, run_, batch.Events(), batch.rejects));
-    // Folding rewrites every aggregate report the batches touched and journals each change, so it
-    // is done every few batches, and sooner when what waits holds max_pending_bytes of memory.
-    if (++batches_since_fold_ >= options_.fold_every_batches ||
-        ingest_.PendingBytes() >= options_.max_pending_bytes) {
-      batches_since_fold_ = 0;
-      HIKESHI_CHECK(ingest_.Fold(actor_, run_));
+    if (batch.size() > 0) {
+      HIKESHI_CHECK(ingest_.StoreRows(actor_, run_, batch.Events(), batch.rejects));
+    }
+    if (batch.fold) {
+      HIKESHI_CHECK(ingest_.Fold(actor_, run_, *batch.fold));
+      batch.fold.reset();
     }
     if (options_.on_batch) options_.on_batch(run_);
     return {};
@@ -317,8 +340,9 @@ class BatchSink final : public feed::EventSink {
   std::vector<std::uint32_t> group_of_;
   std::vector<std::size_t> next_of_group_;
   std::vector<core::MachineEvent> grouped_;
-  std::size_t batches_since_fold_ = 0;  // writer thread only
-  BatchWriter writer_;                  // last: its thread calls Store, which uses the members above
+  core::FeedPending pending_;  // what the batches handed to the writer since the last fold bring
+  std::size_t batches_since_fold_ = 0;
+  BatchWriter writer_;  // last: its thread calls Store, which uses the members above
 };
 
 }  // namespace

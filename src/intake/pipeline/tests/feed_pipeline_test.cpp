@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/common/time.hpp"
@@ -60,6 +61,29 @@ class FeedPipelineTest : public ::testing::TestWithParam<std::size_t> {
     FeedPipeline pipeline(*store_, clock_, nullptr, options);
     core::MemorySource input(feed);
     return pipeline.Ingest(core::Principal::LocalOperator(), {"suricata-eve", "test", ""}, input);
+  }
+
+  // Runs `sql` on the store's file through a connection of its own (the store stays open).
+  void RunSql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((root_ / "hikeshi.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    EXPECT_EQ(rc, SQLITE_OK) << (error != nullptr ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+  std::int64_t StoredEvents() {
+    std::int64_t count = -1;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((root_ / "hikeshi.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &stmt, nullptr), SQLITE_OK);
+    if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return count;
   }
 
   // Every report, oldest (lowest id) first.
@@ -143,7 +167,8 @@ TEST_P(FeedPipelineTest, ARerunStoresNothingTwiceAndLeavesTheReportsAsTheyWere) 
 // nor rejects: the run counts them as skipped, and the count is kept with the run.
 TEST_P(FeedPipelineTest, RecordsWithNothingToStoreAreCountedAsSkippedAndKept) {
   const std::string feed = Alert(1, 7, 1, 10) + "\n" +
-                           R"({"timestamp":"2026-03-14T09:00:11.000000+0000","event_type":"stats","stats":{}})" "\n" +
+                           R"({"timestamp":"2026-03-14T09:00:11.000000+0000","event_type":"stats","stats":{}})"
+                           "\n" +
                            Alert(2, 5, 2, 11) +
                            R"({"timestamp":"2026-03-14T09:00:12.000000+0000","event_type":"flow","src_ip":"10.0.0.9"})"
                            "\n";
@@ -162,8 +187,40 @@ TEST_P(FeedPipelineTest, RecordsWithNothingToStoreAreCountedAsSkippedAndKept) {
   EXPECT_EQ(stored->status, "finished");
 }
 
+// A storage error stops the run: the batches stored before it stay, no report is made from a batch
+// that was not stored, and a rerun of the same feed stores the rest and makes every report whole.
+TEST_P(FeedPipelineTest, AStorageErrorStopsTheRunAndARerunMakesTheReportsWhole) {
+  RunSql(
+      "CREATE TRIGGER disk_trouble BEFORE INSERT ON events WHEN NEW.record = 5 "
+      "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+  const auto failed = Ingest(InterleavedFeed());
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message().find("disk trouble"), std::string::npos) << failed.error().message();
+  // The batches before the one holding the fifth record: none with batches of 100, one of three
+  // events, four of one.
+  const auto batch = static_cast<std::int64_t>(GetParam());
+  EXPECT_EQ(StoredEvents(), 4 / batch * batch);
+  EXPECT_TRUE(Reports().empty());
+
+  RunSql("DROP TRIGGER disk_trouble");
+  const auto rerun = Ingest(InterleavedFeed());
+  ASSERT_TRUE(rerun) << rerun.error().message();
+  EXPECT_EQ(rerun->duplicates, 4 / batch * batch);
+  EXPECT_EQ(rerun->events_new, 8 - 4 / batch * batch);
+  EXPECT_EQ(rerun->reports_created, 3);
+  const auto reports = Reports();
+  ASSERT_EQ(reports.size(), 3u);
+  EXPECT_EQ(reports[0].event_count, 4);
+  EXPECT_EQ(reports[0].first_seen, At(5));
+  EXPECT_EQ(Values(reports[0]), (std::vector<std::string>{"10.0.0.7", "192.0.2.1", "192.0.2.3", "192.0.2.6"}));
+  EXPECT_EQ(reports[1].event_count, 2);
+  EXPECT_EQ(reports[2].event_count, 2);
+}
+
 // What waits for a fold is memory: once it reaches max_pending_bytes the batch just stored is
 // folded at once, without waiting for fold_every_batches, and the reports come out the same.
+// (on_batch reports the run after each batch the writer stores, and after the fold that comes
+// with it.)
 TEST_P(FeedPipelineTest, ReportsAreFoldedEarlyOnceWhatWaitsReachesTheMemoryBound) {
   const auto reports_after_each_batch = [&](std::size_t max_pending_bytes) {
     std::vector<std::int64_t> created;
@@ -175,10 +232,12 @@ TEST_P(FeedPipelineTest, ReportsAreFoldedEarlyOnceWhatWaitsReachesTheMemoryBound
     EXPECT_TRUE(run) << run.error().message();
     return created;
   };
-  // Under a generous bound nothing is folded before the feed ends.
+  // Under a generous bound nothing is folded before the end of the feed: the writer folds
+  // everything with the last batch.
   const auto unbounded = reports_after_each_batch(std::size_t{64} << 20);
   ASSERT_FALSE(unbounded.empty());
-  EXPECT_EQ(unbounded.back(), 0);
+  for (std::size_t i = 0; i + 1 < unbounded.size(); ++i) EXPECT_EQ(unbounded[i], 0) << "after batch " << i + 1;
+  EXPECT_EQ(unbounded.back(), 3);
   const auto generous = Reports();
   ASSERT_EQ(generous.size(), 3u);
 

@@ -59,6 +59,34 @@ struct FeedIngestOptions {
   Tlp tlp = Tlp::kAmber;
 };
 
+// What stored batches add to the aggregate reports they touch, until a fold brings those reports
+// up to date: for each fingerprint, the fields of its first event, first and last seen, and its
+// distinct observables. FeedIngest keeps one of its own, which StoreBatch fills. A caller that
+// parses on one thread and stores on another fills one on the parsing thread instead (Add needs no
+// store), and hands it to FeedIngest::Fold(actor, run, pending) once every batch it holds is
+// stored. Not thread-safe; movable.
+class FeedPending {
+ public:
+  explicit FeedPending(std::size_t max_report_observables = 50);
+  ~FeedPending();
+  FeedPending(FeedPending&&) noexcept;
+  FeedPending& operator=(FeedPending&&) noexcept;
+
+  // Adds what `events` bring to their reports. An event without a fingerprint gets
+  // Fingerprint(format, event, now); one without a time is seen at `now`.
+  void Add(std::string_view format, std::span<const MachineEvent> events, Timestamp now);
+  // An estimate of the memory this holds, in bytes. A caller that folds rarely should fold once it
+  // is large.
+  std::size_t Bytes() const;
+  bool Empty() const;
+
+ private:
+  friend class FeedIngest;
+  struct State;
+  std::size_t max_report_observables_;
+  std::unique_ptr<State> state_;
+};
+
 // One FeedIngest serves one run at a time: it remembers which aggregate reports the batches stored
 // since the last fold touched. Not thread-safe (the read-only GetRun and Rejects are).
 class FeedIngest {
@@ -78,11 +106,18 @@ class FeedIngest {
   // unchanged.
   [[nodiscard]] Result<void> StoreBatch(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
                                         const std::vector<RejectedRecord>& rejects);
+  // As StoreBatch, but remembers nothing for a fold: the caller adds the batch to a FeedPending of
+  // its own (FeedPending::Add), and folds that once the batch is stored.
+  [[nodiscard]] Result<void> StoreRows(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
+                                       const std::vector<RejectedRecord>& rejects);
   // Brings the touched aggregate reports up to date in one transaction: each report's event count
   // is the number of its events in the store (so events stored before a crash are counted once a
   // rerun touches them again), first and last seen and observables are merged, new reports are
   // opened, and open incidents sharing an observable become correlation candidates.
   [[nodiscard]] Result<void> Fold(const Principal& actor, FeedRun& run);
+  // The same for what `pending` holds, which must be stored batches only; `pending` is emptied once
+  // the fold is committed.
+  [[nodiscard]] Result<void> Fold(const Principal& actor, FeedRun& run, FeedPending& pending);
   // An estimate of the memory that what the next Fold() will bring up to date holds, in bytes (what
   // the stored batches since the last fold touched). A caller that folds rarely should fold once it
   // is large.
@@ -101,11 +136,15 @@ class FeedIngest {
                                                         std::int64_t after_record, int limit);
 
  private:
-  struct Pending;
+  // StoreBatch and StoreRows; `fingerprints` holds those of the events that came without one.
+  [[nodiscard]] Result<void> StoreEvents(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
+                                         const std::vector<RejectedRecord>& rejects,
+                                         const std::vector<std::string>& fingerprints, Timestamp now);
+
   Store& store_;
   const Clock& clock_;
   FeedIngestOptions options_;
-  std::unique_ptr<Pending> pending_;
+  FeedPending pending_;
   // StoreBatch's rows, kept from batch to batch so that their keys and fingerprints are copied
   // into strings that already have the room (no allocation per event).
   std::vector<StoredEvent> rows_;
