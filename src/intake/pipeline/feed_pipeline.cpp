@@ -257,6 +257,10 @@ class BatchSink final : public feed::EventSink {
       group_of_.clear();
     }
     if (batch_.size() > 0 || !pending_.Empty()) submitted = Submit(/*fold=*/true);
+    // The events kept for their room are not needed any more: freed here, while the writer stores
+    // the last batch and folds, instead of after it (tens of thousands of strings).
+    batch_ = Batch{};
+    grouped_ = {};
     Result<void> closed = writer_.Close();
     if (!closed) return closed;
     return submitted;

@@ -346,9 +346,30 @@ constexpr const char* kMigration7 = R"sql(
 ALTER TABLE feed_runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// A report's observable links without foreign keys. A feed's fold links tens of thousands of
+// observables in one transaction; each link's two parent lookups, and the statement journal that
+// a foreign-key check makes SQLite keep for every insert, were about a third of the links' cost
+// (docs/PERFORMANCE.md). Only WriteTx writes links, in the transaction that writes the report and
+// stores the observables, reports and observables are never deleted, and `hikeshi audit verify`
+// compares every report's observables with its journalled snapshot. Same columns and keys as
+// before (and as PostgreSQL's table, which keeps its foreign keys).
+constexpr const char* kMigration8 = R"sql(
+CREATE TABLE report_observables_unchecked (
+  report_id     INTEGER NOT NULL,
+  position      INTEGER NOT NULL,
+  observable_id INTEGER NOT NULL,
+  PRIMARY KEY (report_id, position)
+) STRICT, WITHOUT ROWID;
+INSERT INTO report_observables_unchecked (report_id, position, observable_id)
+  SELECT report_id, position, observable_id FROM report_observables ORDER BY report_id, position;
+DROP TABLE report_observables;
+ALTER TABLE report_observables_unchecked RENAME TO report_observables;
+CREATE INDEX report_observables_pivot ON report_observables (observable_id, report_id);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kMigration1}, Migration{2, kMigration2}, Migration{3, kMigration3}, Migration{4, kMigration4},
-    Migration{5, kMigration5}, Migration{6, kMigration6}, Migration{7, kMigration7},
+    Migration{5, kMigration5}, Migration{6, kMigration6}, Migration{7, kMigration7}, Migration{8, kMigration8},
 };
 
 Result<int> CurrentVersion(Connection& connection) {

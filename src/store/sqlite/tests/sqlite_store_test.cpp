@@ -4,6 +4,7 @@
 
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -143,8 +145,8 @@ TEST_F(SqliteStoreTest, OpeningCreatesAWalFileAtTheLatestSchema) {
   ASSERT_TRUE(raw.Ok());
   EXPECT_THAT(raw.Column("PRAGMA journal_mode"), ElementsAre("wal"));
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5", "6", "7"));
-  EXPECT_EQ(LatestSchemaVersion(), 7);
+              ElementsAre("1", "2", "3", "4", "5", "6", "7", "8"));
+  EXPECT_EQ(LatestSchemaVersion(), 8);
   for (const char* table : {"incidents",
                             "reports",
                             "constituencies",
@@ -190,7 +192,7 @@ TEST_F(SqliteStoreTest, ReopeningRunsNoMigrationTwice) {
   { auto store = Open(); }
   { auto store = Open(); }
   RawDb raw(File());
-  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("7"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM schema_migrations"), ElementsAre("8"));
 }
 
 // A file at schema 4 (before the trust circle) keeps its contacts: they read back unvetted and
@@ -223,6 +225,60 @@ TEST_F(SqliteStoreTest, MigrationFiveKeepsContactsAsUnvetted) {
   EXPECT_EQ(contacts[0].tlp_clearance, core::Tlp::kGreen);
   EXPECT_EQ(contacts[0].trust, core::ContactTrust::kUnvetted);
   EXPECT_EQ(contacts[0].introduced_by, std::nullopt);
+}
+
+// A file at schema 7 keeps every report's observables, in order, when migration 8 rebuilds their
+// links without foreign keys; the pivot from an observable to its reports still works.
+TEST_F(SqliteStoreTest, MigrationEightKeepsEveryReportsObservablesAndThePivot) {
+  {
+    auto old = detail::Connection::Open(File(), SqliteOptions{}, detail::ConnectionRole::kWriter);
+    ASSERT_TRUE(old.has_value()) << Describe(old.error());
+    detail::Connection& db = **old;
+    const auto run = [&](const std::string& sql) {
+      const auto done = db.Execute(sql.c_str());
+      ASSERT_TRUE(done.has_value()) << Describe(done.error());
+    };
+    run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT");
+    for (int i = 0; i < 7; ++i) run(detail::Migrations()[static_cast<std::size_t>(i)].sql);
+    run("INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (6, 0), "
+        "(7, 0)");
+    for (int r = 1; r <= 2; ++r) {
+      run(fmt::format(
+          "INSERT INTO reports (human_id, channel, reporter, subject, body, rsit_class, rsit_type, constituency_id, "
+          "tlp, status, incident_id, reject_reason, reject_comment, received_at, updated_at) VALUES ('R-2026-00000{}', "
+          "'mail', 'abuse@example.net', 'report {}', 'body', NULL, NULL, NULL, 'TLP:AMBER', 'new', NULL, NULL, '', "
+          "1773480600000000, 1773480600000000)",
+          r, r));
+    }
+    run("INSERT INTO observables (type, value, first_seen, last_seen) VALUES ('ipv4', '192.0.2.1', 1, 1), "
+        "('domain', 'example.net', 1, 1), ('ipv4', '198.51.100.7', 1, 1)");
+    // Report 1: 198.51.100.7, 192.0.2.1, example.net; report 2: 192.0.2.1.
+    run("INSERT INTO report_observables (report_id, position, observable_id) VALUES (1, 0, 3), (1, 1, 1), (1, 2, 2), "
+        "(2, 0, 1)");
+  }
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto first, r.FindReport(core::Scope::All(), "R-2026-000001"));
+    EXPECT_TRUE(first.has_value());
+    if (first) {
+      EXPECT_EQ(first->observables, (std::vector<core::Observable>{{core::ObservableType::kIpv4, "198.51.100.7"},
+                                                                   {core::ObservableType::kIpv4, "192.0.2.1"},
+                                                                   {core::ObservableType::kDomain, "example.net"}}));
+    }
+    HIKESHI_TRY(const auto sightings,
+                r.FindSightings(core::Scope::All(), {core::ObservableType::kIpv4, "192.0.2.1"}, 10));
+    std::vector<std::string> ids;
+    for (const auto& report : sightings.reports) ids.push_back(report.human_id);
+    std::sort(ids.begin(), ids.end());
+    EXPECT_THAT(ids, ElementsAre("R-2026-000001", "R-2026-000002"));
+    return {};
+  }));
+  RawDb raw(File());
+  EXPECT_THAT(raw.Column("PRAGMA foreign_key_list(report_observables)"), ElementsAre());
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM sqlite_master WHERE name = 'report_observables_pivot'"),
+              ElementsAre("1"));
+  EXPECT_THAT(raw.Column("SELECT count(*) FROM report_observables"), ElementsAre("4"));
 }
 
 // A file made by the previous release (schema 1) gains the feed intake tables and keeps its
@@ -293,7 +349,7 @@ TEST_F(SqliteStoreTest, MigrationTwoUpgradesAVersionOneFileAndKeepsItsReports) {
 
   RawDb raw(File());
   EXPECT_THAT(raw.Column("SELECT version FROM schema_migrations ORDER BY version"),
-              ElementsAre("1", "2", "3", "4", "5", "6", "7"));
+              ElementsAre("1", "2", "3", "4", "5", "6", "7", "8"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM events"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM mail_messages"), ElementsAre("0"));
   EXPECT_THAT(raw.Column("SELECT count(*) FROM records"), ElementsAre("0"));
