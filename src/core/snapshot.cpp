@@ -1,5 +1,6 @@
 #include "hikeshi/core/snapshot.hpp"
 
+#include <array>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -150,7 +151,14 @@ class AsciiJson {
     }
     out_ += '"';
   }
-  static bool IsPlain(unsigned char byte) { return byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\'; }
+  // The bytes that stand for themselves: printable ASCII but the quote and the backslash. One table
+  // lookup a byte: the journal's canonical bytes escape whole snapshots of several KB.
+  static constexpr std::array<bool, 256> kPlain = [] {
+    std::array<bool, 256> plain{};
+    for (int byte = 0x20; byte < 0x7F; ++byte) plain[static_cast<std::size_t>(byte)] = byte != '"' && byte != '\\';
+    return plain;
+  }();
+  static bool IsPlain(unsigned char byte) { return kPlain[byte]; }
   void Unit(std::uint32_t unit) {
     static constexpr char kHex[] = "0123456789abcdef";
     out_ += "\\u";
