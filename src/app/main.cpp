@@ -431,7 +431,18 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
     input = std::make_unique<intake::feed::FileSource>(std::move(file));
   }
   const core::FeedRequest request{o.format, o.input == "-" ? "-" : fs::path(o.input).filename().string(), o.mapping};
-  HIKESHI_TRY(const auto run, pipeline->Ingest(core::Principal::LocalOperator(), request, *input));
+  auto ingested = pipeline->Ingest(core::Principal::LocalOperator(), request, *input);
+  if (!ingested) {
+    const ErrorCode code = ingested.error().code();
+    if (code == ErrorCode::kUnavailable || code == ErrorCode::kInternal) {
+      // A storage error: nothing stored is lost, and the command is safe to repeat.
+      fmt::print(stderr,
+                 "the events stored before this error are kept; once it is resolved, run the same command again: "
+                 "it stores the rest and brings the feed's reports up to date\n");
+    }
+    return Fail(ingested.error());
+  }
+  const auto& run = *ingested;
   fmt::print(
       "feed run {} ({}, {}): {} records: {} stored, {} duplicate, {} rejected; reports {} created, {} updated; "
       "{} correlations\n",

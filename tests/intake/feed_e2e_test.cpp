@@ -4,6 +4,7 @@
 // pivots and correlations. Counts are checked against the database with the sqlite3 shell.
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -112,6 +113,35 @@ TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
                   "SELECT count(*) FROM reports r JOIN constituencies c ON c.id = r.constituency_id "
                   "WHERE c.name = 'alpha'"),
             30);
+  ExpectJournalIntact();
+}
+
+// A storage error mid-feed (here a trigger that refuses the 1,201st alert): the command fails and
+// says that what it stored is kept and that running it again finishes the job; run again, it
+// stores the rest, counts the first part as duplicates, and makes every report whole.
+TEST_F(FeedTest, AfterAStorageErrorTheSameCommandFinishesTheFeed) {
+  const auto file = Write(dir_, "eve.json", EveFeed(3000, 30));
+  const std::string db = (data_ / "hikeshi.db").string();
+  // Record numbers are line numbers; with a flow line every 50 alerts, alert 1,201 is on line 1,225.
+  ASSERT_EQ(std::system(("sqlite3 '" + db +
+                         "' \"CREATE TRIGGER disk_trouble BEFORE INSERT ON events WHEN NEW.record = 1225 "
+                         "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END\"")
+                            .c_str()),
+            0);
+  const auto failed = Ingest(file, {"--batch", "500"});
+  EXPECT_FALSE(failed.status.Succeeded()) << failed.out;
+  EXPECT_NE(failed.err.find("disk trouble"), std::string::npos) << failed.err;
+  EXPECT_NE(failed.err.find("run the same command again"), std::string::npos) << failed.err;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 1000);  // the two batches before it
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM feed_runs WHERE status = 'failed'"), 1);
+
+  ASSERT_EQ(std::system(("sqlite3 '" + db + "' 'DROP TRIGGER disk_trouble'").c_str()), 0);
+  const auto again = Ingest(file, {"--batch", "500"});
+  ASSERT_TRUE(again.status.Succeeded()) << again.err;
+  EXPECT_NE(again.out.find("2000 stored, 1000 duplicate, 0 rejected"), std::string::npos) << again.out;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 3000);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE fingerprint <> ''"), 30);
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 3000);
   ExpectJournalIntact();
 }
 
