@@ -10,6 +10,7 @@
 #include "hikeshi/core/sla_monitor.hpp"
 #include "hikeshi/core/snapshot.hpp"
 
+#include "detail/incident_mail.hpp"
 #include "detail/resolve.hpp"
 #include "detail/response_records.hpp"
 #include "detail/validate.hpp"
@@ -482,11 +483,36 @@ Result<std::map<std::int64_t, std::vector<std::string>>> Incidents::SlaBreachesO
   return out;
 }
 
+namespace detail {
+
+Result<std::vector<MailMessage>> IncidentMail(StoreReader& reader, const Scope& scope, const Incident& incident) {
+  HIKESHI_TRY(auto mail, reader.ListMailForIncident(incident.id));
+  ReportQuery query;
+  query.incident_id = incident.id;
+  query.limit = 500;
+  while (true) {
+    HIKESHI_TRY(const auto page, reader.ListReports(scope, query));
+    for (const auto& report : page.items) {
+      HIKESHI_TRY(auto of_report, reader.ListMailForReport(report.id));
+      for (auto& m : of_report) {
+        const bool listed = std::any_of(mail.begin(), mail.end(), [&](const MailMessage& x) { return x.id == m.id; });
+        if (!listed) mail.push_back(std::move(m));
+      }
+    }
+    if (!page.next_before_id) break;
+    query.before_id = page.next_before_id;
+  }
+  std::sort(mail.begin(), mail.end(), [](const MailMessage& a, const MailMessage& b) { return a.id < b.id; });
+  return mail;
+}
+
+}  // namespace detail
+
 Result<std::vector<MailMessage>> Incidents::Mail(const Principal& actor, std::string_view id) {
   std::vector<MailMessage> mail;
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
     HIKESHI_TRY(const auto incident, FindVisible(r, actor, id));
-    HIKESHI_TRY(mail, r.ListMailForIncident(incident.id));
+    HIKESHI_TRY(mail, detail::IncidentMail(r, actor.scope, incident));
     return {};
   }));
   return mail;

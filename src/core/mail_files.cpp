@@ -2,6 +2,8 @@
 
 #include "hikeshi/core/human_id.hpp"
 
+#include "detail/incident_mail.hpp"
+
 namespace hikeshi::core {
 
 Result<MailMessage> MailFiles::Visible(const Principal& actor, std::string_view owner, std::int64_t mail_id) {
@@ -17,7 +19,7 @@ Result<MailMessage> MailFiles::Visible(const Principal& actor, std::string_view 
     } else {
       HIKESHI_TRY(const auto incident, r.FindIncident(actor.scope, owner));
       if (!incident) return {};
-      HIKESHI_TRY(mail, r.ListMailForIncident(incident->id));
+      HIKESHI_TRY(mail, detail::IncidentMail(r, actor.scope, *incident));
     }
     for (auto& m : mail) {
       if (m.id == mail_id) found = std::move(m);

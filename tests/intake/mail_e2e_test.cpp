@@ -3,6 +3,7 @@
 // real SMTP to an SMTP server on loopback (tests/support/smtp_sink) and are checked as a reporter's
 // mail client would see them; PGP mail is made by an outside party's real gpg.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -554,6 +555,19 @@ urgency = 2
   EXPECT_EQ(phishing["status"], "linked");
   ASSERT_TRUE(phishing["incident"].is_string()) << phishing.dump();
   EXPECT_EQ(Get("/api/v1/incidents/" + phishing["incident"].get<std::string>())["priority"], "P2");
+  // The message that opened the incident is on the incident's page, and downloads from there.
+  const std::string incident = phishing["incident"];
+  const json incident_mail = Get("/api/v1/incidents/" + incident + "/mail")["items"];
+  const auto inbound = std::find_if(incident_mail.begin(), incident_mail.end(), [](const json& m) {
+    return m["direction"] == "in" && m["subject"] == "Phishing site seen";
+  });
+  ASSERT_NE(inbound, incident_mail.end()) << incident_mail.dump();
+  const auto raw = server_->Call(
+      "GET", "/api/v1/incidents/" + incident + "/mail/" + std::to_string((*inbound)["id"].get<int>()) + "/raw", token_);
+  EXPECT_EQ(raw.status, 200);
+  EXPECT_NE(raw.body.find("login-bank.example"), std::string::npos) << raw.body;
+  // The advertisement's mail belongs to no incident.
+  for (const auto& m : incident_mail) EXPECT_NE(m["subject"], "【未承諾広告※】冬のセール");
   const json decided = Get("/api/v1/reports/" + phishing["id"].get<std::string>() + "/triage");
   EXPECT_EQ(decided["rule_id"], "phishing");
   EXPECT_EQ(decided["rule_set_version"], version);
