@@ -611,7 +611,8 @@ int Main(int argc, char** argv) {
   ingest_feed
       ->add_option("--fold-memory", feed_options.fold_memory_mib,
                    "MiB that aggregate reports may hold while they wait for a fold; a feed naming more sources "
-                   "than fit (about 120,000 reports per 64 MiB) folds sooner and rewrites its reports more often")
+                   "than fit (about 200,000 reports per 64 MiB, fewer when each holds dozens of observables) folds sooner "
+                   "and rewrites its reports more often")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{65'536}));
   ingest_feed->add_flag("--auto-link", feed_options.auto_link,

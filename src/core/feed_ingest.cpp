@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
@@ -123,35 +125,46 @@ Result<FeedRun> FeedIngest::Start(const Principal& actor, std::string_view forma
   return run;
 }
 
-// Many reports name the same observables (a scanner's targets, a signature's domain), so each
-// distinct observable is held once, in `pool`, and a report's list holds its index there: a
-// pending report then costs a few hundred bytes, and many thousands can wait for a fold without
-// folding over and over (a feed naming more sources than can wait rewrites each report at every
-// fold).
+// Many reports name the same observables (a scanner's targets, a signature's domain) and the same
+// texts (categories, a signature's description), so each distinct observable is held once, in
+// `pool`, each distinct text once, in `texts`, and a report holds their indexes: a pending report
+// then costs about 300 bytes, and hundreds of thousands can wait for a fold without folding over
+// and over (a feed naming more sources than can wait rewrites each report at every fold). `bytes`
+// counts what glibc's malloc hands out for all this (its blocks' headers and rounding included),
+// so that --fold-memory bounds memory, not a guess: bench/pending_memory.cpp measures it against
+// glibc's own count (mallinfo2), which it exceeds by 3 – 15%.
 struct FeedPending::State {
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+
   struct Fold {
-    // The fields of the report's first event that the report is made from.
-    Category category;
-    std::string report_type;
-    std::string description;
-    std::optional<Observable> subject;
-    std::optional<std::int64_t> constituency_id;
+    // The fields of the report's first event that the report is made from: texts by their index
+    // in `texts` (a feed repeats a few categories and descriptions over thousands of reports), the
+    // subject by its index in `pool`.
+    std::uint32_t rsit_class = 0;
+    std::uint32_t rsit_type = 0;
+    std::uint32_t report_type = 0;
+    std::uint32_t description = 0;
+    std::uint32_t subject = kNone;
     bool out_of_scope = false;
+    bool routed = false;  // constituency_id holds the constituency
+    std::int64_t constituency_id = 0;
     Timestamp first_seen{};
     Timestamp last_seen{};
     std::vector<std::uint32_t> observables;  // indexes into `pool`, in first-seen order
   };
+  using Folds = std::unordered_map<std::string, Fold>;
 
-  std::unordered_map<std::string, Fold> folds;
-  std::vector<std::string> order;  // first-seen order, so that report ids follow the feed
+  Folds folds;
+  std::vector<Folds::value_type*> order;  // first-seen order, so that report ids follow the feed
   std::vector<Observable> pool;
   std::unordered_map<std::string, std::uint32_t> pool_index;  // "type\nvalue" -> index in `pool`
-  std::string scratch;                                        // pool_index's lookup key
-  std::size_t bytes = 0;                                      // an estimate of what all this holds
+  std::deque<std::string> texts;  // a deque: its strings never move, so `text_index` may view them
+  std::unordered_map<std::string_view, std::uint32_t> text_index;
+  std::string scratch;    // pool_index's lookup key
+  std::size_t bytes = 0;  // an estimate of what all this holds
   // The report the last event went to: events of one report often come in runs (the feed
   // pipeline groups each batch by fingerprint), and a run looks its report up once.
-  Fold* last = nullptr;
-  const std::string* last_fingerprint = nullptr;
+  Folds::value_type* last = nullptr;
 
   // The index of `o` in the pool, added when new.
   std::uint32_t Intern(const Observable& o) {
@@ -159,43 +172,80 @@ struct FeedPending::State {
     const auto [it, inserted] = pool_index.try_emplace(scratch, static_cast<std::uint32_t>(pool.size()));
     if (inserted) {
       pool.push_back(o);
-      bytes += sizeof(Observable) + 2 * o.value.capacity() + scratch.capacity() + 64;  // the value, the key, a node
+      // The observable (and the pool's room to grow, half as much again on average), its value
+      // and its key where they do not fit inside their strings, and the index's node and bucket.
+      bytes += sizeof(Observable) * 3 / 2 + HeapBytes(pool.back().value) +
+               Node(sizeof(decltype(pool_index)::value_type)) + HeapBytes(it->first) + kBucket;
     }
     return it->second;
   }
+
+  // The index of `text` in `texts`, added when new.
+  std::uint32_t Text(const std::string& text) {
+    if (const auto it = text_index.find(text); it != text_index.end()) return it->second;
+    const auto index = static_cast<std::uint32_t>(texts.size());
+    texts.push_back(text);
+    text_index.emplace(texts.back(), index);
+    // The text, the index's node and bucket.
+    bytes += sizeof(std::string) + HeapBytes(texts.back()) + Node(sizeof(decltype(text_index)::value_type)) + kBucket;
+    return index;
+  }
+
+  // What `size` bytes from malloc take (glibc: an 8-byte header, 16-byte steps, 32 at least).
+  static constexpr std::size_t Chunk(std::size_t size) { return std::max<std::size_t>(32, (size + 8 + 15) / 16 * 16); }
+  // A hash map's node holding a value of `size` bytes (with the next pointer and the cached hash).
+  static constexpr std::size_t Node(std::size_t size) { return Chunk(size + 2 * sizeof(void*)); }
+  // A hash map's bucket, with the room it keeps to grow.
+  static constexpr std::size_t kBucket = sizeof(void*) * 3 / 2;
+  // What a string holds outside itself: nothing when it is short enough to live inside.
+  static std::size_t HeapBytes(const std::string& s) { return s.capacity() > 15 ? Chunk(s.capacity() + 1) : 0; }
 
   void Link(Fold& fold, const Observable& o, std::size_t cap) {
     if (fold.observables.size() >= cap) return;
     const std::uint32_t id = Intern(o);
     if (std::find(fold.observables.begin(), fold.observables.end(), id) != fold.observables.end()) return;
+    const std::size_t room = fold.observables.capacity();
     fold.observables.push_back(id);
-    bytes += sizeof(std::uint32_t);
+    // The list's block, as it grows (the old one is freed).
+    if (fold.observables.capacity() != room) {
+      bytes += Chunk(fold.observables.capacity() * sizeof(std::uint32_t)) -
+               (room == 0 ? 0 : Chunk(room * sizeof(std::uint32_t)));
+    }
   }
 
   void Add(const MachineEvent& event, const std::string& fingerprint, Timestamp now, std::size_t cap) {
     const Timestamp seen = event.time.value_or(now);
-    if (last == nullptr || *last_fingerprint != fingerprint) {
+    if (last == nullptr || last->first != fingerprint) {
       auto [it, inserted] = folds.try_emplace(fingerprint);
-      last = &it->second;
-      last_fingerprint = &it->first;
+      last = &*it;
       if (inserted) {
-        order.push_back(fingerprint);
-        last->category = event.category;
-        last->report_type = event.report_type;
-        last->description = event.description;
-        last->subject = event.subject;
-        last->constituency_id = event.constituency_id;
-        last->out_of_scope = event.out_of_scope;
-        last->first_seen = last->last_seen = seen;
-        bytes += sizeof(Fold) + 2 * fingerprint.capacity() + 96 + last->report_type.capacity() +
-                 last->description.capacity() + last->category.rsit_class.capacity() +
-                 last->category.rsit_type.capacity() + (event.subject ? event.subject->value.capacity() : 0);
+        order.push_back(last);
+        Fold& fold = last->second;
+        fold.rsit_class = Text(event.category.rsit_class);
+        fold.rsit_type = Text(event.category.rsit_type);
+        fold.report_type = Text(event.report_type);
+        fold.description = Text(event.description);
+        if (event.subject) fold.subject = Intern(*event.subject);
+        fold.routed = event.constituency_id.has_value();
+        fold.constituency_id = event.constituency_id.value_or(0);
+        fold.out_of_scope = event.out_of_scope;
+        fold.first_seen = fold.last_seen = seen;
+        // The fold and its key in the map's node, the key's characters, the bucket, and the order's
+        // pointer (with the vector's room to grow).
+        bytes += Node(sizeof(Folds::value_type)) + HeapBytes(last->first) + kBucket + sizeof(void*) * 3 / 2;
       }
     }
-    last->first_seen = std::min(last->first_seen, seen);
-    last->last_seen = std::max(last->last_seen, seen);
-    if (event.subject) Link(*last, *event.subject, cap);
-    for (const auto& o : event.observables) Link(*last, o, cap);
+    Fold& fold = last->second;
+    fold.first_seen = std::min(fold.first_seen, seen);
+    fold.last_seen = std::max(fold.last_seen, seen);
+    if (event.subject) Link(fold, *event.subject, cap);
+    for (const auto& o : event.observables) Link(fold, o, cap);
+  }
+
+  Category CategoryOf(const Fold& fold) const { return Category{texts[fold.rsit_class], texts[fold.rsit_type]}; }
+  std::optional<Observable> SubjectOf(const Fold& fold) const {
+    if (fold.subject == kNone) return std::nullopt;
+    return pool[fold.subject];
   }
 };
 
@@ -317,8 +367,9 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run, FeedPending&
   HIKESHI_CHECK(store_.Write([&](WriteTx& tx) -> Result<void> {
     after = run;
     open_incidents.clear();
-    for (const auto& fingerprint : state.order) {
-      const auto& fold = state.folds.at(fingerprint);
+    for (const auto* entry : state.order) {
+      const std::string& fingerprint = entry->first;
+      const auto& fold = entry->second;
       observables.clear();
       for (const std::uint32_t id : fold.observables) observables.push_back(state.pool[id]);
       HIKESHI_TRY(const std::int64_t count, tx.CountEvents(fingerprint));
@@ -349,10 +400,11 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run, FeedPending&
       } else {
         report.channel = Channel::kFeed;
         report.reporter = run.format + ":" + run.source;
-        report.subject = SubjectLine(run.format, fold.category, fold.report_type, fold.subject, fold.first_seen);
-        report.body = fold.description;
-        report.category = fold.category;
-        report.constituency_id = fold.constituency_id;
+        report.subject = SubjectLine(run.format, state.CategoryOf(fold), state.texts[fold.report_type],
+                                     state.SubjectOf(fold), fold.first_seen);
+        report.body = state.texts[fold.description];
+        report.category = state.CategoryOf(fold);
+        if (fold.routed) report.constituency_id = fold.constituency_id;
         report.tlp = options_.tlp;
         report.observables = observables;
         report.fingerprint = fingerprint;
