@@ -2,6 +2,7 @@
 // loopback SMTP sink: a queue that updates live from another handler's browser, triage of a report
 // into a new incident (and the rule that decided another), tasks, plan and countermeasures, an
 // investigation mailed encrypted to a contact's key (and one refused by the TLP rule), resolving,
+// splitting a report off into a new incident and merging it back,
 // the dashboard's counts, and a constituent who never sees another constituency's data.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -359,6 +360,69 @@ describe('the response loop in the web UI', () => {
     await page.locator('[data-chart="chart-categories"] svg text', { hasText: /^\d{4}-W\d{2}$/ }).first().waitFor();
     assert.equal(Number(await page.locator('[data-kpi="incidents"]').innerText()), total);
     await screenshot(page, 'dashboard');
+    assert.deepEqual(unexpectedErrors(), []);
+    await context.close();
+  });
+
+  // After the dashboard's test: the dashboard leaves merged incidents out of its counts, and that test
+  // compares them with every incident there is.
+  test('a handler splits a report off into a new incident, then merges it back', async () => {
+    const incident = await hikeshi.api('POST', '/api/v1/incidents', token, {
+      title: 'Defacements on two univ-a web servers',
+      category: 'Intrusion',
+      constituency: 'univ-a',
+    });
+    assert.equal(incident.status, 201, JSON.stringify(incident.body));
+    const original = incident.body.id;
+    const reports = [];
+    for (const host of ['198.51.100.81', '198.51.100.82']) {
+      const r = await hikeshi.api('POST', '/api/v1/reports', token, {
+        channel: 'phone',
+        reporter: 'web@univ-a.example',
+        subject: `Defaced page on ${host}`,
+        body: `The front page of ${host} was replaced.`,
+      });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const linked = await hikeshi.api('POST', `/api/v1/reports/${r.body.id}/link`, token, { incident: original });
+      assert.equal(linked.status, 200, JSON.stringify(linked.body));
+      reports.push(r.body.id);
+    }
+    const { page, context, unexpectedErrors } = await openPage(browser);
+    await login(page, hikeshi.url, 'alice', USER_PASSWORD);
+    await page.getByRole('heading', { name: 'Incident queue' }).waitFor();
+    await page.goto(`${hikeshi.url}/incidents/${original}`);
+    await page.getByRole('link', { name: reports[1] }).waitFor();
+
+    // Split: the second report goes to a new incident, which names where it came from.
+    await page.getByRole('button', { name: 'Split reports off…' }).click();
+    const split = page.getByRole('dialog', { name: `Split reports off ${original}` });
+    await split.getByRole('checkbox', { name: new RegExp(reports[1]) }).check();
+    await split.getByLabel('Title of the new incident').fill('Defacement of 198.51.100.82');
+    await split.getByRole('button', { name: 'Split', exact: true }).click();
+    await page.getByRole('heading', { name: 'Defacement of 198.51.100.82' }).waitFor();
+    const created = new URL(page.url()).pathname.split('/').pop();
+    assert.notEqual(created, original);
+    await page.getByRole('link', { name: reports[1] }).waitFor();
+    await page.locator('section.links li', { hasText: original }).getByText('split from').waitFor();
+    let moved = await hikeshi.api('GET', `/api/v1/reports/${reports[1]}`, token);
+    assert.equal(moved.body.incident, created);
+    const stayed = await hikeshi.api('GET', `/api/v1/reports/${reports[0]}`, token);
+    assert.equal(stayed.body.incident, original);
+    await screenshot(page, 'incident-split');
+
+    // Merge it back: it closes as merged, and its report returns to the original.
+    await page.getByRole('button', { name: 'Merge into another incident…' }).click();
+    const merge = page.getByRole('dialog', { name: `Merge ${created}` });
+    await merge.getByLabel('Merge into incident').fill(original);
+    await merge.getByRole('button', { name: 'Merge', exact: true }).click();
+    await page.getByRole('heading', { name: 'Defacements on two univ-a web servers' }).waitFor();
+    await page.locator('section.links li', { hasText: created }).getByText('merged from').waitFor();
+    await page.getByRole('link', { name: reports[1] }).waitFor();
+    const closed = await hikeshi.api('GET', `/api/v1/incidents/${created}`, token);
+    assert.equal(closed.body.status, 'merged');
+    assert.equal(closed.body.merged_into, original);
+    moved = await hikeshi.api('GET', `/api/v1/reports/${reports[1]}`, token);
+    assert.equal(moved.body.incident, original);
     assert.deepEqual(unexpectedErrors(), []);
     await context.close();
   });
