@@ -404,6 +404,10 @@ describe('the response loop in the web UI', () => {
     assert.notEqual(created, original);
     await page.getByRole('link', { name: reports[1] }).waitFor();
     await page.locator('section.links li', { hasText: original }).getByText('split from').waitFor();
+    // The timeline names the report that moved in, not the incidents' internal row numbers.
+    const moveEntry = page.locator('.timeline li', { hasText: 'report.move' });
+    await moveEntry.getByText(reports[1]).waitFor();
+    assert.doesNotMatch(await moveEntry.innerText(), /incident_id/);
     let moved = await hikeshi.api('GET', `/api/v1/reports/${reports[1]}`, token);
     assert.equal(moved.body.incident, created);
     const stayed = await hikeshi.api('GET', `/api/v1/reports/${reports[0]}`, token);

@@ -53,9 +53,11 @@ function expandChanges(changes: TimelineEntry['changes']): [string, { from: unkn
   return out;
 }
 
-// Bookkeeping times say nothing to a handler; a creation shows only its headline fields.
+// Bookkeeping times and internal row numbers (a report's incident_id; the entry names the report,
+// and it is on this incident's timeline) say nothing to a handler; a creation shows only its
+// headline fields.
 function shownOnTimeline(action: string, field: string): boolean {
-  if (field === 'id' || field === 'updated_at' || field === 'created_at') return false;
+  if (field === 'id' || field === 'updated_at' || field === 'created_at' || field === 'incident_id') return false;
   if (action.endsWith('.create')) return ['title', 'category', 'priority', 'status', 'observables'].includes(field);
   return true;
 }
@@ -226,6 +228,7 @@ export function IncidentPage(props: { id: string; user: User }) {
                   <li key={e.seq}>
                     <p class="when">
                       <time dateTime={e.at}>{formatTime(e.at, lang)}</time> · <strong>{e.actor}</strong> · {e.action}
+                      {e.object_type !== 'incident' && <span class="object"> {e.object_id}</span>}
                     </p>
                     <ul class="changes">
                       {expandChanges(e.changes)
