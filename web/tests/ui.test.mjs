@@ -174,6 +174,8 @@ describe('web UI', () => {
     await page.getByRole('heading', { name: 'Incident queue' }).waitFor();
     await page.goto(`${hikeshi.url}/incidents/${created}`);
     await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+    // The creation lists the observables by their values, not as JSON.
+    await page.locator('.timeline ul.changes li', { hasText: 'observables: — → 198.51.100.23, phish.univ-a.example' }).waitFor();
     await page.getByLabel('Phase').selectOption('analysis');
     await page.getByLabel('Owner').selectOption('alice');
     await page.getByRole('button', { name: 'Save', exact: true }).click();

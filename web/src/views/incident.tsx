@@ -27,13 +27,29 @@ export function pivotHref(o: { type: string; value: string }): string {
   return `/observables${query({ value: o.value, type: o.type })}`;
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// A value of a journalled field as a handler reads it: lists joined with commas (an observable by
+// its value, a text as it is), anything else structured as JSON; long values cut at 160 characters.
 function show(value: unknown): string {
   if (value === null || value === undefined || value === '') return '—';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  let text: string;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '—';
+    text = value
+      .map((item) =>
+        typeof item === 'string' || typeof item === 'number'
+          ? String(item)
+          : isObject(item) && typeof item.value === 'string'
+            ? item.value
+            : JSON.stringify(item),
+      )
+      .join(', ');
+  } else {
+    text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
   return text.length > 160 ? text.slice(0, 159) + '…' : text;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // A response record's change arrives as its whole JSON body before and after: show only the keys
 // that changed ("done: false → true"), not two copies of the document.
