@@ -2,7 +2,7 @@
 // loopback SMTP sink: a queue that updates live from another handler's browser, triage of a report
 // into a new incident (and the rule that decided another), tasks, plan and countermeasures, an
 // investigation mailed encrypted to a contact's key (and one refused by the TLP rule), resolving,
-// splitting a report off into a new incident and merging it back,
+// the post-incident review, splitting a report off into a new incident and merging it back,
 // the dashboard's counts, and a constituent who never sees another constituency's data.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -323,6 +323,40 @@ describe('the response loop in the web UI', () => {
     assert.equal(measures.body.items[0].state, 'active');
     assert.equal(measures.body.items[0].where, 'proxy px1');
     assert.deepEqual(unexpectedErrors(), []);
+    await context.close();
+  });
+
+  test('a handler writes the post-incident review with the playbook revision it prompted; an unknown one is refused', async () => {
+    const { page, context, unexpectedErrors } = await openPage(browser);
+    await login(page, hikeshi.url, 'alice', USER_PASSWORD);
+    await page.getByRole('heading', { name: 'Incident queue' }).waitFor();
+    await page.goto(`${hikeshi.url}/incidents/${phishing}`);
+    const review = page.locator('section.review');
+    await review.getByText('No review written yet.').waitFor();
+    await review.getByLabel('Root cause').fill('Staff entered passwords on a look-alike webmail page.');
+    await review.getByLabel('Actions taken').fill('Site blocked at the proxy and taken down by the host.');
+    await review.getByLabel('Lessons learned').fill('Warn staff within the hour; add the proxy block to the playbook.');
+    await review.getByLabel('Playbook revision it prompted').fill(playbookRevision);
+    await review.getByRole('button', { name: 'Save the review' }).click();
+    await review.getByText(/^Last written by alice at /).waitFor();
+    const stored = await hikeshi.api('GET', `/api/v1/incidents/${phishing}/review`, token);
+    assert.equal(stored.status, 200);
+    assert.equal(stored.body.root_cause, 'Staff entered passwords on a look-alike webmail page.');
+    assert.equal(stored.body.lessons_learned, 'Warn staff within the hour; add the proxy block to the playbook.');
+    assert.equal(stored.body.playbook_revision, playbookRevision);
+
+    // A revision that was never stored: refused with the reason, and the review stays as it was.
+    await review.getByLabel('Playbook revision it prompted').fill('phishing@999');
+    await review.getByLabel('Root cause').fill('changed');
+    await review.getByRole('button', { name: 'Save the review' }).click();
+    await review.getByRole('alert').waitFor();
+    assert.match(await review.getByRole('alert').innerText(), /phishing@999/);
+    const kept = await hikeshi.api('GET', `/api/v1/incidents/${phishing}/review`, token);
+    assert.equal(kept.body.root_cause, 'Staff entered passwords on a look-alike webmail page.');
+    assert.equal(kept.body.playbook_revision, playbookRevision);
+    await screenshot(page, 'incident-review');
+    // The refused save is the one 400 the browser logs.
+    assert.deepEqual(unexpectedErrors([/status of 400 .*\/review$/]), []);
     await context.close();
   });
 
