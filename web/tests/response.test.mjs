@@ -294,6 +294,36 @@ describe('the response loop in the web UI', () => {
     await context.close();
   });
 
+  test('a handler edits a contact: clearance, trust and who introduced it', async () => {
+    const { page, context, unexpectedErrors } = await openPage(browser);
+    await login(page, hikeshi.url, 'alice', USER_PASSWORD);
+    await page.getByRole('link', { name: 'Contacts' }).click();
+    await page.getByRole('heading', { name: 'Contacts', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Edit ISP NOC' }).click();
+    const editor = page.locator('form[aria-labelledby="contacts-edit"]');
+    await editor.getByRole('heading', { name: 'Edit contact ISP NOC' }).waitFor();
+    await editor.getByLabel('Organisation').fill('Example ISP');
+    await editor.getByLabel('TLP clearance').selectOption('TLP:AMBER');
+    await editor.getByLabel('Trust').selectOption('introduced');
+    await editor.getByLabel('Introduced by').selectOption({ label: 'Hosting Abuse (Hosting Example KK)' });
+    await editor.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Contact ISP NOC updated.' }).waitFor();
+    assert.equal(await editor.count(), 0, 'the editor closes');
+    const row = page.locator('table.queue tbody tr', { hasText: 'noc@isp.example' });
+    await row.getByText('introduced by Hosting Abuse').waitFor();
+    assert.match(await row.innerText(), /TLP:AMBER/);
+    assert.match(await row.innerText(), /Example ISP/);
+    const contacts = (await hikeshi.api('GET', '/api/v1/contacts', token)).body.items;
+    const noc = contacts.find((c) => c.email === 'noc@isp.example');
+    const hosting = contacts.find((c) => c.email === 'abuse@hosting.example');
+    assert.equal(noc.tlp_clearance, 'TLP:AMBER');
+    assert.equal(noc.trust, 'introduced');
+    assert.equal(noc.introduced_by, hosting.id);
+    assert.equal(noc.organisation, 'Example ISP');
+    assert.deepEqual(unexpectedErrors(), []);
+    await context.close();
+  });
+
   test('a handler writes the plan, applies a countermeasure and resolves the incident', async () => {
     const { page, context, unexpectedErrors } = await openPage(browser);
     await login(page, hikeshi.url, 'alice', USER_PASSWORD);

@@ -17,6 +17,8 @@ export function ContactsPage() {
   const [created, setCreated] = useState<Contact | null>(null);
   const empty = { name: '', email: '', organisation: '', kind: 'other', tlp_clearance: 'TLP:CLEAR', constituency: '', pgp_key: '', trust: 'unvetted', introduced_by: '' };
   const [editing, setEditing] = useState<Contact | null>(null);
+  // The name of the contact just saved: the editor closes, so the page says so.
+  const [updated, setUpdated] = useState('');
   const nameOf = (id: number | null) => items?.find((c) => c.id === id)?.name ?? (id === null ? '' : `#${id}`);
   const [f, setF] = useState(empty);
   const action = useAction();
@@ -100,7 +102,7 @@ export function ContactsPage() {
                 <td class="mono fpr">{c.pgp_fingerprint ? groupFingerprint(c.pgp_fingerprint) : <span class="muted">{t('contacts.noKey')}</span>}</td>
                 <td>{formatTime(c.created_at, lang)}</td>
                 <td>
-                  <button type="button" class="secondary" aria-label={t('contacts.editOf', { name: c.name })} onClick={() => setEditing(c)}>
+                  <button type="button" class="secondary" aria-label={t('contacts.editOf', { name: c.name })} onClick={() => { setEditing(c); setUpdated(''); }}>
                     {t('contacts.edit')}
                   </button>
                 </td>
@@ -109,13 +111,15 @@ export function ContactsPage() {
           </tbody>
         </table>
       )}
+      {updated && <Notice>{t('contacts.updated', { name: updated })}</Notice>}
       {editing && items && (
         <ContactEditor
           key={editing.id}
           contact={editing}
           contacts={items}
-          onDone={() => {
+          onDone={(name) => {
             setEditing(null);
+            setUpdated(name);
             load();
           }}
         />
@@ -210,7 +214,7 @@ function IntroducerSelect(props: { id: string; contacts: Contact[]; exclude?: nu
 }
 
 // Changes a contact's name, organisation, clearance and place in the trust circle (PATCH).
-function ContactEditor(props: { contact: Contact; contacts: Contact[]; onDone: () => void }) {
+function ContactEditor(props: { contact: Contact; contacts: Contact[]; onDone: (name: string) => void }) {
   const { t } = useI18n();
   const c = props.contact;
   const [f, setF] = useState({
@@ -220,11 +224,9 @@ function ContactEditor(props: { contact: Contact; contacts: Contact[]; onDone: (
     trust: c.trust,
     introduced_by: c.introduced_by === null ? '' : String(c.introduced_by),
   });
-  const [saved, setSaved] = useState(false);
   const action = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    setSaved(false);
     const body = {
       name: f.name.trim(),
       organisation: f.organisation.trim(),
@@ -235,10 +237,7 @@ function ContactEditor(props: { contact: Contact; contacts: Contact[]; onDone: (
     const ok = await action.run(async () => {
       await call<Contact>('PATCH', `/contacts/${c.id}`, body);
     });
-    if (ok) {
-      setSaved(true);
-      props.onDone();
-    }
+    if (ok) props.onDone(body.name);
   };
   return (
     <form class="stacked" aria-labelledby="contacts-edit" onSubmit={submit} data-editing={c.id}>
@@ -259,7 +258,6 @@ function ContactEditor(props: { contact: Contact; contacts: Contact[]; onDone: (
         <IntroducerSelect id="ce-introduced-by" contacts={props.contacts} exclude={c.id} value={f.introduced_by} onChange={(v) => setF({ ...f, introduced_by: v })} />
       </div>
       <ErrorBox error={action.error} />
-      {saved && <Notice>{t('contacts.updated', { name: f.name })}</Notice>}
       <div>
         <button type="submit" disabled={action.busy}>
           {t('common.save')}
