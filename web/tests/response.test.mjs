@@ -2,7 +2,7 @@
 // loopback SMTP sink: a queue that updates live from another handler's browser, triage of a report
 // into a new incident (and the rule that decided another), tasks, plan and countermeasures, an
 // investigation mailed encrypted to a contact's key (and one refused by the TLP rule), resolving,
-// the post-incident review, splitting a report off into a new incident and merging it back,
+// an APT incident's eradication decision, the post-incident review, splitting a report off into a new incident and merging it back,
 // the dashboard's counts, and a constituent who never sees another constituency's data.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -352,6 +352,40 @@ describe('the response loop in the web UI', () => {
     const measures = await hikeshi.api('GET', `/api/v1/incidents/${phishing}/countermeasures`, token);
     assert.equal(measures.body.items[0].state, 'active');
     assert.equal(measures.body.items[0].where, 'proxy px1');
+    assert.deepEqual(unexpectedErrors(), []);
+    await context.close();
+  });
+
+  test('on an APT incident a handler records the eradication decision, then revises it with the history kept', async () => {
+    const apt = await hikeshi.api('POST', '/api/v1/incidents', token, {
+      title: 'Long-term intrusion into the research network',
+      category: 'APT',
+      constituency: 'univ-a',
+    });
+    assert.equal(apt.status, 201, JSON.stringify(apt.body));
+    assert.equal(apt.body.apt, true);
+    const { page, context, unexpectedErrors } = await openPage(browser);
+    await login(page, hikeshi.url, 'alice', USER_PASSWORD);
+    await page.getByRole('heading', { name: 'Incident queue' }).waitFor();
+    await page.goto(`${hikeshi.url}/incidents/${apt.body.id}`);
+    const section = page.locator('.apt');
+    await section.getByText('Not decided yet.').waitFor();
+    await section.getByLabel('Scope first').check();
+    await section.getByLabel('Rationale').fill('Three hosts known so far; find the rest before the attacker notices.');
+    await section.getByRole('button', { name: 'Record the decision' }).click();
+    await page.getByRole('status').filter({ hasText: 'Decision recorded.' }).waitFor();
+    await section.locator('.apt-current[data-decision="scope-first"]').getByText(/decided by alice at /).waitFor();
+
+    await section.getByLabel('Eradicate now').check();
+    await section.getByLabel('Rationale').fill('Exfiltration to 203.0.113.200 started: cut it off now.');
+    await section.getByRole('button', { name: 'Record the decision' }).click();
+    await section.locator('.apt-current[data-decision="eradicate-now"]').waitFor();
+    await section.getByText('Earlier decisions (2)').click();
+    assert.match(await section.locator('details.history').innerText(), /Scope first: Three hosts known so far/);
+    const plan = await hikeshi.api('GET', `/api/v1/incidents/${apt.body.id}/plan`, token);
+    assert.equal(plan.body.apt_decision.decision, 'eradicate-now');
+    assert.equal(plan.body.decisions.length, 2);
+    await screenshot(page, 'incident-apt');
     assert.deepEqual(unexpectedErrors(), []);
     await context.close();
   });

@@ -248,7 +248,7 @@ export function IncidentPage(props: { id: string; user: User }) {
                     </p>
                     <ul class="changes">
                       {expandChanges(e.changes)
-                        .filter(([field]) => shownOnTimeline(e.action, field))
+                        .filter(([field, c]) => shownOnTimeline(e.action, field) && show(c.from) !== show(c.to))
                         .map(([field, c]) => (
                           <li key={field}>{t('timeline.changed', { field, from: show(c.from), to: show(c.to) })}</li>
                         ))}
