@@ -380,6 +380,10 @@ describe('the response loop in the web UI', () => {
     await section.getByLabel('Rationale').fill('Exfiltration to 203.0.113.200 started: cut it off now.');
     await section.getByRole('button', { name: 'Record the decision' }).click();
     await section.locator('.apt-current[data-decision="eradicate-now"]').waitFor();
+    // Both decisions reach the timeline through the live updates, without a reload: the first made
+    // the incident's plan, the second amended it.
+    await page.locator('.timeline ol > li', { hasText: 'plan.create' }).waitFor();
+    await page.locator('.timeline ol > li', { hasText: 'plan.apt-decision' }).waitFor();
     await section.getByText('Earlier decisions (2)').click();
     assert.match(await section.locator('details.history').innerText(), /Scope first: Three hosts known so far/);
     const plan = await hikeshi.api('GET', `/api/v1/incidents/${apt.body.id}/plan`, token);
