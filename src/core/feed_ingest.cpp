@@ -275,18 +275,28 @@ FeedIngest::FeedIngest(Store& store, const Clock& clock, FeedIngestOptions optio
     : store_(store), clock_(clock), options_(options), pending_(options.max_report_observables) {}
 FeedIngest::~FeedIngest() = default;
 
+namespace {
+// The fingerprints of the events that came without one (see MachineEvent::fingerprint), by
+// position; empty when every event has its own.
+std::vector<std::string> MissingFingerprints(std::string_view format, std::span<const MachineEvent> events,
+                                             Timestamp now) {
+  std::vector<std::string> computed;
+  if (std::none_of(events.begin(), events.end(), [](const MachineEvent& e) { return e.fingerprint.empty(); })) {
+    return computed;
+  }
+  computed.resize(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].fingerprint.empty()) computed[i] = Fingerprint(format, events[i], now);
+  }
+  return computed;
+}
+}  // namespace
+
 Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
                                     const std::vector<RejectedRecord>& rejects) {
   const auto now = clock_.Now();
-  // The fingerprints of the events that came without one (see MachineEvent::fingerprint), worked
-  // out once for the rows and for the fold.
-  std::vector<std::string> computed;
-  if (std::any_of(events.begin(), events.end(), [](const MachineEvent& e) { return e.fingerprint.empty(); })) {
-    computed.resize(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (events[i].fingerprint.empty()) computed[i] = Fingerprint(run.format, events[i], now);
-    }
-  }
+  // Worked out once for the rows and for the fold.
+  const std::vector<std::string> computed = MissingFingerprints(run.format, events, now);
   HIKESHI_CHECK(StoreEvents(actor, run, events, rejects, computed, now));
   // Only once committed: a batch that failed leaves nothing to fold.
   if (events.empty()) return {};
@@ -301,13 +311,7 @@ Result<void> FeedIngest::StoreBatch(const Principal& actor, FeedRun& run, std::s
 Result<void> FeedIngest::StoreRows(const Principal& actor, FeedRun& run, std::span<const MachineEvent> events,
                                    const std::vector<RejectedRecord>& rejects) {
   const auto now = clock_.Now();
-  std::vector<std::string> computed;
-  if (std::any_of(events.begin(), events.end(), [](const MachineEvent& e) { return e.fingerprint.empty(); })) {
-    computed.resize(events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-      if (events[i].fingerprint.empty()) computed[i] = Fingerprint(run.format, events[i], now);
-    }
-  }
+  const std::vector<std::string> computed = MissingFingerprints(run.format, events, now);
   return StoreEvents(actor, run, events, rejects, computed, now);
 }
 
