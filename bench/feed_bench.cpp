@@ -163,7 +163,8 @@ std::optional<Outcome> Measure(int events, int batch, int sources) {
   core::MemorySource input(feed);
   const double cpu_before = CpuSeconds();
   const auto start = Clock::now();
-  const auto run = pipeline.Ingest(op, {"suricata-eve", "bench", ""}, input);
+  const auto run = pipeline.Ingest(
+      op, {.format = "suricata-eve", .source = "bench", .mapping_name = "", .tlp = std::nullopt}, input);
   outcome.hikeshi_s = std::chrono::duration<double>(Clock::now() - start).count();
   outcome.hikeshi_cpu_s = CpuSeconds() - cpu_before;
   if (!run) {

@@ -548,6 +548,12 @@ class Api::Impl {
     request.format = q.Get("format").value_or("ndjson");
     request.mapping_name = q.Get("mapping").value_or("");
     request.source = q.Get("source").value_or("api");
+    if (const auto tlp = q.Get("tlp")) {
+      request.tlp = core::ParseTlp(*tlp);
+      if (!request.tlp) {
+        return Fail(Error::InvalidArgument("must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED", "/tlp"));
+      }
+    }
     HIKESHI_CHECK(q.RejectUnknown());
     if (s_.intake == nullptr) return Fail(Error::Unavailable("feed intake is not configured on this server"));
     core::MemorySource body(call.request.body);

@@ -398,6 +398,7 @@ struct IngestFeedOptions {
   std::size_t fold_memory_mib = 64;
   bool auto_link = false;
   std::string unmatched = "coordination";
+  std::string tlp = "AMBER";
   bool quiet = false;
 };
 
@@ -413,6 +414,8 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
   } else if (o.unmatched != "coordination") {
     return Fail(Error::InvalidArgument("--unmatched must be coordination or out-of-scope"));
   }
+  const auto tlp = core::ParseTlp(o.tlp);
+  if (!tlp) return Fail(Error::InvalidArgument("--tlp must be CLEAR, GREEN, AMBER, AMBER+STRICT or RED"));
   const auto started = std::chrono::steady_clock::now();
   if (!o.quiet) {
     // Progress on stderr after every committed batch, so a long feed shows it is alive.
@@ -430,7 +433,10 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
     HIKESHI_TRY(auto file, intake::feed::FileSource::Open(o.input));
     input = std::make_unique<intake::feed::FileSource>(std::move(file));
   }
-  const core::FeedRequest request{o.format, o.input == "-" ? "-" : fs::path(o.input).filename().string(), o.mapping};
+  const core::FeedRequest request{.format = o.format,
+                                  .source = o.input == "-" ? "-" : fs::path(o.input).filename().string(),
+                                  .mapping_name = o.mapping,
+                                  .tlp = tlp};
   auto ingested = pipeline->Ingest(core::Principal::LocalOperator(), request, *input);
   if (!ingested) {
     const ErrorCode code = ingested.error().code();
@@ -609,10 +615,11 @@ int Main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}));
   ingest_feed
-      ->add_option("--fold-memory", feed_options.fold_memory_mib,
-                   "MiB that aggregate reports may hold while they wait for a fold; a feed naming more sources "
-                   "than fit (about 200,000 reports per 64 MiB, fewer when each holds dozens of observables) folds sooner "
-                   "and rewrites its reports more often")
+      ->add_option(
+          "--fold-memory", feed_options.fold_memory_mib,
+          "MiB that aggregate reports may hold while they wait for a fold; a feed naming more sources "
+          "than fit (about 200,000 reports per 64 MiB, fewer when each holds dozens of observables) folds sooner "
+          "and rewrites its reports more often")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{65'536}));
   ingest_feed->add_flag("--auto-link", feed_options.auto_link,
@@ -620,6 +627,11 @@ int Main(int argc, char** argv) {
   ingest_feed
       ->add_option("--unmatched", feed_options.unmatched,
                    "Where events no constituency matches go: coordination or out-of-scope")
+      ->capture_default_str();
+  ingest_feed
+      ->add_option("--tlp", feed_options.tlp,
+                   "The TLP label of the feed's reports; a record its source labels more restrictively (a MISP "
+                   "tlp: tag, an IODEF restriction, a mapped tlp field) makes its report that")
       ->capture_default_str();
   ingest_feed->add_flag("--quiet", feed_options.quiet, "No progress lines");
   ingest_feed->add_option("input", feed_options.input, "The feed file, or - for standard input")->capture_default_str();

@@ -147,6 +147,9 @@ struct FeedPending::State {
     std::uint32_t subject = kNone;
     bool out_of_scope = false;
     bool routed = false;  // constituency_id holds the constituency
+    // The most restrictive label its events' sources gave (kClear when none gave one: the
+    // ingest's own label is at least that).
+    Tlp tlp = Tlp::kClear;
     std::int64_t constituency_id = 0;
     Timestamp first_seen{};
     Timestamp last_seen{};
@@ -238,6 +241,7 @@ struct FeedPending::State {
     Fold& fold = last->second;
     fold.first_seen = std::min(fold.first_seen, seen);
     fold.last_seen = std::max(fold.last_seen, seen);
+    if (event.tlp) fold.tlp = std::max(fold.tlp, *event.tlp);
     if (event.subject) Link(fold, *event.subject, cap);
     for (const auto& o : event.observables) Link(fold, o, cap);
   }
@@ -377,7 +381,7 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run, FeedPending&
       observables.clear();
       for (const std::uint32_t id : fold.observables) observables.push_back(state.pool[id]);
       HIKESHI_TRY(const std::int64_t count, tx.CountEvents(fingerprint));
-      HIKESHI_TRY(const auto existing, tx.FindReportByFingerprint(fingerprint));
+      HIKESHI_TRY(auto existing, tx.FindReportByFingerprint(fingerprint));
       Report report;
       // Observables this fold adds to the report: the only ones a correlation lookup can find
       // anything new for (the others were looked up when they were added).
@@ -387,6 +391,15 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run, FeedPending&
             std::find(existing->observables.begin(), existing->observables.end(), o) == existing->observables.end()) {
           added.push_back(o);
         }
+      }
+      if (existing && fold.tlp > existing->tlp) {
+        // An event labelled more restrictively than its report: the report takes the label first,
+        // as a change of its own in the journal, before the fold's counts and observables.
+        Report raised = *existing;
+        raised.tlp = fold.tlp;
+        raised.updated_at = now;
+        HIKESHI_CHECK(tx.UpdateReport(ctx, "report.tlp", *existing, raised, ""));
+        existing = std::move(raised);
       }
       if (existing) {
         report = *existing;
@@ -409,7 +422,7 @@ Result<void> FeedIngest::Fold(const Principal& actor, FeedRun& run, FeedPending&
         report.body = state.texts[fold.description];
         report.category = state.CategoryOf(fold);
         if (fold.routed) report.constituency_id = fold.constituency_id;
-        report.tlp = options_.tlp;
+        report.tlp = std::max(options_.tlp, fold.tlp);
         report.observables = observables;
         report.fingerprint = fingerprint;
         report.event_count = count;

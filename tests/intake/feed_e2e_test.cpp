@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -272,6 +273,67 @@ TEST_F(FeedTest, ApiShowsRunsRejectsPivotsAndCorrelations) {
   // Values with slashes pivot too; an invalid one is a clear 400.
   EXPECT_EQ(server->Call("GET", "/api/v1/observables/192.0.2.0/24", admin).status, 200);
   EXPECT_EQ(server->Call("GET", "/api/v1/observables/not%20an%20observable", admin).status, 400);
+  ASSERT_TRUE(server->Stop().Succeeded());
+  ExpectJournalIntact();
+}
+
+// A partner's TLP:RED intelligence stays RED in Hikeshi: a MISP event tagged tlp:red becomes RED
+// reports, which a constituent of the constituency they concern cannot list, open or pivot to,
+// while the handler can. `--tlp` labels a whole feed; a bad label is refused before anything is read.
+TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
+  for (const auto& [user, role] : {std::pair{"carl", "constituent"}, std::pair{"alice", "handler"}}) {
+    const auto added =
+        RunCli({"user", "add", "--data", data_.string(), user, "--role", role, "--constituency", "alpha"},
+               {{"HIKESHI_PASSWORD", kUserPassword}});
+    ASSERT_TRUE(added.status.Succeeded()) << added.err;
+  }
+  const std::string misp = Write(dir_, "partner.json", R"({"Event":{"info":"C2 of a targeted campaign",
+      "date":"2026-11-26","Tag":[{"name":"tlp:red"}],"Attribute":[
+      {"type":"ip-dst","value":"192.0.2.50","uuid":"0b5c1f2e-0000-4000-8000-000000000001"}]}})");
+  const auto red = RunCli({"ingest", "feed", "--data", data_.string(), "--format", "misp", "--quiet", misp});
+  ASSERT_TRUE(red.status.Succeeded()) << red.err;
+  const std::string clear_feed =
+      Write(dir_, "clear.json", R"({"Event":{"info":"Public scanner list","date":"2026-11-26",
+      "Attribute":[{"type":"ip-src","value":"192.0.2.51","uuid":"0b5c1f2e-0000-4000-8000-000000000002"}]}})");
+  const auto bad = RunCli(
+      {"ingest", "feed", "--data", data_.string(), "--format", "misp", "--tlp", "PURPLE", "--quiet", clear_feed});
+  EXPECT_FALSE(bad.status.Succeeded());
+  EXPECT_NE(bad.err.find("--tlp must be"), std::string::npos) << bad.err;
+  const auto clear =
+      RunCli({"ingest", "feed", "--data", data_.string(), "--format", "misp", "--tlp", "CLEAR", "--quiet", clear_feed});
+  ASSERT_TRUE(clear.status.Succeeded()) << clear.err;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE tlp = 'TLP:RED'"), 1);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM reports WHERE tlp = 'TLP:CLEAR'"), 1);
+
+  auto server = Server::Start(data_);
+  ASSERT_NE(server, nullptr);
+  std::map<std::string, std::string> tokens;
+  for (const std::string user : {"carl", "alice"}) {
+    const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", user});
+    tokens[user] = token.out.substr(0, token.out.find('\n'));
+  }
+  const auto handler_view = Body(server->Call("GET", "/api/v1/observables/192.0.2.50", tokens["alice"]));
+  ASSERT_EQ(handler_view["reports"].size(), 1u);
+  const std::string red_report = handler_view["reports"][0]["id"];
+  EXPECT_EQ(Body(server->Call("GET", "/api/v1/reports/" + red_report, tokens["alice"]))["tlp"], "TLP:RED");
+
+  EXPECT_EQ(server->Call("GET", "/api/v1/reports/" + red_report, tokens["carl"]).status, 404);
+  const auto pivot = server->Call("GET", "/api/v1/observables/192.0.2.50", tokens["carl"]);
+  EXPECT_TRUE(pivot.status == 404 || Body(pivot)["reports"].empty()) << pivot.body;
+  const auto listed = Body(server->Call("GET", "/api/v1/reports", tokens["carl"]));
+  ASSERT_EQ(listed["items"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["items"][0]["tlp"], "TLP:CLEAR");
+
+  // Through the API, the same: a tlp parameter labels the feed, and a bad one is a 400 on /tlp.
+  const auto refused = server->Call("POST", "/api/v1/events?format=suricata-eve&tlp=purple", tokens["alice"],
+                                    EveFeed(3, 1), {{"Content-Type", "application/x-ndjson"}});
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("/tlp"), std::string::npos) << refused.body;
+  const auto posted = server->Call("POST", "/api/v1/events?format=suricata-eve&tlp=RED", tokens["alice"], EveFeed(3, 1),
+                                   {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  EXPECT_EQ(Body(posted)["reports_created"], 1);
+  EXPECT_EQ(Body(server->Call("GET", "/api/v1/reports", tokens["carl"]))["items"].size(), 1u);
   ASSERT_TRUE(server->Stop().Succeeded());
   ExpectJournalIntact();
 }

@@ -207,6 +207,59 @@ TYPED_TEST(FeedIngestTest, ABatchFoldsEventsIntoOneAggregateReportPerFingerprint
   this->ExpectAuditVerifies();
 }
 
+TYPED_TEST(FeedIngestTest, ASourcesTlpLabelRaisesItsReportsLabelAndNeverLowersIt) {
+  FeedIngest ingest = this->Ingest();  // the ingest's own label: TLP:AMBER
+  ASSERT_OK_AND_ASSIGN(FeedRun run, ingest.Start(this->operator_, "suricata-eve", "eve.json"));
+  std::vector<MachineEvent> first = {Event(1, "1", At(2026, 3, 14, 8, 0), kIp7),
+                                     Event(2, "2", At(2026, 3, 14, 8, 5), kIp8)};
+  first[0].tlp = core::Tlp::kGreen;  // looser than the ingest's label: the report stays AMBER
+  first[1].tlp = core::Tlp::kRed;
+  ASSERT_OK(ingest.Commit(this->operator_, run, first, {}));
+  ASSERT_OK_AND_ASSIGN(auto seven, this->ReportWith(kFp7));
+  ASSERT_OK_AND_ASSIGN(auto eight, this->ReportWith(kFp8));
+  ASSERT_TRUE(seven.has_value() && eight.has_value());
+  EXPECT_EQ(seven->tlp, core::Tlp::kAmber);
+  EXPECT_EQ(eight->tlp, core::Tlp::kRed);
+
+  // A later event on .7 labelled AMBER+STRICT raises the report it folds into, and counts in it.
+  std::vector<MachineEvent> second = {Event(3, "3", At(2026, 3, 14, 9, 0), kIp7),
+                                      Event(4, "4", At(2026, 3, 14, 9, 5), kIp8)};
+  second[0].tlp = core::Tlp::kAmberStrict;
+  second[1].tlp = core::Tlp::kClear;  // cannot loosen the RED report
+  ASSERT_OK(ingest.Commit(this->operator_, run, second, {}));
+  ASSERT_OK(ingest.Finish(this->operator_, run, false));
+  ASSERT_OK_AND_ASSIGN(seven, this->ReportWith(kFp7));
+  ASSERT_OK_AND_ASSIGN(eight, this->ReportWith(kFp8));
+  EXPECT_EQ(seven->tlp, core::Tlp::kAmberStrict);
+  EXPECT_EQ(seven->event_count, 2);
+  EXPECT_EQ(seven->last_seen, At(2026, 3, 14, 9, 0));
+  EXPECT_EQ(eight->tlp, core::Tlp::kRed);
+  EXPECT_EQ(eight->event_count, 2);
+
+  // The raise is a journal entry of its own, before the fold's.
+  ASSERT_OK_AND_ASSIGN(const auto journal,
+                       ReadValue(this->TheStore(), [](core::StoreReader& r) { return r.ListAudit(0, 1000); }));
+  std::vector<std::string> about_seven;
+  for (const auto& entry : journal) {
+    if (entry.object_id == seven->human_id) about_seven.push_back(entry.action);
+  }
+  EXPECT_THAT(about_seven, ElementsAre("report.create", "report.tlp", "report.aggregate"));
+  this->ExpectAuditVerifies();
+
+  // A feed ingested as RED makes RED reports whatever its records say.
+  core::FeedIngestOptions red;
+  red.tlp = core::Tlp::kRed;
+  FeedIngest strict = this->Ingest(red);
+  ASSERT_OK_AND_ASSIGN(FeedRun other, strict.Start(this->operator_, "misp", "red.json"));
+  std::vector<MachineEvent> third = {Event(5, "5", At(2026, 3, 15, 1, 0), kIp8)};
+  third[0].tlp = core::Tlp::kGreen;
+  ASSERT_OK(strict.Commit(this->operator_, other, third, {}));
+  ASSERT_OK_AND_ASSIGN(const auto misp_day,
+                       this->ReportWith("misp|intrusion-attempts/exploit|ipv4:192.0.2.8|2026-03-15"));
+  ASSERT_TRUE(misp_day.has_value());
+  EXPECT_EQ(misp_day->tlp, core::Tlp::kRed);
+}
+
 TYPED_TEST(FeedIngestTest, ARerunAfterACrashNeitherLosesNorDuplicatesAnything) {
   const auto events = SixEvents();
   const std::vector<MachineEvent> first_half(events.begin(), events.begin() + 3);

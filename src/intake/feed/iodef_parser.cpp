@@ -2,7 +2,8 @@
 // read whole (bounded by max_document_bytes) so that each Incident's raw bytes can be cut from it;
 // each <Incident> is built into a small element tree (bounded by max_record_bytes) and turned into
 // events as soon as it closes. DTDs are refused outright, which rules out external entities (XXE)
-// and entity expansion bombs before expat reads any declaration.
+// and entity expansion bombs before expat reads any declaration. The restriction attributes (on the
+// document, the Incident and anything inside it) label the Incident's events: the most restrictive.
 #include <expat.h>
 
 #include "detail/observables.hpp"
@@ -57,6 +58,38 @@ std::string_view NamespaceOf(std::string_view name) {
   return separator == std::string_view::npos ? std::string_view() : name.substr(0, separator);
 }
 bool IsIodefNamespace(std::string_view ns) { return ns.empty() || ns == kIodef1 || ns == kIodef2; }
+
+// A restriction attribute (RFC 7970 3.3.1; RFC 5070 has the first five values) as a TLP label:
+// public and white may go anywhere (CLEAR), partner stays in a closed community (GREEN),
+// need-to-know goes to the parties involved (AMBER), private may not be shared (RED); ext-value
+// names its label in ext-restriction. nullopt for default (inherit) and for values it does not know.
+std::optional<core::Tlp> RestrictionTlp(std::string_view restriction, std::string_view ext) {
+  const std::string value = AsciiLower(Trim(restriction));
+  if (value == "public" || value == "white") return core::Tlp::kClear;
+  if (value == "partner" || value == "green") return core::Tlp::kGreen;
+  if (value == "need-to-know" || value == "amber") return core::Tlp::kAmber;
+  if (value == "private" || value == "red") return core::Tlp::kRed;
+  if (value == "ext-value") return core::ParseTlp(Trim(ext));
+  return std::nullopt;
+}
+
+void Stricter(std::optional<core::Tlp>& into, std::optional<core::Tlp> other) {
+  if (other && (!into || *other > *into)) into = other;
+}
+
+// The most restrictive label anywhere in the Incident: a restriction holds for an element and what
+// it contains, and the Incident's raw XML is kept, and shown, as one record.
+std::optional<core::Tlp> IncidentTlp(const Element& incident) {
+  std::optional<core::Tlp> found;
+  std::vector<const Element*> todo{&incident};
+  while (!todo.empty()) {
+    const Element* element = todo.back();
+    todo.pop_back();
+    Stricter(found, RestrictionTlp(element->Attribute("restriction"), element->Attribute("ext-restriction")));
+    for (const Element& child : element->children) todo.push_back(&child);
+  }
+  return found;
+}
 
 // ---- Category --------------------------------------------------------------------------------
 
@@ -451,6 +484,7 @@ class IodefParser final : public ParserBase {
     Result<void> sink_error{};
     std::optional<Error> fatal;
     bool root_seen = false;
+    std::optional<core::Tlp> document_tlp;  // the IODEF-Document's restriction
     std::size_t depth = 0;
     std::size_t foreign_depth = 0;  // > 0 inside an element of another namespace, which is ignored
     std::int64_t incidents = 0;
@@ -491,6 +525,9 @@ class IodefParser final : public ParserBase {
           return;
         }
         run.root_seen = true;
+        Element root;
+        ReadAttributes(root, attributes);
+        run.document_tlp = RestrictionTlp(root.Attribute("restriction"), root.Attribute("ext-restriction"));
         return;
       }
       if (run.foreign_depth > 0 || !IsIodefNamespace(NamespaceOf(full))) {
@@ -546,7 +583,8 @@ class IodefParser final : public ParserBase {
       const std::size_t end = run.Offset() + static_cast<std::size_t>(std::max(0, XML_GetCurrentByteCount(run.parser)));
       const std::string_view raw = run.document.substr(run.incident_start, end - run.incident_start);
       run.CheckSize();
-      Result<void> delivered = run.self.Deliver(run.sink, *run.incident, ++run.incidents, raw, run.broken);
+      Result<void> delivered =
+          run.self.Deliver(run.sink, *run.incident, ++run.incidents, raw, run.broken, run.document_tlp);
       run.incident.reset();
       if (!delivered) {
         run.sink_error = std::move(delivered);
@@ -574,7 +612,7 @@ class IodefParser final : public ParserBase {
   };
 
   Result<void> Deliver(EventSink& sink, const Element& incident, std::int64_t record, std::string_view raw,
-                       const std::string& broken) {
+                       const std::string& broken, std::optional<core::Tlp> document_tlp) {
     if (!broken.empty()) {
       return Reject(sink, record, "Incident " + std::to_string(record) + ": " + broken, raw);
     }
@@ -582,8 +620,11 @@ class IodefParser final : public ParserBase {
     std::vector<std::string> rejects;
     IncidentReader(incident, record).Read(events, rejects);
     for (std::string& reason : rejects) HIKESHI_CHECK(Reject(sink, record, std::move(reason), raw));
+    std::optional<core::Tlp> tlp = document_tlp;
+    if (!events.empty()) Stricter(tlp, IncidentTlp(incident));
     for (FeedEvent& event : events) {
       event.raw.assign(raw);
+      event.tlp = tlp;
       HIKESHI_CHECK(Emit(sink, std::move(event)));
     }
     return {};

@@ -110,6 +110,14 @@ std::expected<FeedEvent, std::string> BuildMappedEvent(const Mapping& mapping, s
     event.report_type = mapping.report_type_fixed;
   }
   if (const FieldValue* id = scalar(mapping.event_id)) event.event_id = CleanText(id->text, 256);
+  if (const FieldValue* tlp = scalar(mapping.tlp)) {
+    event.tlp = core::ParseTlp(Trim(tlp->text));
+    // Rejected rather than read as no label: the source meant to restrict the record somehow.
+    if (!event.tlp) {
+      return Reason(mapping.Describe(*mapping.tlp) + ": " + Quote(tlp->text) +
+                    " is not a TLP label (CLEAR, WHITE, GREEN, AMBER, AMBER+STRICT or RED, with or without TLP:)");
+    }
+  }
   if (const FieldValue* description = scalar(mapping.description)) event.description = CleanText(description->text);
 
   // The first subject field present is the subject; any other present becomes an observable.

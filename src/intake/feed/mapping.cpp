@@ -14,7 +14,7 @@ namespace {
 // Keys that name a field or column.
 constexpr std::string_view kFieldKeys[] = {"time",           "category",    "category_class", "category_type",
                                            "report_type",    "event_id",    "description",    "subject_ip",
-                                           "subject_domain", "subject_url", "subject_port"};
+                                           "subject_domain", "subject_url", "subject_port",   "tlp"};
 
 Error Bad(std::string message) { return Error::InvalidArgument("mapping: " + std::move(message)); }
 
@@ -108,6 +108,7 @@ class MappingReader {
     if (key == "subject_ip") return mapping_.subject_ip;
     if (key == "subject_domain") return mapping_.subject_domain;
     if (key == "subject_url") return mapping_.subject_url;
+    if (key == "tlp") return mapping_.tlp;
     return mapping_.subject_port;
   }
 

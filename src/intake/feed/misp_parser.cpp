@@ -3,6 +3,8 @@
 // give the event its subject or observables; the rest (comment, text, regkey, yara...) land too, as
 // events with no observable of their own (the pipeline's extractor still reads their text), so that
 // nothing a partner shared is dropped. Only attributes MISP itself marks deleted are skipped.
+// tlp: tags on the event and on the attribute label the event (the more restrictive wins).
+#include <algorithm>
 #include <vector>
 
 #include "detail/json_document.hpp"
@@ -126,6 +128,27 @@ std::optional<core::Category> FromTags(const Json& holder) {
   return std::nullopt;
 }
 
+// The most restrictive TLP among the holder's tags ("tlp:amber", "tlp:red", "tlp:white"...). MISP's
+// other tlp: tags (tlp:ex:chr, tlp:unclear) name no TLP 2.0 label and are left out.
+std::optional<core::Tlp> TlpFromTags(const Json& holder) {
+  if (!holder.is_object()) return std::nullopt;
+  const auto tags = holder.find("Tag");
+  if (tags == holder.end() || !tags->is_array()) return std::nullopt;
+  std::optional<core::Tlp> found;
+  for (const Json& tag : *tags) {
+    const std::string_view name = Trim(StringAt(tag, "name"));
+    if (name.size() < 4 || AsciiLower(name.substr(0, 4)) != "tlp:") continue;
+    if (const auto tlp = core::ParseTlp(name); tlp && (!found || *tlp > *found)) found = tlp;
+  }
+  return found;
+}
+
+std::optional<core::Tlp> Stricter(std::optional<core::Tlp> a, std::optional<core::Tlp> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::max(*a, *b);
+}
+
 class MispParser final : public ParserBase {
  public:
   explicit MispParser(const ParserOptions& options) : options_(options) {}
@@ -157,6 +180,7 @@ class MispParser final : public ParserBase {
  private:
   Result<void> ParseEvent(const Json& event, EventSink& sink) {
     const std::optional<core::Category> event_category = FromTags(event);
+    const std::optional<core::Tlp> event_tlp = TlpFromTags(event);
     std::optional<common::Timestamp> event_date;
     if (const std::string_view date = StringAt(event, "date"); !date.empty()) event_date = ParseFeedTime(date);
     const std::string info = CleanText(StringAt(event, "info"), 300);
@@ -165,7 +189,7 @@ class MispParser final : public ParserBase {
       const auto attributes = holder.find("Attribute");
       if (attributes == holder.end() || !attributes->is_array()) return {};
       for (const Json& attribute : *attributes) {
-        HIKESHI_CHECK(ParseAttribute(attribute, object_name, event_category, event_date, info, sink));
+        HIKESHI_CHECK(ParseAttribute(attribute, object_name, event_category, event_tlp, event_date, info, sink));
       }
       return {};
     };
@@ -180,6 +204,7 @@ class MispParser final : public ParserBase {
 
   Result<void> ParseAttribute(const Json& attribute, std::string_view object_name,
                               const std::optional<core::Category>& event_category,
+                              const std::optional<core::Tlp>& event_tlp,
                               const std::optional<common::Timestamp>& event_date, const std::string& info,
                               EventSink& sink) {
     const std::int64_t record = ++attributes_;
@@ -243,6 +268,8 @@ class MispParser final : public ParserBase {
     } else {
       event.category = event_category.value_or(core::Category{"other", "undetermined"});
     }
+    // An attribute's tags add to its event's: the more restrictive label of the two.
+    event.tlp = Stricter(event_tlp, TlpFromTags(attribute));
     // When it was seen: first_seen, else the event's date, else when the attribute was last changed.
     if (const std::string_view seen = StringAt(attribute, "first_seen"); !seen.empty())
       event.time = ParseFeedTime(seen);

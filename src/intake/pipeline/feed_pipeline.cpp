@@ -220,6 +220,7 @@ class BatchSink final : public feed::EventSink {
     e.subject = event.subject;
     e.subject_port = event.subject_port;
     e.observables = event.observables;
+    e.tlp = event.tlp;
     // Free text (a signature name, a comment) often names more than the structured fields do.
     const std::string& text = event.free_text ? *event.free_text : e.description;
     if (cache_ && !text.empty()) {
@@ -402,7 +403,9 @@ Result<core::FeedRun> FeedPipeline::Ingest(const core::Principal& actor, const c
   }));
   HIKESHI_CHECK(router_->Rebuild(constituencies, routing::RoutingOptions{options_.unmatched}));
 
-  core::FeedIngest ingest(store_, clock_, options_.ingest);
+  core::FeedIngestOptions ingest_options = options_.ingest;
+  if (request.tlp) ingest_options.tlp = *request.tlp;
+  core::FeedIngest ingest(store_, clock_, ingest_options);
   HIKESHI_TRY(auto run, ingest.Start(actor, feed::FeedFormatName(*format), request.source));
   Result<void> parsed;
   try {

@@ -60,6 +60,7 @@ struct Mapping {
   std::optional<std::size_t> subject_domain;
   std::optional<std::size_t> subject_url;
   std::optional<std::size_t> subject_port;
+  std::optional<std::size_t> tlp;  // a TLP label (IntelMQ's "tlp": WHITE, GREEN, AMBER, RED)
   std::vector<MappedObservable> observables;
 
   // "field '/source/ip'" or "column 'ip'", for reject reasons.

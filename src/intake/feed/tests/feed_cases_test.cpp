@@ -98,6 +98,7 @@ TEST_P(FeedCase, GivesTheExpectedEventsAndRejects) {
     EXPECT_EQ(got.report_type, want.value("report_type", ""));
     EXPECT_EQ(got.subject ? ObservableText(*got.subject) : "", want.value("subject", ""));
     EXPECT_EQ(got.subject_port ? static_cast<int>(*got.subject_port) : -1, want.value("port", -1));
+    EXPECT_EQ(got.tlp ? std::string(core::TlpName(*got.tlp)) : "", want.value("tlp", ""));
     std::vector<std::string> observables;
     for (const auto& observable : got.observables) observables.push_back(ObservableText(observable));
     EXPECT_EQ(observables, want.value("observables", std::vector<std::string>{}));

@@ -23,6 +23,41 @@ std::string Incident(std::string_view id, std::string_view address) {
          std::string(address) + "</Address></Node></System></Flow></EventData></Incident>\n";
 }
 
+std::string Restricted(std::string_view id, std::string_view incident_attributes, std::string_view inner_attributes) {
+  return "<Incident purpose=\"reporting\" " + std::string(incident_attributes) +
+         "><IncidentID name=\"csirt.example\">" + std::string(id) +
+         "</IncidentID><ReportTime>2026-11-27T00:00:00Z</ReportTime><EventData " + std::string(inner_attributes) +
+         "><Flow><System category=\"source\"><Node><Address category=\"ipv4-addr\">192.0.2.1</Address></Node>"
+         "</System></Flow></EventData></Incident>\n";
+}
+
+TEST(Iodef, RestrictionsLabelTheIncidentsEventsWithTheMostRestrictiveTlp) {
+  const std::string document = std::string(kHead) + Restricted("1", "", "") +
+                               Restricted("2", "restriction=\"need-to-know\"", "") +
+                               Restricted("3", "restriction=\"partner\"", "restriction=\"private\"") +
+                               Restricted("4", "restriction=\"ext-value\" ext-restriction=\"TLP:AMBER+STRICT\"", "") +
+                               Restricted("5", "restriction=\"green\"", "restriction=\"default\"") +
+                               Restricted("6", "restriction=\"something-new\"", "") + std::string(kTail);
+  const auto run = RunParser(FeedFormat::kIodef, document);
+  ASSERT_EQ(run.events.size(), 6u) << testing::Summarize(run);
+  EXPECT_FALSE(run.events[0].tlp.has_value());
+  EXPECT_EQ(run.events[1].tlp, core::Tlp::kAmber);
+  EXPECT_EQ(run.events[2].tlp, core::Tlp::kRed);  // private inside a partner Incident
+  EXPECT_EQ(run.events[3].tlp, core::Tlp::kAmberStrict);
+  EXPECT_EQ(run.events[4].tlp, core::Tlp::kGreen);
+  EXPECT_FALSE(run.events[5].tlp.has_value());
+
+  // The document's own restriction holds for every Incident; one inside may only tighten it.
+  std::string head(kHead);
+  head.replace(head.find("version=\"2.00\""), 0, "restriction=\"public\" ");
+  const auto labelled =
+      RunParser(FeedFormat::kIodef,
+                head + Restricted("7", "", "") + Restricted("8", "restriction=\"red\"", "") + std::string(kTail));
+  ASSERT_EQ(labelled.events.size(), 2u) << testing::Summarize(labelled);
+  EXPECT_EQ(labelled.events[0].tlp, core::Tlp::kClear);
+  EXPECT_EQ(labelled.events[1].tlp, core::Tlp::kRed);
+}
+
 TEST(Iodef, ExternalEntitiesAreRefusedAndNothingIsRead) {
   const std::string xxe =
       "<?xml version=\"1.0\"?>\n<!DOCTYPE IODEF-Document [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"

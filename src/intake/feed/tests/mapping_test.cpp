@@ -102,6 +102,23 @@ TEST(Mapping, FixedCategoryEpochMillisAndSubjectPreference) {
   EXPECT_EQ(run.events[1].subject->value, "www.example.com");
 }
 
+TEST(Mapping, ATlpFieldLabelsTheEventAndANonLabelIsAReject) {
+  ParserOptions options;
+  options.mapping_toml = "category_fixed = \"fraud/phishing\"\nsubject_ip = \"/ip\"\ntlp = \"/tlp\"";
+  const auto run = RunParser(FeedFormat::kNdjson,
+                             "{\"ip\":\"192.0.2.1\",\"tlp\":\"RED\"}\n{\"ip\":\"192.0.2.2\",\"tlp\":\"WHITE\"}\n"
+                             "{\"ip\":\"192.0.2.3\"}\n{\"ip\":\"192.0.2.4\",\"tlp\":\"purple\"}\n",
+                             options);
+  ASSERT_EQ(run.events.size(), 3u) << testing::Summarize(run);
+  EXPECT_EQ(run.events[0].tlp, core::Tlp::kRed);
+  EXPECT_EQ(run.events[1].tlp, core::Tlp::kClear);  // TLP 1.0's WHITE
+  EXPECT_FALSE(run.events[2].tlp.has_value());
+  ASSERT_EQ(run.rejects.size(), 1u);
+  EXPECT_EQ(run.rejects[0].reason,
+            "line 4: field '/tlp': 'purple' is not a TLP label (CLEAR, WHITE, GREEN, AMBER, AMBER+STRICT or RED, "
+            "with or without TLP:)");
+}
+
 TEST(Mapping, UnknownCategoryWithoutDefaultIsAReject) {
   ParserOptions options;
   options.mapping_toml = "category = \"/c\"\nsubject_ip = \"/ip\"";

@@ -46,5 +46,26 @@ TEST(Misp, ABareEventArrayAndCidrValues) {
   EXPECT_EQ(run.events[1].observables[0].value, "AS64500");
 }
 
+TEST(Misp, TlpTagsOfTheEventAndTheAttributeLabelItTheMoreRestrictivelyOfTheTwo) {
+  const auto run = RunParser(FeedFormat::kMisp, R"({"Event":{"info":"x","Tag":[{"name":"tlp:green"},
+      {"name":"TLP:EX:CHR"}],"Attribute":[
+      {"type":"ip-src","value":"192.0.2.1","uuid":"u1"},
+      {"type":"ip-src","value":"192.0.2.2","uuid":"u2","Tag":[{"name":"tlp:red"}]},
+      {"type":"ip-src","value":"192.0.2.3","uuid":"u3","Tag":[{"name":"tlp:clear"}]},
+      {"type":"ip-src","value":"192.0.2.4","uuid":"u4","Tag":[{"name":"tlp:amber+strict"},{"name":"tlp:amber"}]}]},
+      "Object":[]})");
+  ASSERT_EQ(run.events.size(), 4u) << testing::Summarize(run);
+  EXPECT_EQ(run.events[0].tlp, core::Tlp::kGreen);
+  EXPECT_EQ(run.events[1].tlp, core::Tlp::kRed);
+  // An attribute cannot loosen its event's label.
+  EXPECT_EQ(run.events[2].tlp, core::Tlp::kGreen);
+  EXPECT_EQ(run.events[3].tlp, core::Tlp::kAmberStrict);
+
+  const auto untagged =
+      RunParser(FeedFormat::kMisp, R"({"Event":{"info":"x","Attribute":[{"type":"ip-src","value":"192.0.2.1"}]}})");
+  ASSERT_EQ(untagged.events.size(), 1u);
+  EXPECT_FALSE(untagged.events[0].tlp.has_value());
+}
+
 }  // namespace
 }  // namespace hikeshi::intake::feed

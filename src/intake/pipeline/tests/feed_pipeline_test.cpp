@@ -60,7 +60,9 @@ class FeedPipelineTest : public ::testing::TestWithParam<std::size_t> {
     options.batch_size = GetParam();
     FeedPipeline pipeline(*store_, clock_, nullptr, options);
     core::MemorySource input(feed);
-    return pipeline.Ingest(core::Principal::LocalOperator(), {"suricata-eve", "test", ""}, input);
+    return pipeline.Ingest(core::Principal::LocalOperator(),
+                           {.format = "suricata-eve", .source = "test", .mapping_name = "", .tlp = std::nullopt},
+                           input);
   }
 
   // Runs `sql` on the store's file through a connection of its own (the store stays open).

@@ -31,6 +31,10 @@ struct MachineEvent {
   std::optional<Observable> subject;
   std::optional<std::uint16_t> subject_port;
   std::vector<Observable> observables;
+  // The label the source put on the record (a MISP tlp: tag, an IODEF restriction, a mapped
+  // field), if any. Its report is labelled at least this restrictively, never less than the
+  // ingest's own label (FeedIngestOptions::tlp).
+  std::optional<Tlp> tlp;
   std::optional<std::int64_t> constituency_id;
   // No constituency matched and the routing default says "out of scope": the aggregate report is
   // kept, already rejected as out-of-scope, so nothing is lost and nobody has to triage it.
@@ -56,6 +60,8 @@ struct FeedIngestOptions {
   // triage). Must outlive the FeedIngest.
   const IntakeTriage* triage = nullptr;
   std::size_t max_report_observables = 50;
+  // The label of every aggregate report the feed makes; an event labelled more restrictively by
+  // its source (MachineEvent::tlp) raises its report's label to that.
   Tlp tlp = Tlp::kAmber;
 };
 
@@ -171,6 +177,8 @@ struct FeedRequest {
   std::string format;        // "suricata-eve", ...
   std::string source;        // what to call the input in the run ("api", a file name)
   std::string mapping_name;  // for ndjson/csv: a mapping file in the data directory
+  // The label of the feed's reports (as FeedIngestOptions::tlp); unset: the intake's default.
+  std::optional<Tlp> tlp;
 };
 class FeedIntake {
  public:

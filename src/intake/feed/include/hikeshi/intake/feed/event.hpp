@@ -14,6 +14,7 @@
 #include "hikeshi/core/byte_source.hpp"
 #include "hikeshi/core/observable.hpp"
 #include "hikeshi/core/taxonomy.hpp"
+#include "hikeshi/core/tlp.hpp"
 
 namespace hikeshi::intake::feed {
 
@@ -48,6 +49,10 @@ struct FeedEvent {
   // Everything else found (destination, URL, hashes...), normalised, without duplicates and
   // without the subject.
   std::vector<core::Observable> observables;
+  // The TLP label the source put on the record: a MISP tlp: tag (the attribute's or the event's,
+  // the more restrictive), an IODEF restriction, the field a mapping names as tlp. Unset when it
+  // has none; the ingest's label applies then.
+  std::optional<core::Tlp> tlp;
 };
 
 struct FeedReject {
