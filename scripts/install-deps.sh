@@ -17,6 +17,7 @@ PACKAGES=(
   libhyperscan-dev libpsl-dev libidn2-dev publicsuffix  # observable extraction: patterns, public suffix list, IDN
   libsimdjson-dev         # feed intake: JSON lines (ndjson, suricata-eve, xarf) with simdjson On Demand
   libexpat1-dev           # feed intake: IODEF XML (DTDs refused: no XXE, no entity bombs)
+  zlib1g-dev              # feed intake: gzip-compressed feeds (.csv.gz, eve.json.gz) inflated as read
   libtomlplusplus-dev     # TOML: feed field mappings (and config)
   libgmime-3.0-dev        # mail intake: MIME parsing, RFC 2047/2231, charsets
   libgpgme-dev gnupg      # PGP: decrypt and verify incoming mail, sign and encrypt outgoing (real gpg)

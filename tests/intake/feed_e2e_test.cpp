@@ -117,6 +117,47 @@ TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
   ExpectJournalIntact();
 }
 
+// Rotated EVE logs and mailed reports arrive compressed: a gzip file (made by the real gzip, two
+// days concatenated) is read as its plain content, and again finds every event; a ZIP archive is
+// refused with how to extract it, before anything is stored.
+TEST_F(FeedTest, AGzipFeedIsReadAsItsContentAndAZipIsRefusedWithHowToExtractIt) {
+  const auto monday = Write(dir_, "eve-1.json", EveFeed(300, 3));
+  std::string tuesday_lines = EveFeed(200, 2);
+  // Tuesday's alerts are other flows (other ids) from the same scanners, a day later.
+  for (std::size_t at = 0; (at = tuesday_lines.find("\"flow_id\":1", at)) != std::string::npos; ++at) {
+    tuesday_lines.replace(at, 11, "\"flow_id\":2");
+  }
+  for (std::size_t at = 0; (at = tuesday_lines.find("2026-11-27T", at)) != std::string::npos; ++at) {
+    tuesday_lines.replace(at, 11, "2026-11-28T");
+  }
+  const auto tuesday = Write(dir_, "eve-2.json", tuesday_lines);
+  const std::string packed = (dir_.path() / "eve.json.gz").string();
+  ASSERT_EQ(
+      std::system(
+          ("gzip -c '" + monday + "' > '" + packed + "' && gzip -c '" + tuesday + "' >> '" + packed + "'").c_str()),
+      0);
+  const auto result = Ingest(packed, {"--quiet"});
+  ASSERT_TRUE(result.status.Succeeded()) << result.err;
+  EXPECT_NE(result.out.find("500 stored, 0 duplicate, 0 rejected"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("reports 5 created"), std::string::npos) << result.out;
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 500);
+  // Read again, the compressed feed adds nothing: every event is found again by its key.
+  const auto again = Ingest(packed, {"--quiet"});
+  ASSERT_TRUE(again.status.Succeeded()) << again.err;
+  EXPECT_NE(again.out.find("0 stored, 500 duplicate"), std::string::npos) << again.out;
+
+  // The start of a ZIP archive as `zip` writes it: a local file header, stored, named eve.json.
+  const auto zipped =
+      Write(dir_, "eve.zip",
+            std::string("PK\x03\x04\x0a\x00\x00\x00\x00\x00", 10) + std::string(20, '\0') + "eve.json" + tuesday_lines);
+  const auto refused = Ingest(zipped, {"--quiet"});
+  EXPECT_FALSE(refused.status.Succeeded());
+  EXPECT_NE(refused.err.find("ZIP archive"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("unzip -p"), std::string::npos) << refused.err;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 500);
+  ExpectJournalIntact();
+}
+
 // A storage error mid-feed (here a trigger that refuses the 1,201st alert): the command fails and
 // says that what it stored is kept and that running it again finishes the job; run again, it
 // stores the rest, counts the first part as duplicates, and makes every report whole.

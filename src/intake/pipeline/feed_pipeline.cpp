@@ -18,6 +18,7 @@
 
 #include "hikeshi/extract/extractor.hpp"
 #include "hikeshi/intake/feed/parser.hpp"
+#include "hikeshi/intake/feed/sources.hpp"
 #include "hikeshi/routing/router.hpp"
 
 namespace hikeshi::intake::pipeline {
@@ -410,7 +411,9 @@ Result<core::FeedRun> FeedPipeline::Ingest(const core::Principal& actor, const c
   Result<void> parsed;
   try {
     BatchSink sink(ingest, actor, run, clock_, router_->Current(), extractor_, options_);
-    parsed = parser->Parse(input, sink);
+    // A gzip feed is inflated as it is read; an archive is refused with how to extract it.
+    feed::DecompressingSource plain(input);
+    parsed = parser->Parse(plain, sink);
     // The writer's error, if it had one, is what stopped the parse; otherwise the parse's own.
     const Result<void> stored = sink.Finish(/*store_rest=*/parsed.has_value());
     if (!stored) parsed = stored;

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "hikeshi/common/error.hpp"
@@ -45,6 +47,37 @@ class FileSource final : public ByteSource {
  private:
   explicit FileSource(int fd) : fd_(fd) {}
   int fd_ = -1;  // owned; -1 once moved from
+};
+
+// Reads `inner` (which must outlive it) and inflates it when it is gzip-compressed (it starts with
+// gzip's magic bytes; every member of a multi-member file, as `gzip -d`), in constant memory.
+// Anything else passes through unchanged. FeedPipeline reads every feed through one, so a
+// .csv.gz, an eve.json.gz or a gzip request body needs no option.
+// Errors: kInvalidArgument when the input is a ZIP archive or bzip2-, xz- or zstd-compressed (the
+// message says how to extract it), or when the gzip data is corrupt or truncated (naming the
+// compressed byte offset); the inner source's errors.
+class DecompressingSource final : public ByteSource {
+ public:
+  explicit DecompressingSource(ByteSource& inner);
+  DecompressingSource(const DecompressingSource&) = delete;
+  DecompressingSource& operator=(const DecompressingSource&) = delete;
+  ~DecompressingSource() override;
+
+  Result<std::size_t> Read(char* buffer, std::size_t size) override;
+
+ private:
+  struct Inflater;  // zlib's state, kept out of this header
+  Result<void> Start();
+
+  ByteSource& inner_;
+  std::string buffer_;          // input read from `inner_`
+  std::size_t filled_ = 0;      // bytes of buffer_ holding input
+  std::size_t offset_ = 0;      // plain input: how much of buffer_ has been handed out
+  std::size_t compressed_ = 0;  // gzip input consumed before buffer_'s, for error messages
+  bool started_ = false;
+  bool inner_done_ = false;
+  bool member_open_ = false;            // inside a gzip member, so the end of input would truncate it
+  std::unique_ptr<Inflater> inflater_;  // null for plain input
 };
 
 // Reads bytes held by the caller, who keeps them alive while the source is in use (an HTTP body,
