@@ -579,6 +579,26 @@ class Api::Impl {
                  {"flags", receipt.flags}});
   }
 
+  // Feed runs, newest first: ?cursor= continues after the last page, ?limit= 1..200 (default 50).
+  Result<HttpResponse> ListFeedRuns(Call& call) const {
+    QueryReader q(call.request);
+    HIKESHI_TRY(const auto before, q.Cursor());
+    HIKESHI_TRY(const auto limit, q.Int("limit"));
+    HIKESHI_CHECK(q.RejectUnknown());
+    const int page_size = limit.value_or(50);
+    if (page_size < 1 || page_size > 200) return Fail(Error::InvalidArgument("must be 1..200", "/limit"));
+    // One more than the page, to know whether another follows.
+    HIKESHI_TRY(auto runs, s_.feeds.Runs(call.principal(), before.value_or(0), page_size + 1));
+    std::optional<std::int64_t> next;
+    if (runs.size() > static_cast<std::size_t>(page_size)) {
+      runs.resize(static_cast<std::size_t>(page_size));
+      next = runs.back().id;
+    }
+    ordered_json items = ordered_json::array();
+    for (const auto& run : runs) items.push_back(detail::RenderFeedRun(run));
+    return Json(200, {{"items", items}, {"next_cursor", NextCursor(next)}});
+  }
+
   Result<HttpResponse> GetFeedRun(Call& call) const {
     HIKESHI_TRY(const auto id, RunId(call.params[0]));
     HIKESHI_TRY(const auto run, s_.feeds.GetRun(call.principal(), id));
@@ -804,6 +824,7 @@ void Api::Impl::AddRoutes() {
   Add("GET", "/api/v1/observables/{value*}", true, bind(&Impl::PivotObservable));
   Add("POST", "/api/v1/events", true, bind(&Impl::PostEvents));
   Add("POST", "/api/v1/mail", true, bind(&Impl::PostMail));
+  Add("GET", "/api/v1/feeds/runs", true, bind(&Impl::ListFeedRuns));
   Add("GET", "/api/v1/feeds/runs/{id}", true, bind(&Impl::GetFeedRun));
   Add("GET", "/api/v1/feeds/runs/{id}/rejects", true, bind(&Impl::ListFeedRejects));
   Add("GET", "/api/v1/constituencies", true, bind(&Impl::ListConstituencies));

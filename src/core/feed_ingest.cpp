@@ -515,6 +515,17 @@ Result<FeedRun> FeedIngest::GetRun(const Principal& actor, std::int64_t id) {
   return *run;
 }
 
+Result<std::vector<FeedRun>> FeedIngest::Runs(const Principal& actor, std::int64_t before_id, int limit) {
+  if (limit < 1 || limit > 500) return Fail(Error::InvalidArgument("must be 1..500", "/limit"));
+  std::vector<FeedRun> runs;
+  if (!actor.scope.all) return runs;
+  HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(runs, r.ListRecentFeedRuns(before_id, limit));
+    return {};
+  }));
+  return runs;
+}
+
 Result<std::vector<FeedReject>> FeedIngest::Rejects(const Principal& actor, std::int64_t run_id,
                                                     std::int64_t after_record, int limit) {
   if (limit < 1 || limit > 500) return Fail(Error::InvalidArgument("must be 1..500", "/limit"));

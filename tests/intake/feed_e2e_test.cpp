@@ -292,6 +292,20 @@ TEST_F(FeedTest, ApiShowsRunsRejectsPivotsAndCorrelations) {
   EXPECT_EQ(run["status"], "finished");
   const std::string run_id = std::to_string(run["id"].get<int>());
   EXPECT_EQ(Body(server->Call("GET", "/api/v1/feeds/runs/" + run_id, admin))["records"], 101);
+  // The runs, newest first, a page at a time.
+  const auto second = server->Call("POST", "/api/v1/events?format=suricata-eve&source=sensor-2", admin, EveFeed(10, 1),
+                                   {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(second.status, 200) << second.body;
+  const auto newest = Body(server->Call("GET", "/api/v1/feeds/runs?limit=1", admin));
+  ASSERT_EQ(newest["items"].size(), 1u);
+  EXPECT_EQ(newest["items"][0]["source"], "sensor-2");
+  ASSERT_TRUE(newest["next_cursor"].is_string()) << newest.dump();
+  const auto older =
+      Body(server->Call("GET", "/api/v1/feeds/runs?limit=1&cursor=" + newest["next_cursor"].get<std::string>(), admin));
+  ASSERT_EQ(older["items"].size(), 1u);
+  EXPECT_EQ(older["items"][0]["source"], "sensor-1");
+  EXPECT_TRUE(older["next_cursor"].is_null()) << older.dump();
+  EXPECT_EQ(server->Call("GET", "/api/v1/feeds/runs?limit=0", admin).status, 400);
   const auto rejects = Body(server->Call("GET", "/api/v1/feeds/runs/" + run_id + "/rejects", admin));
   ASSERT_EQ(rejects["items"].size(), 1u);
   EXPECT_EQ(rejects["items"][0]["raw"], "{broken");

@@ -2339,10 +2339,24 @@ TYPED_TEST(StoreContractTest, FeedRunsAreCreatedUpdatedFoundAndListedEachWithAnA
     for (const auto& run : page2) ids.push_back(run.id);
     EXPECT_THAT(ids, ElementsAre(first.id, second.id, -1, third.id));
     EXPECT_THAT(past_end, IsEmpty());
+
+    // Newest first, for a page of recent runs: then the ones before the last id shown.
+    HIKESHI_TRY(const auto recent, r.ListRecentFeedRuns(0, 2));
+    HIKESHI_TRY(const auto older, r.ListRecentFeedRuns(recent.empty() ? 0 : recent.back().id, 2));
+    HIKESHI_TRY(const auto oldest, r.ListRecentFeedRuns(first.id, 2));
+    std::vector<std::int64_t> newest_first;
+    for (const auto& run : recent) newest_first.push_back(run.id);
+    newest_first.push_back(-1);
+    for (const auto& run : older) newest_first.push_back(run.id);
+    EXPECT_THAT(newest_first, ElementsAre(third.id, second.id, -1, first.id));
+    if (!older.empty()) ExpectSameFeedRun(older[0], first_done);
+    EXPECT_THAT(oldest, IsEmpty());
     return {};
   }));
   for (const int limit : {0, -1, 501}) {
     EXPECT_ERROR(ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.ListFeedRuns(0, limit); }),
+                 ErrorCode::kInvalidArgument);
+    EXPECT_ERROR(ReadValue(this->TheStore(), [&](core::StoreReader& r) { return r.ListRecentFeedRuns(0, limit); }),
                  ErrorCode::kInvalidArgument);
   }
 

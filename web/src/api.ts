@@ -80,6 +80,27 @@ export type TimelineEntry = {
 
 export type Page<T> = { items: T[]; next_cursor: string | null };
 
+export type FeedRun = {
+  id: number;
+  format: string;
+  source: string;
+  status: string;
+  records: number;
+  events_new: number;
+  duplicates: number;
+  rejects: number;
+  reports_created: number;
+  reports_updated: number;
+  skipped: number;
+  correlations: number;
+  started_at: string;
+  finished_at: string | null;
+};
+
+export type FeedReject = { record: number; reason: string; raw: string; at: string };
+
+export const FEED_FORMATS = ['suricata-eve', 'shadowserver', 'xarf', 'iodef', 'misp', 'ndjson', 'csv'];
+
 export type SignatureValidity = 'good' | 'bad' | 'unknown-key' | 'expired-key' | 'revoked-key' | 'error';
 
 export type MailAttachment = { sha256: string; filename: string; content_type: string; magic_type: string; size: number };
@@ -146,9 +167,11 @@ export function setUnauthenticatedHandler(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
+// A Blob (a file the user picked) goes as it is, as application/octet-stream; anything else as JSON.
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const raw = body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
   if (method !== 'GET' && method !== 'HEAD') {
     const csrf = cookie('hikeshi_csrf');
     if (csrf) headers['X-CSRF-Token'] = csrf;
@@ -158,7 +181,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     response = await fetch('/api/v1' + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? body : JSON.stringify(body),
       credentials: 'same-origin',
     });
   } catch {

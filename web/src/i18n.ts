@@ -2,6 +2,7 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
 import * as account from './strings/account';
+import * as feeds from './strings/feeds';
 import * as response from './strings/response';
 import * as trust from './strings/trust';
 
@@ -241,7 +242,7 @@ const baseEn = {
 };
 
 // Each area's strings live in strings/<area>.ts, whose Japanese table must have every English key.
-const en = { ...baseEn, ...account.en, ...response.en, ...trust.en };
+const en = { ...baseEn, ...account.en, ...feeds.en, ...response.en, ...trust.en };
 export type Key = keyof typeof en;
 
 const baseJa: Record<keyof typeof baseEn, string> = {
@@ -477,7 +478,7 @@ const baseJa: Record<keyof typeof baseEn, string> = {
   'level.4': '4（最低）',
 };
 
-const ja: Record<Key, string> = { ...baseJa, ...account.ja, ...response.ja, ...trust.ja };
+const ja: Record<Key, string> = { ...baseJa, ...account.ja, ...feeds.ja, ...response.ja, ...trust.ja };
 
 const dictionaries: Record<Lang, Record<Key, string>> = { en, ja };
 const kStorageKey = 'hikeshi.lang';

@@ -14,6 +14,7 @@ import { PublicReportPage, TeamPage } from './views/public';
 import { Queue } from './views/queue';
 import { ContactsPage } from './views/contacts';
 import { DashboardPage } from './views/dashboard';
+import { FeedRunPage, FeedsPage } from './views/feeds';
 import { ReportPage } from './views/report';
 import { SettingsPage, UsersPage } from './views/settings';
 
@@ -144,6 +145,7 @@ function StaffLayout(props: { session: Session; onLogout: () => void }) {
     ['/dashboard', t('nav.dashboard')],
     ['/constituencies', t('nav.constituencies')],
     ['/contacts', t('nav.contacts')],
+    ...(props.session.user.role !== 'constituent' ? ([['/feeds', t('nav.feeds')]] as [string, string][]) : []),
     ...(props.session.user.role === 'admin' ? ([['/users', t('nav.users')]] as [string, string][]) : []),
   ];
   const current = (href: string) =>
@@ -160,6 +162,8 @@ function StaffLayout(props: { session: Session; onLogout: () => void }) {
   else if (path === '/dashboard') page = <DashboardPage />;
   else if (path === '/contacts') page = <ContactsPage />;
   else if (path === '/users') page = <UsersPage />;
+  else if (path === '/feeds') page = <FeedsPage user={props.session.user} />;
+  else if (path.startsWith('/feeds/runs/')) page = <FeedRunPage id={decodeURIComponent(path.slice('/feeds/runs/'.length))} />;
   else page = <Queue kind="incidents" />;
   return (
     <>

@@ -929,6 +929,18 @@ Result<std::vector<core::FeedRun>> ListFeedRuns(Connection& db, std::int64_t aft
   return CollectRows<core::FeedRun>(rows, FeedRunFromRow);
 }
 
+Result<std::vector<core::FeedRun>> ListRecentFeedRuns(Connection& db, std::int64_t before_id, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  Params params;
+  params.Add(before_id);
+  params.Add(std::int64_t{limit});
+  HIKESHI_TRY(const Rows rows,
+              db.Exec(fmt::format("SELECT {} FROM feed_runs WHERE $1 = 0 OR id < $1 ORDER BY id DESC LIMIT $2",
+                                  kFeedRunColumns),
+                      params));
+  return CollectRows<core::FeedRun>(rows, FeedRunFromRow);
+}
+
 Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64_t run_id, std::int64_t after_record,
                                                       int limit) {
   HIKESHI_CHECK(CheckLimit(limit));

@@ -85,6 +85,9 @@ class ReaderOn : public Base {
   Result<std::vector<core::FeedRun>> ListFeedRuns(std::int64_t after_id, int limit) override {
     return detail::ListFeedRuns(connection_, after_id, limit);
   }
+  Result<std::vector<core::FeedRun>> ListRecentFeedRuns(std::int64_t before_id, int limit) override {
+    return detail::ListRecentFeedRuns(connection_, before_id, limit);
+  }
   Result<std::vector<core::FeedReject>> ListFeedRejects(std::int64_t run_id, std::int64_t after_record,
                                                         int limit) override {
     return detail::ListFeedRejects(connection_, run_id, after_record, limit);

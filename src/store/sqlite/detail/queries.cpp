@@ -1033,6 +1033,16 @@ Result<std::vector<core::FeedRun>> ListFeedRuns(Connection& db, std::int64_t aft
   return CollectRows<core::FeedRun>(stmt, FeedRunFromRow);
 }
 
+Result<std::vector<core::FeedRun>> ListRecentFeedRuns(Connection& db, std::int64_t before_id, int limit) {
+  HIKESHI_CHECK(CheckLimit(limit));
+  HIKESHI_TRY(auto stmt,
+              db.Prepare(fmt::format("SELECT {} FROM feed_runs WHERE :before = 0 OR id < :before ORDER BY id DESC "
+                                     "LIMIT :limit",
+                                     kFeedRunColumns)));
+  stmt.Bind(":before", before_id).Bind(":limit", std::int64_t{limit});
+  return CollectRows<core::FeedRun>(stmt, FeedRunFromRow);
+}
+
 Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64_t run_id, std::int64_t after_record,
                                                       int limit) {
   HIKESHI_CHECK(CheckLimit(limit));

@@ -63,6 +63,7 @@ Result<std::vector<core::Correlation>> ListCorrelations(Connection& db, std::int
 Result<std::optional<core::FeedRun>> FindFeedRun(Connection& db, std::int64_t id);
 // Errors: kInvalidArgument (field "/limit") when limit is outside 1..kMaxPageSize.
 Result<std::vector<core::FeedRun>> ListFeedRuns(Connection& db, std::int64_t after_id, int limit);
+Result<std::vector<core::FeedRun>> ListRecentFeedRuns(Connection& db, std::int64_t before_id, int limit);
 // Errors: kInvalidArgument (field "/limit") when limit is outside 1..kMaxPageSize.
 Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64_t run_id, std::int64_t after_record,
                                                       int limit);

@@ -138,6 +138,9 @@ class FeedIngest {
   // constituencies may read them; for others they do not exist. Errors: kNotFound,
   // kInvalidArgument ("/limit") outside 1..500.
   [[nodiscard]] Result<FeedRun> GetRun(const Principal& actor, std::int64_t id);
+  // Runs newest first, with an id below `before_id` (0: from the newest); `limit` 1..500. Only for
+  // principals who see every constituency, as GetRun (others get an empty list).
+  [[nodiscard]] Result<std::vector<FeedRun>> Runs(const Principal& actor, std::int64_t before_id, int limit);
   [[nodiscard]] Result<std::vector<FeedReject>> Rejects(const Principal& actor, std::int64_t run_id,
                                                         std::int64_t after_record, int limit);
 

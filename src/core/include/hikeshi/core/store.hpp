@@ -105,6 +105,8 @@ class StoreReader {
   virtual Result<std::optional<FeedRun>> FindFeedRun(std::int64_t id) = 0;
   // Runs in id order after `after_id`, at most `limit`.
   virtual Result<std::vector<FeedRun>> ListFeedRuns(std::int64_t after_id, int limit) = 0;
+  // Runs newest first with an id below `before_id` (0: from the newest), at most `limit`.
+  virtual Result<std::vector<FeedRun>> ListRecentFeedRuns(std::int64_t before_id, int limit) = 0;
   // A run's rejects in record order after `after_record`, at most `limit`.
   virtual Result<std::vector<FeedReject>> ListFeedRejects(std::int64_t run_id, std::int64_t after_record,
                                                           int limit) = 0;
