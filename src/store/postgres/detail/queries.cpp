@@ -1079,17 +1079,30 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
 
 Result<void> UpdateAggregate(Connection& db, const core::Report& before, const core::Report& after) {
   {
-    // Only the fold's columns: the body and the other texts are not sent and compared again.
+    // Only the fold's columns: the body and the other texts are not sent and compared again. Only
+    // when the row (and its number of observables) is still what `before` says, so that a fold
+    // working from a stale copy writes nothing instead of a journal entry that does not follow.
     Params p;
     p.Add(after.event_count);
     p.Add(OptionalMicros(after.first_seen));
     p.Add(OptionalMicros(after.last_seen));
     p.Add(ToMicros(after.updated_at));
     p.Add(after.id);
-    HIKESHI_TRY(const Rows rows, db.Exec("UPDATE reports SET event_count = $1, first_seen = $2, last_seen = $3, "
-                                         "updated_at = $4 WHERE id = $5",
-                                         p));
-    HIKESHI_CHECK(ExpectOneChange(rows, fmt::format("report {}", after.human_id)));
+    p.Add(before.event_count);
+    p.Add(OptionalMicros(before.first_seen));
+    p.Add(OptionalMicros(before.last_seen));
+    p.Add(ToMicros(before.updated_at));
+    p.Add(static_cast<std::int64_t>(before.observables.size()));
+    HIKESHI_TRY(const Rows rows,
+                db.Exec("UPDATE reports SET event_count = $1, first_seen = $2, last_seen = $3, updated_at = $4 "
+                        "WHERE id = $5 AND event_count = $6 AND first_seen IS NOT DISTINCT FROM $7 "
+                        "AND last_seen IS NOT DISTINCT FROM $8 AND updated_at = $9 "
+                        "AND (SELECT count(*) FROM report_observables WHERE report_id = $5) = $10",
+                        p));
+    if (rows.Affected() == 0) {
+      return Fail(Error::FailedPrecondition(fmt::format(
+          "report {} is not as the fold read it (changed since, or gone); nothing was written", after.human_id)));
+    }
   }
   return LinkObservables(db, kLinkReportObservableSql, after.id, after.observables, after.updated_at,
                          before.observables.size());

@@ -278,8 +278,8 @@ Result<void> IndexText(Connection& db, std::string_view table, std::string_view 
                        std::int64_t id, std::string_view text1, std::string_view text2) {
   auto* deferred = db.DeferredText();
   if (deferred == nullptr) return WriteText(db, table, column1, column2, id, text1, text2);
-  (*deferred)[{std::string(table), id}] = Connection::DeferredTextRow{
-      std::string(column1), std::string(column2), std::string(text1), std::string(text2)};
+  (*deferred)[{std::string(table), id}] =
+      Connection::DeferredTextRow{std::string(column1), std::string(column2), std::string(text1), std::string(text2)};
   return {};
 }
 
@@ -1178,17 +1178,31 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
 
 Result<void> UpdateAggregate(Connection& db, const core::Report& before, const core::Report& after) {
   {
-    // Only the fold's columns, so that SQLite leaves the other indexes of the row alone.
-    HIKESHI_TRY(auto stmt, db.Prepare("UPDATE reports SET event_count = :event_count, first_seen = :first_seen, "
-                                      "last_seen = :last_seen, updated_at = :updated_at WHERE id = :id"));
+    // Only the fold's columns, so that SQLite leaves the other indexes of the row alone; and only
+    // when the row (and its number of observables) is still what `before` says, so that a fold
+    // working from a stale copy writes nothing instead of a journal entry that does not follow.
+    HIKESHI_TRY(auto stmt,
+                db.Prepare("UPDATE reports SET event_count = :event_count, first_seen = :first_seen, "
+                           "last_seen = :last_seen, updated_at = :updated_at WHERE id = :id "
+                           "AND event_count = :before_count AND first_seen IS :before_first "
+                           "AND last_seen IS :before_last AND updated_at = :before_updated "
+                           "AND (SELECT count(*) FROM report_observables WHERE report_id = :id) = :before_links"));
     stmt.Bind(":event_count", after.event_count)
         .Bind(":first_seen", OptionalMicros(after.first_seen))
         .Bind(":last_seen", OptionalMicros(after.last_seen))
         .Bind(":updated_at", ToMicros(after.updated_at))
-        .Bind(":id", after.id);
+        .Bind(":id", after.id)
+        .Bind(":before_count", before.event_count)
+        .Bind(":before_first", OptionalMicros(before.first_seen))
+        .Bind(":before_last", OptionalMicros(before.last_seen))
+        .Bind(":before_updated", ToMicros(before.updated_at))
+        .Bind(":before_links", static_cast<std::int64_t>(before.observables.size()));
     HIKESHI_CHECK(stmt.Run());
   }
-  HIKESHI_CHECK(ExpectOneChange(db, fmt::format("report {}", after.human_id)));
+  if (sqlite3_changes(db.Handle()) == 0) {
+    return Fail(Error::FailedPrecondition(fmt::format(
+        "report {} is not as the fold read it (changed since, or gone); nothing was written", after.human_id)));
+  }
   return LinkObservables(db, kLinkReportObservableSql, after.id, after.observables, after.updated_at,
                          before.observables.size());
 }
@@ -1353,11 +1367,12 @@ Result<void> AppendAudit(Connection& db, const core::AuditEntry& entry) {
 // --- Feed intake
 
 Result<std::int64_t> InsertFeedRun(Connection& db, const core::FeedRun& run) {
-  HIKESHI_TRY(auto stmt,
-              db.Prepare("INSERT INTO feed_runs (format, source, records, events_new, duplicates, rejects, "
-                         "reports_created, reports_updated, correlations, status, started_at, finished_at, skipped) "
-                         "VALUES (:format, :source, :records, :events_new, :duplicates, :rejects, :reports_created, "
-                         ":reports_updated, :correlations, :status, :started_at, :finished_at, :skipped) RETURNING id"));
+  HIKESHI_TRY(
+      auto stmt,
+      db.Prepare("INSERT INTO feed_runs (format, source, records, events_new, duplicates, rejects, "
+                 "reports_created, reports_updated, correlations, status, started_at, finished_at, skipped) "
+                 "VALUES (:format, :source, :records, :events_new, :duplicates, :rejects, :reports_created, "
+                 ":reports_updated, :correlations, :status, :started_at, :finished_at, :skipped) RETURNING id"));
   BindFeedRun(stmt, run);
   HIKESHI_TRY(const bool row, stmt.Step());
   if (!row) return Fail(Error::Internal("feed run insert returned no id"));

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include "hikeshi/core/audit_verify.hpp"
 #include "hikeshi/core/store.hpp"
 
 #include "detail/connection.hpp"
@@ -678,6 +679,57 @@ TEST_F(SqliteStoreTest, AnUnknownParameterNameIsAnInternalError) {
 
 // The audit tamper test (and any operator fixing data by hand) depends on this: the sqlite3 shell,
 // which has no hikeshi_cjk tokenizer, can update an incidents row while the store is open.
+// An aggregate report's row edited by hand (not through Hikeshi, so not journalled), then folded
+// into: the fold's update checks the row it works from, which is the edited one, so it goes
+// through; its journal entry starts from a count the entry before it never left, and
+// `audit verify` names that entry.
+TEST_F(SqliteStoreTest, AFoldOntoARowEditedByHandIsNamedByAuditVerify) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  const auto at = [](int hour) {
+    return std::chrono::time_point_cast<std::chrono::microseconds>(
+        std::chrono::sys_days{std::chrono::year{2026} / 3 / 14} + std::chrono::hours(hour));
+  };
+  core::Report report;
+  report.channel = core::Channel::kFeed;
+  report.reporter = "suricata-eve:eve.json";
+  report.subject = "suricata-eve: scan from 192.0.2.8";
+  report.category = core::Category{"information-gathering", "scanner"};
+  report.fingerprint = "suricata-eve|information-gathering/scanner|ipv4:192.0.2.8|2026-03-14";
+  report.event_count = 3;
+  report.first_seen = report.last_seen = at(8);
+  report.received_at = report.updated_at = at(8);
+  report.observables = {{core::ObservableType::kIpv4, "192.0.2.8"}};
+  core::Report created;
+  ASSERT_TRUE(store->Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(created, tx.CreateReport({"feed", at(8)}, report));
+    core::Report folded = created;
+    folded.event_count = 7;
+    folded.updated_at = at(9);
+    return tx.UpdateAggregate({"feed", at(9)}, created, folded);
+  }));
+
+  RawDb raw(File());
+  ASSERT_TRUE(raw.Ok());
+  ASSERT_EQ(raw.Exec("UPDATE reports SET event_count = 5 WHERE human_id = '" + created.human_id + "'"), SQLITE_OK);
+
+  ASSERT_TRUE(store->Write([&](core::WriteTx& tx) -> Result<void> {
+    HIKESHI_TRY(const auto edited, tx.FindReportByFingerprint(report.fingerprint));
+    if (!edited) return Fail(Error::NotFound("the report"));
+    EXPECT_EQ(edited->event_count, 5);
+    core::Report folded = *edited;
+    folded.event_count = 6;
+    folded.updated_at = at(10);
+    return tx.UpdateAggregate({"feed", at(10)}, *edited, folded);
+  }));
+  auto verdict = core::VerifyAudit(*store);
+  ASSERT_TRUE(verdict.has_value()) << Describe(verdict.error());
+  EXPECT_FALSE(verdict->ok());
+  EXPECT_EQ(verdict->first_bad_seq, 3);
+  EXPECT_THAT(verdict->problem, ::testing::HasSubstr("does not follow from its previous entry"));
+  EXPECT_THAT(verdict->problem, ::testing::HasSubstr(created.human_id));
+}
+
 TEST_F(SqliteStoreTest, TheSqlite3ShellCanEditAnIncidentRow) {
 #ifndef HIKESHI_SQLITE3_SHELL
   GTEST_SKIP() << "no sqlite3 command-line shell was found at configure time";
