@@ -611,13 +611,14 @@ class Api::Impl {
     HIKESHI_TRY(const auto after, q.Int("after"));
     HIKESHI_TRY(const auto limit, q.Int("limit"));
     HIKESHI_CHECK(q.RejectUnknown());
-    HIKESHI_TRY(const auto rejects, s_.feeds.Rejects(call.principal(), id, after.value_or(0), limit.value_or(100)));
+    HIKESHI_TRY(const auto page, s_.feeds.Rejects(call.principal(), id, after.value_or(0), limit.value_or(100)));
     ordered_json items = ordered_json::array();
-    for (const auto& r : rejects) {
+    for (const auto& r : page.items) {
       items.push_back(
           {{"record", r.record}, {"reason", r.reason}, {"raw", r.raw}, {"at", common::FormatRfc3339(r.at)}});
     }
-    return Json(200, {{"items", items}});
+    return Json(200, {{"items", items},
+                      {"next_after", page.next_after ? ordered_json(*page.next_after) : ordered_json(nullptr)}});
   }
 
   static Result<std::int64_t> RunId(const std::string& text) {

@@ -84,7 +84,7 @@ void EventKey(std::string_view format, const MachineEvent& event, std::string& k
 }
 
 std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject) {
-  return Key(fmt::format("{}\nreject\n{}\n{}", run_id, reject.record, reject.raw));
+  return Key(fmt::format("{}\nreject\n{}\n{}\n{}", run_id, reject.record, reject.reason, reject.raw));
 }
 
 std::string Fingerprint(std::string_view format, const MachineEvent& event, Timestamp received) {
@@ -526,16 +526,32 @@ Result<std::vector<FeedRun>> FeedIngest::Runs(const Principal& actor, std::int64
   return runs;
 }
 
-Result<std::vector<FeedReject>> FeedIngest::Rejects(const Principal& actor, std::int64_t run_id,
-                                                    std::int64_t after_record, int limit) {
+Result<FeedIngest::RejectPage> FeedIngest::Rejects(const Principal& actor, std::int64_t run_id,
+                                                   std::int64_t after_record, int limit) {
   if (limit < 1 || limit > 500) return Fail(Error::InvalidArgument("must be 1..500", "/limit"));
   HIKESHI_CHECK(GetRun(actor, run_id));
-  std::vector<FeedReject> rejects;
+  // One more than the page when the store allows, to know whether another page follows.
+  const int fetch = std::min(limit + 1, 500);
+  RejectPage page;
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
-    HIKESHI_TRY(rejects, r.ListFeedRejects(run_id, after_record, limit));
+    HIKESHI_TRY(page.items, r.ListFeedRejects(run_id, after_record, fetch));
     return {};
   }));
-  return rejects;
+  if (static_cast<int>(page.items.size()) < fetch) return page;  // the last page
+  // More may follow, and the last record's rejects may go on beyond what was read: they go to the
+  // next page whole.
+  const std::int64_t last = page.items.back().record;
+  auto first_of_last = page.items.end();
+  while (first_of_last != page.items.begin() && std::prev(first_of_last)->record == last) --first_of_last;
+  if (first_of_last == page.items.begin()) {
+    page.items.resize(static_cast<std::size_t>(limit));  // one record fills the page
+    page.next_after = last;
+  } else {
+    page.items.erase(first_of_last, page.items.end());
+    if (static_cast<int>(page.items.size()) > limit) page.items.resize(static_cast<std::size_t>(limit));
+    page.next_after = page.items.back().record;
+  }
+  return page;
 }
 
 }  // namespace hikeshi::core

@@ -3,6 +3,7 @@
 // SIGKILL mid-feed) neither loses nor duplicates anything, and the API shows runs, rejects,
 // pivots and correlations. Counts are checked against the database with the sqlite3 shell.
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -391,6 +392,61 @@ TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
   EXPECT_EQ(Body(server->Call("GET", "/api/v1/reports", tokens["carl"]))["items"].size(), 1u);
   ASSERT_TRUE(server->Stop().Succeeded());
   ExpectJournalIntact();
+}
+
+// A run's rejects page by page through the API: an IODEF Incident with three bad systems gives
+// three rejects of one record, each kept with its own reason (they once collapsed into one, and
+// the run's counts no longer added up), and no page boundary splits them.
+TEST_F(FeedTest, RejectPagesNeverSplitOneRecordsRejects) {
+  const auto incident = [](int id, const std::vector<std::string>& addresses) {
+    std::string out = "<Incident purpose=\"reporting\"><IncidentID name=\"csirt.example\">" + std::to_string(id) +
+                      "</IncidentID><ReportTime>2026-11-27T00:00:00Z</ReportTime><EventData><Flow>";
+    for (const auto& a : addresses) {
+      out += "<System category=\"source\"><Node><Address category=\"ipv4-addr\">" + a + "</Address></Node></System>";
+    }
+    return out + "</Flow></EventData></Incident>\n";
+  };
+  const std::string document =
+      "<?xml version=\"1.0\"?>\n<IODEF-Document version=\"2.00\" xmlns=\"urn:ietf:params:xml:ns:iodef-2.0\">\n" +
+      incident(1, {"192.0.2.901"}) + incident(2, {"192.0.2.902", "192.0.2.903", "192.0.2.904", "192.0.2.20"}) +
+      incident(3, {"192.0.2.905"}) + "</IODEF-Document>\n";
+  auto server = Server::Start(data_);
+  ASSERT_NE(server, nullptr);
+  const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", "admin"});
+  const std::string admin = token.out.substr(0, token.out.find('\n'));
+  const auto posted =
+      server->Call("POST", "/api/v1/events?format=iodef", admin, document, {{"Content-Type", "application/xml"}});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  // Every record is accounted for: one event stored, five rejects (three of them one record's).
+  EXPECT_EQ(Body(posted)["records"], 6);
+  EXPECT_EQ(Body(posted)["events_new"], 1);
+  EXPECT_EQ(Body(posted)["rejects"], 5);
+  const std::string run = std::to_string(Body(posted)["id"].get<int>());
+
+  std::vector<std::string> seen;
+  std::vector<std::size_t> page_sizes;
+  std::string after = "0";
+  for (int page = 0; page < 10; ++page) {
+    const auto got = Body(server->Call("GET", "/api/v1/feeds/runs/" + run + "/rejects?limit=3&after=" + after, admin));
+    page_sizes.push_back(got["items"].size());
+    for (const auto& item : got["items"]) {
+      seen.push_back(std::to_string(item["record"].get<int>()) + " " + item["reason"].get<std::string>());
+    }
+    if (got["next_after"].is_null()) break;
+    after = std::to_string(got["next_after"].get<int>());
+  }
+  // Three a page would have cut Incident 2's rejects after the second; the first page stops before them.
+  EXPECT_EQ(page_sizes, (std::vector<std::size_t>{1, 3, 1}));
+  ASSERT_EQ(seen.size(), 5u);
+  for (const auto* address : {"901", "902", "903", "904", "905"}) {
+    EXPECT_EQ(std::count_if(
+                  seen.begin(), seen.end(),
+                  [&](const std::string& s) { return s.find(std::string("192.0.2.") + address) != std::string::npos; }),
+              1)
+        << address;
+  }
+  EXPECT_TRUE(seen[1].starts_with("2 ") && seen[2].starts_with("2 ") && seen[3].starts_with("2 ")) << seen[1];
+  ASSERT_TRUE(server->Stop().Succeeded());
 }
 
 }  // namespace

@@ -170,17 +170,17 @@ export function FeedRunPage(props: { id: string }) {
   const { t, lang } = useI18n();
   const [run, setRun] = useState<FeedRun | null>(null);
   const [rejects, setRejects] = useState<FeedReject[] | null>(null);
-  const [more, setMore] = useState(false);
+  const [nextAfter, setNextAfter] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const loadRejects = (after: number) =>
-    call<{ items: FeedReject[] }>('GET', `/feeds/runs/${encodeURIComponent(props.id)}/rejects${query({ after, limit: kRejectPage })}`).then(
-      (page) => {
-        setRejects((r) => [...(after === 0 ? [] : (r ?? [])), ...page.items]);
-        setMore(page.items.length === kRejectPage);
-      },
-      setError,
-    );
+    call<{ items: FeedReject[]; next_after: number | null }>(
+      'GET',
+      `/feeds/runs/${encodeURIComponent(props.id)}/rejects${query({ after, limit: kRejectPage })}`,
+    ).then((page) => {
+      setRejects((r) => [...(after === 0 ? [] : (r ?? [])), ...page.items]);
+      setNextAfter(page.next_after);
+    }, setError);
   useEffect(() => {
     setRun(null);
     setRejects(null);
@@ -239,8 +239,8 @@ export function FeedRunPage(props: { id: string }) {
           </tbody>
         </table>
       )}
-      {more && rejects && (
-        <button type="button" class="secondary" onClick={() => loadRejects(rejects[rejects.length - 1].record)}>
+      {nextAfter !== null && (
+        <button type="button" class="secondary" onClick={() => loadRejects(nextAfter)}>
           {t('common.loadMore')}
         </button>
       )}

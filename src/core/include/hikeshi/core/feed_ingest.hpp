@@ -141,8 +141,17 @@ class FeedIngest {
   // Runs newest first, with an id below `before_id` (0: from the newest); `limit` 1..500. Only for
   // principals who see every constituency, as GetRun (others get an empty list).
   [[nodiscard]] Result<std::vector<FeedRun>> Runs(const Principal& actor, std::int64_t before_id, int limit);
-  [[nodiscard]] Result<std::vector<FeedReject>> Rejects(const Principal& actor, std::int64_t run_id,
-                                                        std::int64_t after_record, int limit);
+  // A page of a run's rejects in record order after record `after_record`; `limit` 1..500.
+  // `next_after` is the `after_record` of the next page, unset after the last. A page never ends
+  // part-way through one record's rejects (an IODEF Incident gives one per bad system), so none
+  // is skipped between pages; only a record with more rejects than a page holds shows its first
+  // `limit` (the run still counts them all).
+  struct RejectPage {
+    std::vector<FeedReject> items;
+    std::optional<std::int64_t> next_after;
+  };
+  [[nodiscard]] Result<RejectPage> Rejects(const Principal& actor, std::int64_t run_id, std::int64_t after_record,
+                                           int limit);
 
  private:
   // StoreBatch and StoreRows; `fingerprints` holds those of the events that came without one.
@@ -165,8 +174,10 @@ class FeedIngest {
 std::string EventKey(std::string_view format, const MachineEvent& event);
 // The same into `out`, replacing what it held but keeping its room (no allocation per event).
 void EventKey(std::string_view format, const MachineEvent& event, std::string& out);
-// The key of a reject: over the run, the record number and the raw record. Each run keeps its own
-// list of rejects (a rerun lists its rejects again); committing one batch twice stores them once.
+// The key of a reject: over the run, the record number, the reason and the raw record (one record
+// may be rejected for several reasons: an IODEF Incident with several bad systems). Each run keeps
+// its own list of rejects (a rerun lists its rejects again); committing one batch twice stores
+// them once.
 std::string RejectKey(std::int64_t run_id, const RejectedRecord& reject);
 // Events with equal fingerprints fold into one report: format, category, subject and the UTC day
 // of the event (of `received` when the event has no time).
