@@ -1,6 +1,8 @@
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "tests/test_support.hpp"
 
@@ -65,6 +67,38 @@ TEST(Misp, TlpTagsOfTheEventAndTheAttributeLabelItTheMoreRestrictivelyOfTheTwo) 
       RunParser(FeedFormat::kMisp, R"({"Event":{"info":"x","Attribute":[{"type":"ip-src","value":"192.0.2.1"}]}})");
   ASSERT_EQ(untagged.events.size(), 1u);
   EXPECT_FALSE(untagged.events[0].tlp.has_value());
+}
+
+// Every value of MISP's own tlp taxonomy (the public machinetag.json in ../shared/corpora) is
+// either read as its TLP 2.0 label or, for the two that name none, left out; a value the
+// taxonomy gains later fails here until it is decided.
+TEST(Misp, EveryValueOfMispsTlpTaxonomyIsReadOrDeliberatelyLeftOut) {
+  const std::map<std::string, std::optional<core::Tlp>> decided = {
+      {"clear", core::Tlp::kClear},
+      {"white", core::Tlp::kClear},
+      {"green", core::Tlp::kGreen},
+      {"amber", core::Tlp::kAmber},
+      {"amber+strict", core::Tlp::kAmberStrict},
+      {"red", core::Tlp::kRed},
+      {"ex:chr", std::nullopt},   // an extension, not a TLP label
+      {"unclear", std::nullopt},  // "the label is not clear": the ingest's own label applies
+  };
+  const auto taxonomy = nlohmann::json::parse(
+      testing::ReadFile(testing::SharedDir() / "corpora" / "misp-taxonomies" / "tlp" / "machinetag.json"));
+  ASSERT_EQ(taxonomy.at("namespace"), "tlp");
+  std::size_t values = 0;
+  for (const auto& predicate : taxonomy.at("predicates")) {
+    const std::string value = predicate.at("value");
+    SCOPED_TRACE(value);
+    ++values;
+    const auto want = decided.find(value);
+    ASSERT_NE(want, decided.end()) << "a tlp value with no decision";
+    const auto run = RunParser(FeedFormat::kMisp, R"({"Event":{"info":"x","Tag":[{"name":"tlp:)" + value +
+                                                      R"("}],"Attribute":[{"type":"ip-src","value":"192.0.2.1"}]}})");
+    ASSERT_EQ(run.events.size(), 1u) << testing::Summarize(run);
+    EXPECT_EQ(run.events[0].tlp, want->second);
+  }
+  EXPECT_EQ(values, decided.size());
 }
 
 }  // namespace
