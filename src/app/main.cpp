@@ -461,7 +461,23 @@ Result<int> IngestFeed(const fs::path& data_dir, const IngestFeedOptions& o) {
         run.skipped);
   }
   if (run.rejects > 0) {
-    fmt::print("rejected records are kept: GET /api/v1/feeds/runs/{}/rejects\n", run.id);
+    // The first rejects with their record (line) numbers and reasons, so that the summary alone says
+    // what was wrong; all of them are kept with the run.
+    constexpr int kShown = 10;
+    std::vector<core::FeedReject> first;
+    const auto read = h->store->Read([&](core::StoreReader& r) -> Result<void> {
+      HIKESHI_TRY(first, r.ListFeedRejects(run.id, 0, kShown));
+      return {};
+    });
+    if (read && !first.empty()) {
+      fmt::print("rejected ({}{}):\n",
+                 run.rejects > static_cast<std::int64_t>(first.size())
+                     ? fmt::format("the first {} of {}", first.size(), run.rejects)
+                     : std::string("all"),
+                 ", each kept with its raw record");
+      for (const auto& reject : first) fmt::print("  {}\n", reject.reason);
+    }
+    fmt::print("rejected records are kept: GET /api/v1/feeds/runs/{}/rejects, or the web UI's Feeds page\n", run.id);
   }
   return kExitOk;
 }

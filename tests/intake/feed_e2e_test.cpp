@@ -101,6 +101,11 @@ TEST_F(FeedTest, EveryRecordLandsOrIsACountedRejectAndEventsFoldPerSource) {
   const auto result = Ingest(file, {"--batch", "500"});
   ASSERT_TRUE(result.status.Succeeded()) << result.err;
   EXPECT_NE(result.out.find("3000 stored, 0 duplicate, 3 rejected"), std::string::npos) << result.out;
+  // The summary names each reject by its line (3,000 alerts and 60 flow events come first).
+  EXPECT_NE(result.out.find("rejected (all, each kept with its raw record):\n  line 3061: "), std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("\n  line 3062: "), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("\n  line 3063: "), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("reports 30 created"), std::string::npos) << result.out;
   // The 60 flow events are not alerts: neither stored nor rejected, but counted, and kept with the run.
   EXPECT_NE(result.out.find("60 more with nothing to store were skipped"), std::string::npos) << result.out;
@@ -445,7 +450,11 @@ TEST_F(FeedTest, RejectPagesNeverSplitOneRecordsRejects) {
               1)
         << address;
   }
-  EXPECT_TRUE(seen[1].starts_with("2 ") && seen[2].starts_with("2 ") && seen[3].starts_with("2 ")) << seen[1];
+  // Incident 2's three, together and in the order of their systems.
+  for (std::size_t i = 1; i <= 3; ++i) {
+    EXPECT_TRUE(seen[i].starts_with("2 ")) << seen[i];
+    EXPECT_NE(seen[i].find("Flow system " + std::to_string(i) + ":"), std::string::npos) << seen[i];
+  }
   ASSERT_TRUE(server->Stop().Succeeded());
 }
 

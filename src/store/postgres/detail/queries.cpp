@@ -949,7 +949,7 @@ Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64
   params.Add(after_record);
   params.Add(std::int64_t{limit});
   HIKESHI_TRY(const Rows rows, db.Exec("SELECT encode(key, 'hex'), run_id, record, reason, raw, at FROM feed_rejects "
-                                       "WHERE run_id = $1 AND record > $2 ORDER BY record, key LIMIT $3",
+                                       "WHERE run_id = $1 AND record > $2 ORDER BY record, reason, key LIMIT $3",
                                        params));
   return CollectRows<core::FeedReject>(rows, [](const Rows& r, int i) {
     return core::FeedReject{r.Text(i, 0), r.Int(i, 1),   r.Int(i, 2),

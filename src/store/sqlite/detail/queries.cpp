@@ -1046,8 +1046,9 @@ Result<std::vector<core::FeedRun>> ListRecentFeedRuns(Connection& db, std::int64
 Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64_t run_id, std::int64_t after_record,
                                                       int limit) {
   HIKESHI_CHECK(CheckLimit(limit));
-  HIKESHI_TRY(auto stmt, db.Prepare("SELECT key, run_id, record, reason, raw, at FROM feed_rejects "
-                                    "WHERE run_id = :run AND record > :after ORDER BY record, key LIMIT :limit"));
+  HIKESHI_TRY(auto stmt,
+              db.Prepare("SELECT key, run_id, record, reason, raw, at FROM feed_rejects "
+                         "WHERE run_id = :run AND record > :after ORDER BY record, reason, key LIMIT :limit"));
   stmt.Bind(":run", run_id).Bind(":after", after_record).Bind(":limit", std::int64_t{limit});
   return CollectRows<core::FeedReject>(stmt, FeedRejectFromRow);
 }

@@ -107,7 +107,7 @@ class StoreReader {
   virtual Result<std::vector<FeedRun>> ListFeedRuns(std::int64_t after_id, int limit) = 0;
   // Runs newest first with an id below `before_id` (0: from the newest), at most `limit`.
   virtual Result<std::vector<FeedRun>> ListRecentFeedRuns(std::int64_t before_id, int limit) = 0;
-  // A run's rejects in record order after `after_record`, at most `limit`.
+  // A run's rejects in record order (one record's in reason order) after `after_record`, at most `limit`.
   virtual Result<std::vector<FeedReject>> ListFeedRejects(std::int64_t run_id, std::int64_t after_record,
                                                           int limit) = 0;
   // How many events are stored under `fingerprint` (for checks; the report carries the count).
@@ -220,8 +220,8 @@ class WriteTx : public StoreReader {
   // Errors: kConflict when a record of the same kind and key exists.
   Result<Record> CreateRecord(const AuditContext& ctx, Record record, std::string_view incident);
   // Stores `after` (same id, kind and key as `before`). `action` is audited, e.g. "task.done".
-  Result<void> UpdateRecord(const AuditContext& ctx, std::string_view action, const Record& before,
-                            const Record& after, std::string_view incident);
+  Result<void> UpdateRecord(const AuditContext& ctx, std::string_view action, const Record& before, const Record& after,
+                            std::string_view incident);
   // The next number of the counter `key` (1, 2, 3...), for human ids of records ("task-2026").
   Result<std::int64_t> NextNumber(std::string_view key) { return NextCounter(key); }
 
