@@ -25,20 +25,32 @@ std::optional<common::Timestamp> ParseTime(const FieldValue& value, TimeFormat f
   return ParseFeedTime(value.text);
 }
 
+// Addresses, names, URLs and e-mail addresses with defanged forms written back ("hxxp://",
+// "evil[.]example"): feeds that people compile often carry them so.
 Result<core::Observable> Normalize(const MappedObservable& spec, std::string_view text) {
   switch (spec.kind) {
     case ValueKind::kIp:
-      return NormalizeIp(text);
+      return NormalizeIp(Refang(text));
     case ValueKind::kIpOrCidr:
-      return NormalizeIpOrCidr(text);
+      return NormalizeIpOrCidr(Refang(text));
     case ValueKind::kHost:
-      return NormalizeHost(text);
+      return NormalizeHost(Refang(text));
     case ValueKind::kHash:
       return NormalizeHash(text);
     case ValueKind::kTyped:
       break;
   }
-  return core::NormalizeObservable(spec.type, Trim(text));
+  switch (spec.type) {
+    case core::ObservableType::kIpv4:
+    case core::ObservableType::kIpv6:
+    case core::ObservableType::kCidr:
+    case core::ObservableType::kDomain:
+    case core::ObservableType::kUrl:
+    case core::ObservableType::kEmail:
+      return core::NormalizeObservable(spec.type, Trim(Refang(text)));
+    default:
+      return core::NormalizeObservable(spec.type, Trim(text));
+  }
 }
 
 std::optional<core::Category> LookUpCategory(const Mapping& mapping, std::string_view text) {
@@ -126,11 +138,13 @@ std::expected<FeedEvent, std::string> BuildMappedEvent(const Mapping& mapping, s
     Result<core::Observable> (*normalize)(std::string_view);
   };
   const SubjectField subject_fields[] = {
-      {mapping.subject_ip, &NormalizeIpOrCidr},
+      {mapping.subject_ip, [](std::string_view text) { return NormalizeIpOrCidr(Refang(text)); }},
       {mapping.subject_domain,
-       [](std::string_view text) { return core::NormalizeObservable(core::ObservableType::kDomain, Trim(text)); }},
+       [](std::string_view text) {
+         return core::NormalizeObservable(core::ObservableType::kDomain, Trim(Refang(text)));
+       }},
       {mapping.subject_url,
-       [](std::string_view text) { return core::NormalizeObservable(core::ObservableType::kUrl, Trim(text)); }},
+       [](std::string_view text) { return core::NormalizeObservable(core::ObservableType::kUrl, Trim(Refang(text))); }},
   };
   for (const SubjectField& field : subject_fields) {
     const FieldValue* value = scalar(field.slot);

@@ -53,16 +53,18 @@ constexpr AttributeType kTypes[] = {
     {"AS", Part::kAsn, std::nullopt, false},
 };
 
+// Addresses, names, URLs and e-mail addresses as shared, defanged forms written back ("hxxp://",
+// "evil[.]example"); hashes, file names and ids as they are.
 Result<Observable> Normalize(Part part, std::string_view text) {
   switch (part) {
     case Part::kIp:
-      return NormalizeIpOrCidr(text);
+      return NormalizeIpOrCidr(Refang(text));
     case Part::kHost:
-      return NormalizeHost(text);
+      return NormalizeHost(Refang(text));
     case Part::kUrl:
-      return core::NormalizeObservable(ObservableType::kUrl, text);
+      return core::NormalizeObservable(ObservableType::kUrl, Refang(text));
     case Part::kEmail:
-      return core::NormalizeObservable(ObservableType::kEmail, text);
+      return core::NormalizeObservable(ObservableType::kEmail, Refang(text));
     case Part::kHash:
       return NormalizeHash(text);
     case Part::kFilename:

@@ -60,6 +60,40 @@ Result<Observable> NormalizeHash(std::string_view text) {
   }
 }
 
+std::string Refang(std::string_view text) {
+  static constexpr std::pair<std::string_view, std::string_view> kTokens[] = {
+      {"[://]", "://"}, {"[.]", "."}, {"(.)", "."}, {"{.}", "."},  {"[dot]", "."}, {"(dot)", "."},
+      {"{dot}", "."},   {"[@]", "@"}, {"(@)", "@"}, {"[at]", "@"}, {"(at)", "@"},  {"[:]", ":"},
+  };
+  std::string out;
+  std::size_t i = 0;
+  if (StartsWithIgnoreCase(text, "hxxp")) {
+    out = "http";
+    i = 4;
+  } else if (StartsWithIgnoreCase(text, "fxp")) {
+    out = "ftp";
+    i = 3;
+  } else if (text.find_first_of("[({") == std::string_view::npos) {
+    return std::string(text);  // nothing to write back
+  }
+  out.reserve(text.size());
+  while (i < text.size()) {
+    bool replaced = false;
+    if (text[i] == '[' || text[i] == '(' || text[i] == '{') {
+      for (const auto& [token, plain] : kTokens) {
+        if (StartsWithIgnoreCase(text.substr(i), token)) {
+          out += plain;
+          i += token.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
 std::optional<Observable> LenientUrl(std::string_view text) {
   text = Trim(text);
   if (text.empty()) return std::nullopt;

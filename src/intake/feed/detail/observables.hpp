@@ -5,6 +5,7 @@
 // valid. Not a public header; thread-safe.
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,12 @@ namespace hikeshi::intake::feed::detail {
 [[nodiscard]] Result<core::Observable> NormalizeHost(std::string_view text);
 // An MD5, SHA-1 or SHA-256 told by its length; "sha256:<hex>" and "md5:<hex>" prefixes are read.
 [[nodiscard]] Result<core::Observable> NormalizeHash(std::string_view text);
+
+// The text with defanged forms written back (hxxp:// and fxp:// at the start, [.] (.) {.} [dot]
+// (dot), [@] (@) [at] (at), [:] and [://], without regard to case): for typed fields of feeds
+// that people fill (MISP attributes, mapped ndjson and csv fields), where "evil[.]example" means
+// evil.example. Unchanged when there is none; the record's raw bytes keep what was sent.
+std::string Refang(std::string_view text);
 
 // The text with its scheme and host checked; nullopt for anything that is not a URL.
 std::optional<core::Observable> LenientUrl(std::string_view text);

@@ -119,6 +119,30 @@ TEST(Mapping, ATlpFieldLabelsTheEventAndANonLabelIsAReject) {
             "with or without TLP:)");
 }
 
+TEST(Mapping, DefangedAddressesInMappedFieldsAreWrittenBack) {
+  ParserOptions options;
+  options.mapping_toml = R"(
+    category_fixed = "fraud/phishing"
+    subject_url = "/url"
+    [[observable]]
+    field = "/ip"
+    type = "ip"
+    [[observable]]
+    field = "/contact"
+    type = "email"
+  )";
+  const auto run = RunParser(
+      FeedFormat::kNdjson,
+      R"({"url":"hXXp://pay-portal[.]example[.]org/login","ip":"203.0.113[.]9","contact":"abuse[at]example.org"})"
+      "\n",
+      options);
+  ASSERT_EQ(run.events.size(), 1u) << testing::Summarize(run);
+  EXPECT_EQ(run.events[0].subject->value, "http://pay-portal.example.org/login");
+  ASSERT_EQ(run.events[0].observables.size(), 2u);
+  EXPECT_EQ(run.events[0].observables[0].value, "203.0.113.9");
+  EXPECT_EQ(run.events[0].observables[1].value, "abuse@example.org");
+}
+
 TEST(Mapping, UnknownCategoryWithoutDefaultIsAReject) {
   ParserOptions options;
   options.mapping_toml = "category = \"/c\"\nsubject_ip = \"/ip\"";

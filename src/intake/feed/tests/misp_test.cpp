@@ -69,6 +69,35 @@ TEST(Misp, TlpTagsOfTheEventAndTheAttributeLabelItTheMoreRestrictivelyOfTheTwo) 
   EXPECT_FALSE(untagged.events[0].tlp.has_value());
 }
 
+// A partner's MISP event with defanged values: addresses, names, URLs and e-mail addresses are
+// read as what they name; file names, and brackets that are no defanged form, stay as given.
+TEST(Misp, DefangedValuesAreReadAsTheAddressesTheyNameAndTheRawKeepsThem) {
+  const auto run = RunParser(FeedFormat::kMisp, R"j({"Event":{"info":"x","Attribute":[
+      {"type":"url","value":"hxxps://login-bank[.]example.com/secure","uuid":"d1"},
+      {"type":"ip-dst","value":"198.51.100[.]7","uuid":"d2"},
+      {"type":"email-src","value":"phish[@]example(dot)net","uuid":"d3"},
+      {"type":"domain|ip","value":"evil{.}example|2001:db8[:][:]1","uuid":"d4"},
+      {"type":"url","value":"https://[2001:db8::1]:8443/a(b)","uuid":"d5"},
+      {"type":"filename","value":"report[.]pdf","uuid":"d6"},
+      {"type":"ip-dst","value":"198.51.100[,]7","uuid":"d7"}]}})j");
+  ASSERT_EQ(run.events.size(), 6u) << testing::Summarize(run);
+  EXPECT_EQ(run.events[0].subject->value, "https://login-bank.example.com/secure");
+  EXPECT_NE(run.events[0].raw.find("hxxps://login-bank[.]example.com"), std::string::npos);
+  EXPECT_EQ(run.events[1].subject->value, "198.51.100.7");
+  EXPECT_EQ(run.events[2].subject->value, "phish@example.net");
+  EXPECT_EQ(run.events[3].subject->value, "evil.example");
+  ASSERT_EQ(run.events[3].observables.size(), 1u);
+  EXPECT_EQ(run.events[3].observables[0].value, "2001:db8::1");
+  // Brackets that are not a defanged form are left alone.
+  EXPECT_EQ(run.events[4].subject->value, "https://[2001:db8::1]:8443/a(b)");
+  // A file name is a name, not an address: kept as given.
+  ASSERT_EQ(run.events[5].observables.size(), 1u);
+  EXPECT_EQ(run.events[5].observables[0].value, "report[.]pdf");
+  // Something that only looks defanged is still a reject, with its reason.
+  ASSERT_EQ(run.rejects.size(), 1u);
+  EXPECT_NE(run.rejects[0].reason.find("198.51.100[,]7"), std::string::npos) << run.rejects[0].reason;
+}
+
 // Every value of MISP's own tlp taxonomy (the public machinetag.json in ../shared/corpora) is
 // either read as its TLP 2.0 label or, for the two that name none, left out; a value the
 // taxonomy gains later fails here until it is decided.
