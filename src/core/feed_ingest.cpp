@@ -113,6 +113,13 @@ Result<FeedRun> FeedIngest::Start(const Principal& actor, std::string_view forma
   if (actor.role != Role::kAdmin && actor.role != Role::kHandler) {
     return Fail(Error::PermissionDenied("a " + std::string(RoleName(actor.role)) + " may not ingest feeds"));
   }
+  // A feed's reports go to whichever constituency each event names, and its runs are shown only to
+  // those who see every constituency (GetRun): so are feeds sent.
+  if (!actor.scope.all) {
+    return Fail(Error::PermissionDenied(
+        "feeds are ingested by users who see every constituency: a feed's reports go to whichever constituency "
+        "each event names"));
+  }
   if (format.empty()) return Fail(Error::InvalidArgument("a feed format is required", "/format"));
   FeedRun run;
   run.format = format;

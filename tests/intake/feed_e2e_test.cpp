@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -342,10 +343,11 @@ TEST_F(FeedTest, ApiShowsRunsRejectsPivotsAndCorrelations) {
 // reports, which a constituent of the constituency they concern cannot list, open or pivot to,
 // while the handler can. `--tlp` labels a whole feed; a bad label is refused before anything is read.
 TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
-  for (const auto& [user, role] : {std::pair{"carl", "constituent"}, std::pair{"alice", "handler"}}) {
-    const auto added =
-        RunCli({"user", "add", "--data", data_.string(), user, "--role", role, "--constituency", "alpha"},
-               {{"HIKESHI_PASSWORD", kUserPassword}});
+  for (const auto& [user, role, scope] : {std::tuple{"carl", "constituent", "--constituency=alpha"},
+                                          std::tuple{"alice", "handler", "--all-constituencies"},
+                                          std::tuple{"hiro", "handler", "--constituency=alpha"}}) {
+    const auto added = RunCli({"user", "add", "--data", data_.string(), user, "--role", role, scope},
+                              {{"HIKESHI_PASSWORD", kUserPassword}});
     ASSERT_TRUE(added.status.Succeeded()) << added.err;
   }
   const std::string misp = Write(dir_, "partner.json", R"({"Event":{"info":"C2 of a targeted campaign",
@@ -369,7 +371,7 @@ TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
   auto server = Server::Start(data_);
   ASSERT_NE(server, nullptr);
   std::map<std::string, std::string> tokens;
-  for (const std::string user : {"carl", "alice"}) {
+  for (const std::string user : {"carl", "alice", "hiro"}) {
     const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", user});
     tokens[user] = token.out.substr(0, token.out.find('\n'));
   }
@@ -385,6 +387,12 @@ TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
   ASSERT_EQ(listed["items"].size(), 1u) << listed.dump();
   EXPECT_EQ(listed["items"][0]["tlp"], "TLP:CLEAR");
 
+  // A handler of one constituency may not send a feed: its reports go wherever its events point.
+  EXPECT_EQ(server
+                ->Call("POST", "/api/v1/events?format=suricata-eve", tokens["hiro"], EveFeed(3, 1),
+                       {{"Content-Type", "application/x-ndjson"}})
+                .status,
+            403);
   // Through the API, the same: a tlp parameter labels the feed, and a bad one is a 400 on /tlp.
   const auto refused = server->Call("POST", "/api/v1/events?format=suricata-eve&tlp=purple", tokens["alice"],
                                     EveFeed(3, 1), {{"Content-Type", "application/x-ndjson"}});

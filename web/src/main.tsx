@@ -145,7 +145,9 @@ function StaffLayout(props: { session: Session; onLogout: () => void }) {
     ['/dashboard', t('nav.dashboard')],
     ['/constituencies', t('nav.constituencies')],
     ['/contacts', t('nav.contacts')],
-    ...(props.session.user.role !== 'constituent' ? ([['/feeds', t('nav.feeds')]] as [string, string][]) : []),
+    ...(props.session.user.role !== 'constituent' && props.session.user.constituencies === 'all'
+      ? ([['/feeds', t('nav.feeds')]] as [string, string][])
+      : []),
     ...(props.session.user.role === 'admin' ? ([['/users', t('nav.users')]] as [string, string][]) : []),
   ];
   const current = (href: string) =>

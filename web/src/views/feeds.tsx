@@ -87,7 +87,9 @@ export function FeedsPage(props: { user: User }) {
     load();
   }, []);
 
-  const canSend = props.user.role === 'admin' || props.user.role === 'handler';
+  // Feeds are sent, and their runs seen, by users who see every constituency: a feed's reports go to
+  // whichever constituency each event names.
+  const canSend = (props.user.role === 'admin' || props.user.role === 'handler') && props.user.constituencies === 'all';
   return (
     <section aria-labelledby="feeds-title">
       <h1 id="feeds-title">{t('feeds.title')}</h1>
