@@ -533,6 +533,30 @@ describe('the response loop in the web UI', () => {
     await context.close();
   });
 
+  test('a triage override reads on the incident timeline as who changed what, and why', async () => {
+    const override = await hikeshi.api('POST', `/api/v1/reports/${phishingReport}/triage`, token, {
+      impact: 1,
+      urgency: 3,
+      reason: 'the site targets every student account',
+    });
+    assert.equal(override.status, 200, JSON.stringify(override.body));
+    const { page, context, unexpectedErrors } = await openPage(browser);
+    await login(page, hikeshi.url, 'alice', USER_PASSWORD);
+    await page.getByRole('heading', { name: 'Incident queue' }).waitFor();
+    await page.goto(`${hikeshi.url}/incidents/${phishing}`);
+    const line = page.locator('.timeline ul.changes li', { hasText: 'the site targets every student account' });
+    await line.waitFor();
+    assert.match(await line.innerText(), /^override: — → admin: impact \d → 1, urgency \d → 3 \(the site targets every student account\)$/);
+    const entry = page.locator('.timeline ol > li', {
+      has: page.locator('ul.changes li', { hasText: 'the site targets every student account' }),
+    });
+    assert.match(await entry.innerText(), /triage\.override/);
+    assert.doesNotMatch(await entry.innerText(), /\{"/, 'no JSON on the timeline');
+    await screenshot(page, 'timeline-triage-override');
+    assert.deepEqual(unexpectedErrors(), []);
+    await context.close();
+  });
+
   test("a constituent never sees another constituency's data in any view", async () => {
     const theirs = await hikeshi.api('POST', '/api/v1/incidents', token, {
       title: 'Defaced web server at univ-b',

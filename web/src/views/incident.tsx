@@ -51,8 +51,20 @@ function show(value: unknown): string {
   return text.length > 160 ? text.slice(0, 159) + '…' : text;
 }
 
+// A triage override as a handler reads it: who, what changed from what to what, and why.
+function describeOverride(o: unknown): string {
+  if (!isObject(o)) return show(o);
+  const changes = Array.isArray(o.changes) ? o.changes : [];
+  const what = changes
+    .map((c) => (isObject(c) ? `${String(c.field)} ${c.from === '' || c.from == null ? '—' : String(c.from)} → ${String(c.to)}` : ''))
+    .filter((text) => text !== '')
+    .join(', ');
+  return `${String(o.by ?? '')}: ${what || '—'}${o.reason ? ` (${String(o.reason)})` : ''}`;
+}
+
 // A response record's change arrives as its whole JSON body before and after: show only the keys
-// that changed ("done: false → true"), not two copies of the document.
+// that changed ("done: false → true"), not two copies of the document. A triage record's new
+// overrides are shown one by one, in words.
 function expandChanges(changes: TimelineEntry['changes']): [string, { from: unknown; to: unknown }][] {
   const out: [string, { from: unknown; to: unknown }][] = [];
   for (const [field, c] of Object.entries(changes)) {
@@ -60,6 +72,11 @@ function expandChanges(changes: TimelineEntry['changes']): [string, { from: unkn
       const from = isObject(c.from) ? c.from : {};
       for (const key of Object.keys({ ...from, ...c.to })) {
         if (key === 'updated_at' || key === 'created_at') continue;
+        if (key === 'overrides' && Array.isArray(c.to[key])) {
+          const before = Array.isArray(from[key]) ? (from[key] as unknown[]).length : 0;
+          (c.to[key] as unknown[]).slice(before).forEach((o, i) => out.push([`override${i > 0 ? ` ${i + 1}` : ''}`, { from: null, to: describeOverride(o) }]));
+          continue;
+        }
         if (JSON.stringify(from[key]) !== JSON.stringify(c.to[key])) out.push([key, { from: from[key], to: c.to[key] }]);
       }
     } else {
