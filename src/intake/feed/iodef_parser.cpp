@@ -73,10 +73,6 @@ std::optional<core::Tlp> RestrictionTlp(std::string_view restriction, std::strin
   return std::nullopt;
 }
 
-void Stricter(std::optional<core::Tlp>& into, std::optional<core::Tlp> other) {
-  if (other && (!into || *other > *into)) into = other;
-}
-
 // The most restrictive label anywhere in the Incident: a restriction holds for an element and what
 // it contains, and the Incident's raw XML is kept, and shown, as one record.
 std::optional<core::Tlp> IncidentTlp(const Element& incident) {
@@ -85,7 +81,8 @@ std::optional<core::Tlp> IncidentTlp(const Element& incident) {
   while (!todo.empty()) {
     const Element* element = todo.back();
     todo.pop_back();
-    Stricter(found, RestrictionTlp(element->Attribute("restriction"), element->Attribute("ext-restriction")));
+    found = core::StricterTlp(found,
+                              RestrictionTlp(element->Attribute("restriction"), element->Attribute("ext-restriction")));
     for (const Element& child : element->children) todo.push_back(&child);
   }
   return found;
@@ -620,8 +617,8 @@ class IodefParser final : public ParserBase {
     std::vector<std::string> rejects;
     IncidentReader(incident, record).Read(events, rejects);
     for (std::string& reason : rejects) HIKESHI_CHECK(Reject(sink, record, std::move(reason), raw));
-    std::optional<core::Tlp> tlp = document_tlp;
-    if (!events.empty()) Stricter(tlp, IncidentTlp(incident));
+    const std::optional<core::Tlp> tlp =
+        events.empty() ? document_tlp : core::StricterTlp(document_tlp, IncidentTlp(incident));
     for (FeedEvent& event : events) {
       event.raw.assign(raw);
       event.tlp = tlp;

@@ -4,7 +4,6 @@
 // events with no observable of their own (the pipeline's extractor still reads their text), so that
 // nothing a partner shared is dropped. Only attributes MISP itself marks deleted are skipped.
 // tlp: tags on the event and on the attribute label the event (the more restrictive wins).
-#include <algorithm>
 #include <vector>
 
 #include "detail/json_document.hpp"
@@ -145,12 +144,6 @@ std::optional<core::Tlp> TlpFromTags(const Json& holder) {
   return found;
 }
 
-std::optional<core::Tlp> Stricter(std::optional<core::Tlp> a, std::optional<core::Tlp> b) {
-  if (!a) return b;
-  if (!b) return a;
-  return std::max(*a, *b);
-}
-
 class MispParser final : public ParserBase {
  public:
   explicit MispParser(const ParserOptions& options) : options_(options) {}
@@ -271,7 +264,7 @@ class MispParser final : public ParserBase {
       event.category = event_category.value_or(core::Category{"other", "undetermined"});
     }
     // An attribute's tags add to its event's: the more restrictive label of the two.
-    event.tlp = Stricter(event_tlp, TlpFromTags(attribute));
+    event.tlp = core::StricterTlp(event_tlp, TlpFromTags(attribute));
     // When it was seen: first_seen, else the event's date, else when the attribute was last changed.
     if (const std::string_view seen = StringAt(attribute, "first_seen"); !seen.empty())
       event.time = ParseFeedTime(seen);

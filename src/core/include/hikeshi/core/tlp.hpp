@@ -18,5 +18,11 @@ std::optional<Tlp> ParseTlp(std::string_view text);
 // The names of every label from TLP:CLEAR up to and including `ceiling`, least restricted first:
 // what a store binds to keep rows above a ceiling out of a query.
 std::vector<std::string_view> TlpNamesUpTo(Tlp ceiling);
+// The more restrictive of two labels, either of which may be absent (absent when both are).
+constexpr std::optional<Tlp> StricterTlp(std::optional<Tlp> a, std::optional<Tlp> b) {
+  if (!a) return b;
+  if (!b) return a;
+  return *a < *b ? b : a;
+}
 
 }  // namespace hikeshi::core
