@@ -585,18 +585,10 @@ class Api::Impl {
     HIKESHI_TRY(const auto before, q.Cursor());
     HIKESHI_TRY(const auto limit, q.Int("limit"));
     HIKESHI_CHECK(q.RejectUnknown());
-    const int page_size = limit.value_or(50);
-    if (page_size < 1 || page_size > 200) return Fail(Error::InvalidArgument("must be 1..200", "/limit"));
-    // One more than the page, to know whether another follows.
-    HIKESHI_TRY(auto runs, s_.feeds.Runs(call.principal(), before.value_or(0), page_size + 1));
-    std::optional<std::int64_t> next;
-    if (runs.size() > static_cast<std::size_t>(page_size)) {
-      runs.resize(static_cast<std::size_t>(page_size));
-      next = runs.back().id;
-    }
+    HIKESHI_TRY(const auto page, s_.feeds.Runs(call.principal(), before.value_or(0), limit.value_or(50)));
     ordered_json items = ordered_json::array();
-    for (const auto& run : runs) items.push_back(detail::RenderFeedRun(run));
-    return Json(200, {{"items", items}, {"next_cursor", NextCursor(next)}});
+    for (const auto& run : page.items) items.push_back(detail::RenderFeedRun(run));
+    return Json(200, {{"items", items}, {"next_cursor", NextCursor(page.next_before_id)}});
   }
 
   Result<HttpResponse> GetFeedRun(Call& call) const {

@@ -522,15 +522,20 @@ Result<FeedRun> FeedIngest::GetRun(const Principal& actor, std::int64_t id) {
   return *run;
 }
 
-Result<std::vector<FeedRun>> FeedIngest::Runs(const Principal& actor, std::int64_t before_id, int limit) {
-  if (limit < 1 || limit > 500) return Fail(Error::InvalidArgument("must be 1..500", "/limit"));
-  std::vector<FeedRun> runs;
-  if (!actor.scope.all) return runs;
+Result<FeedIngest::RunPage> FeedIngest::Runs(const Principal& actor, std::int64_t before_id, int limit) {
+  if (limit < 1 || limit > 200) return Fail(Error::InvalidArgument("must be 1..200", "/limit"));
+  RunPage page;
+  if (!actor.scope.all) return page;
+  // One more than the page, to know whether another follows.
   HIKESHI_CHECK(store_.Read([&](StoreReader& r) -> Result<void> {
-    HIKESHI_TRY(runs, r.ListRecentFeedRuns(before_id, limit));
+    HIKESHI_TRY(page.items, r.ListRecentFeedRuns(before_id, limit + 1));
     return {};
   }));
-  return runs;
+  if (page.items.size() > static_cast<std::size_t>(limit)) {
+    page.items.resize(static_cast<std::size_t>(limit));
+    page.next_before_id = page.items.back().id;
+  }
+  return page;
 }
 
 Result<FeedIngest::RejectPage> FeedIngest::Rejects(const Principal& actor, std::int64_t run_id,

@@ -26,7 +26,7 @@ function SendFeed(props: { onDone: (run: FeedRun) => void }) {
           e.preventDefault();
           if (!file) return;
           // The file's name is the run's source: for Shadowserver it also names the report type.
-          const params = { format, source: file.name, tlp: tlp.replace(/^TLP:/, ''), mapping: mapped && mapping.trim() ? mapping.trim() : undefined };
+          const params = { format, source: file.name, tlp, mapping: mapped && mapping.trim() ? mapping.trim() : undefined };
           run(async () => props.onDone(await call<FeedRun>('POST', `/events${query(params)}`, file)));
         }}
       >

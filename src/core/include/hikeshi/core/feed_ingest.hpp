@@ -138,9 +138,14 @@ class FeedIngest {
   // constituencies may read them; for others they do not exist. Errors: kNotFound,
   // kInvalidArgument ("/limit") outside 1..500.
   [[nodiscard]] Result<FeedRun> GetRun(const Principal& actor, std::int64_t id);
-  // Runs newest first, with an id below `before_id` (0: from the newest); `limit` 1..500. Only for
-  // principals who see every constituency, as GetRun (others get an empty list).
-  [[nodiscard]] Result<std::vector<FeedRun>> Runs(const Principal& actor, std::int64_t before_id, int limit);
+  // A page of runs newest first, with an id below `before_id` (0: from the newest); `limit`
+  // 1..200. `next_before_id` is the `before_id` of the next page, unset after the last. Only for
+  // principals who see every constituency, as GetRun (others get an empty page).
+  struct RunPage {
+    std::vector<FeedRun> items;
+    std::optional<std::int64_t> next_before_id;
+  };
+  [[nodiscard]] Result<RunPage> Runs(const Principal& actor, std::int64_t before_id, int limit);
   // A page of a run's rejects in record order after record `after_record`; `limit` 1..500.
   // `next_after` is the `after_record` of the next page, unset after the last. A page never ends
   // part-way through one record's rejects (an IODEF Incident gives one per bad system), so none
