@@ -2,9 +2,8 @@
 // without libFuzzer, over every file of the given directories (fuzz inputs: the format byte, then
 // the feed) and, with --samples DIR, over every sample under tests/e2e/feeds/<format>/ in five
 // forms: whole, gzip-compressed, cut in half, gzip cut in half, and with every 31st byte flipped.
-// A broken invariant aborts; an input that takes longer than kMaxSeconds fails the run. Exit status
-// 0 when every input passed.
-#include <chrono>
+// A broken invariant aborts; an input that takes longer than kMaxReplaySeconds
+// (tests/support/replay_input.hpp) fails the run. Exit status 0 when every input passed.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -18,14 +17,12 @@
 
 #include "hikeshi/intake/feed/parser.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+#include "tests/support/replay_input.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-// A guard against hangs and quadratic blow-ups, not a benchmark (ASan debug build, shared cores).
-constexpr double kMaxSeconds = 20.0;
+using hikeshi::testing::ReplayInput;
 
 std::string ReadAll(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
@@ -44,18 +41,6 @@ std::string Gzip(const std::string& plain) {
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
-}
-
-bool Run(const std::string& name, const std::string& bytes) {
-  const auto start = std::chrono::steady_clock::now();
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%-70s %9zu bytes %7.3f s\n", name.c_str(), bytes.size(), seconds);
-  if (seconds > kMaxSeconds) {
-    std::fprintf(stderr, "too slow: %s took %.1f s (limit %.0f s)\n", name.c_str(), seconds, kMaxSeconds);
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -78,11 +63,11 @@ int main(int argc, char** argv) {
           std::string flipped = plain;
           for (std::size_t at = 0; at < flipped.size(); at += 31) flipped[at] = static_cast<char>(flipped[at] ^ 0x5A);
           const std::string name = folder.path().filename().string() + "/" + file;
-          ok = Run(name, prefix + plain) && ok;
-          ok = Run(name + " (gzip)", prefix + packed) && ok;
-          ok = Run(name + " (half)", prefix + plain.substr(0, plain.size() / 2)) && ok;
-          ok = Run(name + " (gzip, half)", prefix + packed.substr(0, packed.size() / 2)) && ok;
-          ok = Run(name + " (flipped)", prefix + flipped) && ok;
+          ok = ReplayInput(name, prefix + plain) && ok;
+          ok = ReplayInput(name + " (gzip)", prefix + packed) && ok;
+          ok = ReplayInput(name + " (half)", prefix + plain.substr(0, plain.size() / 2)) && ok;
+          ok = ReplayInput(name + " (gzip, half)", prefix + packed.substr(0, packed.size() / 2)) && ok;
+          ok = ReplayInput(name + " (flipped)", prefix + flipped) && ok;
           inputs += 5;
         }
       }
@@ -91,7 +76,7 @@ int main(int argc, char** argv) {
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(argument, error)) {
       if (!entry.is_regular_file()) continue;
-      ok = Run(entry.path().filename().string(), ReadAll(entry.path())) && ok;
+      ok = ReplayInput(entry.path().filename().string(), ReadAll(entry.path())) && ok;
       ++inputs;
     }
     if (error) {

@@ -1,8 +1,7 @@
 // mail_parser_replay: runs fuzz/mail_parser_fuzz.cpp's LLVMFuzzerTestOneInput (and so its checks)
 // over every file of the given directories, and with --hostile over the generated hostile messages
 // (tests/hostile_messages.hpp), without libFuzzer. A broken invariant aborts; a message that takes
-// longer than kMaxSeconds fails the run. Exit status 0 when every input passed.
-#include <chrono>
+// longer than kMaxReplaySeconds (tests/support/replay_input.hpp) fails the run. Exit status 0 when every input passed.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,30 +12,9 @@
 #include <string_view>
 
 #include "tests/hostile_messages.hpp"
+#include "tests/support/replay_input.hpp"
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
-
-namespace {
-
-// A guard against hangs and quadratic blow-ups, not a benchmark: on an idle machine every case takes
-// under 2 s in this ASan debug build (most well under one), but the test machine's two cores are
-// shared, and a loaded run is several times slower.
-constexpr double kMaxSeconds = 20.0;
-
-bool Run(std::string_view name, const std::string& bytes) {
-  const auto start = std::chrono::steady_clock::now();
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("%-60.*s %9zu bytes %7.3f s\n", static_cast<int>(name.size()), name.data(), bytes.size(), seconds);
-  if (seconds > kMaxSeconds) {
-    std::fprintf(stderr, "too slow: %.*s took %.1f s (limit %.0f s)\n", static_cast<int>(name.size()), name.data(),
-                 seconds, kMaxSeconds);
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
+using hikeshi::testing::ReplayInput;
 
 int main(int argc, char** argv) {
   bool ok = true;
@@ -45,7 +23,7 @@ int main(int argc, char** argv) {
     const std::string_view argument = argv[i];
     if (argument == "--hostile") {
       for (const auto& message : hikeshi::intake::mail::testing::HostileMessages()) {
-        ok = Run(message.name, message.bytes) && ok;
+        ok = ReplayInput(message.name, message.bytes) && ok;
         ++inputs;
       }
       continue;
@@ -55,7 +33,7 @@ int main(int argc, char** argv) {
       if (!entry.is_regular_file()) continue;
       std::ifstream file(entry.path(), std::ios::binary);
       const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-      ok = Run(entry.path().filename().string(), bytes) && ok;
+      ok = ReplayInput(entry.path().filename().string(), bytes) && ok;
       ++inputs;
     }
     if (error) {
