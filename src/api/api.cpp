@@ -36,6 +36,16 @@ using detail::NextCursor;
 using detail::QueryReader;
 using detail::RouteHandler;
 
+// A request body that the HTTP server streams in, as the feed pipeline reads its input.
+class StreamedBody final : public core::ByteSource {
+ public:
+  explicit StreamedBody(RequestBodyStream* body) : body_(body) {}
+  Result<std::size_t> Read(char* buffer, std::size_t size) override { return body_->Read(buffer, size); }
+
+ private:
+  RequestBodyStream* body_;
+};
+
 struct Route {
   std::string method;
   std::vector<std::string> segments;  // "{}" is a placeholder
@@ -556,7 +566,11 @@ class Api::Impl {
     }
     HIKESHI_CHECK(q.RejectUnknown());
     if (s_.intake == nullptr) return Fail(Error::Unavailable("feed intake is not configured on this server"));
-    core::MemorySource body(call.request.body);
+    // Through the HTTP server the body streams in (Api::StreamsBody): read as the pipeline parses,
+    // in constant memory, after the caller was authenticated and the parameters checked.
+    core::MemorySource whole(call.request.body);
+    StreamedBody streamed(call.request.body_stream.get());
+    core::ByteSource& body = call.request.body_stream ? static_cast<core::ByteSource&>(streamed) : whole;
     HIKESHI_TRY(const auto run, s_.intake->Ingest(call.principal(), request, body));
     auto response = Json(200, detail::RenderFeedRun(run));
     response.headers.emplace_back("Location", "/api/v1/feeds/runs/" + std::to_string(run.id));
@@ -845,6 +859,7 @@ void Api::Impl::AddRoutes() {
 Api::Api(ApiServices services, ApiOptions options) : impl_(std::make_unique<Impl>(services, options)) {}
 Api::~Api() = default;
 HttpResponse Api::Handle(const HttpRequest& request) const { return impl_->Handle(request); }
+bool Api::StreamsBody(const HttpRequest& head) { return head.method == "POST" && head.path == "/api/v1/events"; }
 std::vector<std::string> Api::Routes() const { return impl_->Routes(); }
 
 }  // namespace hikeshi::api

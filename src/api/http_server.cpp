@@ -20,7 +20,9 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <csignal>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <exception>
@@ -51,6 +53,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -96,6 +99,10 @@ constexpr std::size_t kReadChunk = 4096;
 // A stream's client that leaves this much unread is cut off (it can reconnect and resume).
 constexpr std::size_t kMaxStreamBacklog = 1 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+// A streamed request body is read in pieces of at most this (whatever one read brings), one piece
+// ahead of its handler.
+constexpr std::size_t kBodyChunk = 64 << 10;
+constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -305,6 +312,103 @@ std::string AddressText(const asio::ip::address& address) {
   return address.to_string();
 }
 
+// Hands a streamed request body from its connection (which reads it, on the connection's strand)
+// to the handler (which reads it on a thread of its own). The connection reads only when asked,
+// and the pipe asks for the next piece as soon as the handler starts on one: at most one piece
+// waits, so memory stays at two pieces whatever the body's size, and a slow handler slows the
+// client down (TCP flow control) instead of growing a queue.
+class BodyPipe final : public RequestBodyStream {
+ public:
+  // `want_more` asks the connection for the next piece (it must not block); `stop` ends every wait
+  // (the connection closed, the server is stopping).
+  BodyPipe(std::function<void()> want_more, std::stop_token stop)
+      : want_more_(std::move(want_more)), stop_(std::move(stop)) {}
+
+  Result<std::size_t> Read(char* buffer, std::size_t size) override {
+    std::unique_lock lock(mutex_);
+    while (offset_ == current_.size()) {
+      if (next_) {
+        current_ = std::move(*next_);
+        next_.reset();
+        offset_ = 0;
+        Ask(lock);  // the piece after this one arrives while this one is consumed
+        continue;
+      }
+      if (failure_) return Fail(*failure_);
+      if (ended_) return std::size_t{0};
+      Ask(lock);
+      if (!changed_.wait(lock, stop_, [&] { return next_.has_value() || failure_.has_value() || ended_; })) {
+        return Fail(Error::Unavailable("the connection closed before the request body was read"));
+      }
+    }
+    const std::size_t n = std::min(size, current_.size() - offset_);
+    std::memcpy(buffer, current_.data() + offset_, n);
+    offset_ += n;
+    return n;
+  }
+
+  // From the connection: the next piece (possibly empty), and whether the body ends with it.
+  void Push(std::string piece, bool last) {
+    {
+      std::lock_guard lock(mutex_);
+      asked_ = false;
+      if (!piece.empty()) next_ = std::move(piece);
+      ended_ = last;
+    }
+    changed_.notify_all();
+  }
+
+  // From the connection: the body cannot be read to its end.
+  void Abort(Error error) {
+    {
+      std::lock_guard lock(mutex_);
+      asked_ = false;
+      if (!failure_) failure_ = std::move(error);
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  // Asks for the next piece unless one is asked for, waiting, or cannot come.
+  void Ask(std::unique_lock<std::mutex>& lock) {
+    if (asked_ || next_ || ended_ || failure_) return;
+    asked_ = true;
+    lock.unlock();
+    want_more_();
+    lock.lock();
+  }
+
+  const std::function<void()> want_more_;
+  const std::stop_token stop_;
+  std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::string current_;  // the handler's thread only
+  std::size_t offset_ = 0;
+  std::optional<std::string> next_;
+  std::optional<Error> failure_;
+  bool asked_ = false;
+  bool ended_ = false;
+};
+
+// Why a streamed request body could not be read to its end, as the handler's Read() reports it.
+Error BodyReadError(const boost::system::error_code& ec, const HttpServerOptions& options) {
+  if (ec == beast::error::timeout) {
+    return Error::DeadlineExceeded(
+        fmt::format("no more of the request body arrived within {} ms", options.request_timeout.count()));
+  }
+  if (ec == http::error::body_limit) {
+    return Error::TooLarge(fmt::format("request body exceeds {} bytes", options.max_streamed_body_bytes), "/body");
+  }
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    return Error::Unavailable("the client closed the connection before the end of the request body");
+  }
+  if (ec.category() == HttpErrorCategory()) {
+    return Error::InvalidArgument(fmt::format("malformed request body: {}", ec.message()), "/body");
+  }
+  return Error::Unavailable(fmt::format("reading the request body: {}", ec.message()));
+}
+
 class Session;
 
 // Everything the connections share: options, callbacks, the acceptor and the shutdown state.
@@ -346,6 +450,12 @@ class Server {
   // `stop` is requested; the slot is given back when the thread ends. False (slot given back) when
   // no thread could be started.
   bool StartStream(std::shared_ptr<Session> session, std::shared_ptr<ResponseStream> stream, std::stop_source stop);
+  // Whether the handler reads this request's body as it arrives (HttpServerOptions::stream_body).
+  bool StreamsBody(const HttpRequest& head) const;
+  // Runs the handler for a request with a streamed body on a thread of its own (holding a slot
+  // taken with TryOpenStream) and hands its response to `session`. False (slot given back) when no
+  // thread could be started.
+  bool StartBodyHandler(std::shared_ptr<Session> session, HttpRequest request, std::stop_source stop);
 
  private:
   void Accept();
@@ -359,6 +469,9 @@ class Server {
   void JoinStreams();
   // Joins the threads of streams that have ended. Called with streams_mutex_ held.
   void ReapStreamsLocked();
+  // Runs `run` on a thread of its own, listed with the streams so that Stop() and Run()'s end ask
+  // it to end and wait for it; gives the slot back when it returns. False when no thread started.
+  bool StartThread(std::stop_source stop, std::function<void(std::stop_token)> run);
 
   const HttpServerOptions options_;
   const HttpHandler handler_;
@@ -437,8 +550,19 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::post(stream_.get_executor(), [self = shared_from_this()] { self->EndStream(); });
   }
 
+  // From the handler's thread: its response to a request with a streamed body.
+  void PostReceivedResponse(HttpResponse response) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), response = std::move(response)]() mutable {
+      if (self->phase_ != Phase::kReceiving) return;  // the connection closed meanwhile
+      self->received_response_ = std::move(response);
+      self->response_waiting_ = true;
+      // A read or a 100 Continue in flight finishes first, then sends it.
+      if (!self->body_reading_ && !self->continue_writing_) self->FinishReceiving();
+    });
+  }
+
  private:
-  enum class Phase { kIdle, kReading, kHandling, kWriting, kStreaming, kLingering, kClosed };
+  enum class Phase { kIdle, kReading, kReceiving, kHandling, kWriting, kStreaming, kLingering, kClosed };
 
   const HttpServerOptions& Options() const { return server_.Options(); }
 
@@ -469,7 +593,10 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(Options().max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    parser_->body_limit(static_cast<std::uint64_t>(Options().max_body_bytes));
+    // No limit while the head is read: whether max_body_bytes applies depends on the route
+    // (HttpServerOptions::stream_body), so OnHeader applies it. (Not boost::none: Boost 1.74's
+    // parser compares a Content-Length with an empty limit as over it.)
+    parser_->body_limit(kNoBodyLimit);
     // One deadline for the whole request, not per read: a client trickling a byte at a time
     // (slowloris) must not be able to hold the connection longer than request_timeout.
     stream_.expires_never();
@@ -499,6 +626,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (hosts > 1 || (wire.version() == 11 && hosts == 0)) {
       return Refuse(Error::InvalidArgument("an HTTP/1.1 request needs exactly one Host header"));
     }
+    if (Options().stream_body && !parser_->is_done() && wire.method() != http::verb::head) {
+      if (Result<HttpRequest> head = BuildRequest(parser_->get(), remote_address_);
+          head && server_.StreamsBody(*head)) {
+        return BeginReceiving(*std::move(head));
+      }
+    }
+    const auto declared = parser_->content_length();
+    if (declared && *declared > Options().max_body_bytes) {
+      return Refuse(Error::TooLarge(fmt::format("request body exceeds {} bytes", Options().max_body_bytes), "/body"));
+    }
+    // Before any of the body is parsed; a chunked body is held to it as it arrives.
+    parser_->body_limit(static_cast<std::uint64_t>(Options().max_body_bytes));
     if (parser_->is_done()) return OnRequestComplete();
     if (wire.version() == 11 && EqualsIgnoreCase(ToStd(wire[http::field::expect]), "100-continue")) {
       // The client holds the body back until told to go on; the limits have already passed.
@@ -559,6 +698,116 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response.stream.reset();
     Send(std::move(response), version, keep_alive, head, /*linger=*/false);
+  }
+
+  // A request whose handler reads the body as it arrives (HttpServerOptions::stream_body): the
+  // handler runs on a thread of its own at once, and the body is read piece by piece as it asks
+  // (BodyPipe), each read under its own deadline (request_timeout without a byte is a timeout; a
+  // long upload that keeps coming is not). The response goes out once the handler returns; the
+  // connection is kept only if the whole body was read.
+  void BeginReceiving(HttpRequest request) {
+    request_timer_.cancel();
+    const auto& wire = parser_->get();
+    receive_version_ = wire.version();
+    receive_keep_alive_ = wire.keep_alive();
+    expect_continue_ = wire.version() == 11 && EqualsIgnoreCase(ToStd(wire[http::field::expect]), "100-continue");
+    const std::uint64_t limit = Options().max_streamed_body_bytes;
+    const auto declared = parser_->content_length();
+    if (limit > 0 && declared && *declared > limit) {
+      return Refuse(Error::TooLarge(fmt::format("request body exceeds {} bytes", limit), "/body"));
+    }
+    body_parser_.emplace(std::move(*parser_));
+    parser_.reset();
+    body_parser_->body_limit(limit > 0 ? limit : kNoBodyLimit);
+    receive_failed_ = false;
+    if (!server_.TryOpenStream()) return RefuseReceiving("too many uploads and live streams are open; try again later");
+    pipe_ = std::make_shared<BodyPipe>(
+        // Holds no executor: a handler may keep the pipe after the server is gone.
+        [weak = weak_from_this()] {
+          if (auto self = weak.lock()) {
+            asio::post(self->stream_.get_executor(), [self] { self->ReceiveBody(); });
+          }
+        },
+        stream_stop_.get_token());
+    request.body_stream = pipe_;
+    phase_ = Phase::kReceiving;
+    stream_.expires_never();
+    if (!server_.StartBodyHandler(shared_from_this(), std::move(request), stream_stop_)) {
+      pipe_.reset();
+      return RefuseReceiving("cannot take an upload now; try again later");
+    }
+  }
+
+  void RefuseReceiving(std::string_view why) {
+    body_parser_.reset();
+    HttpResponse busy = server_.Respond(Error::Unavailable(std::string(why)));
+    busy.headers.emplace_back("Retry-After", "5");
+    Send(std::move(busy), receive_version_, /*keep_alive=*/false, /*head=*/false, /*linger=*/true);
+  }
+
+  // Asked by the pipe: reads the next piece of the body (after a 100 Continue, if the client waits
+  // for one), or tells the pipe the body has ended.
+  void ReceiveBody() {
+    if (phase_ != Phase::kReceiving || !body_parser_ || body_reading_ || continue_writing_ || response_waiting_) {
+      return;
+    }
+    if (expect_continue_) {
+      expect_continue_ = false;
+      continue_writing_ = true;
+      stream_.expires_after(std::max(Options().request_timeout, kMinWriteTimeout));
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()), Bind(&Session::OnReceiveContinue));
+      return;
+    }
+    if (body_parser_->is_done()) return pipe_->Push({}, /*last=*/true);
+    body_reading_ = true;
+    if (read_buffer_.empty()) read_buffer_.resize(kBodyChunk);
+    auto& body = body_parser_->get().body();
+    body.data = read_buffer_.data();
+    body.size = read_buffer_.size();
+    body.more = true;
+    stream_.expires_after(Options().request_timeout);
+    http::async_read_some(stream_, buffer_, *body_parser_, Bind(&Session::OnBodyPiece));
+  }
+
+  void OnReceiveContinue(const boost::system::error_code& ec, std::size_t) {
+    continue_writing_ = false;
+    if (phase_ != Phase::kReceiving) return;
+    if (ec) {
+      receive_failed_ = true;
+      pipe_->Abort(BodyReadError(ec, Options()));
+    }
+    if (response_waiting_) return FinishReceiving();
+    if (!ec) ReceiveBody();
+  }
+
+  void OnBodyPiece(const boost::system::error_code& result, std::size_t) {
+    body_reading_ = false;
+    if (phase_ != Phase::kReceiving) return;
+    const boost::system::error_code ec = result == http::error::need_buffer ? boost::system::error_code{} : result;
+    if (ec) {
+      receive_failed_ = true;
+      pipe_->Abort(BodyReadError(ec, Options()));
+    } else {
+      // Copied out at its own size: the read buffer is reused, and a piece is often far smaller.
+      const std::size_t got = read_buffer_.size() - body_parser_->get().body().size;
+      const bool last = body_parser_->is_done();
+      if (got == 0 && !last && !response_waiting_) return ReceiveBody();  // chunk framing only
+      pipe_->Push(std::string(read_buffer_.data(), got), last);
+    }
+    if (response_waiting_) FinishReceiving();
+  }
+
+  void FinishReceiving() {
+    const bool whole = body_parser_ && body_parser_->is_done() && !receive_failed_;
+    HttpResponse response = std::move(received_response_);
+    received_response_ = {};
+    response_waiting_ = false;
+    response.stream.reset();
+    body_parser_.reset();
+    pipe_.reset();
+    // A body the handler did not read to its end is drained (bounded) before the close, so the
+    // client reads the response instead of a reset.
+    Send(std::move(response), receive_version_, receive_keep_alive_ && whole, /*head=*/false, /*linger=*/!whole);
   }
 
   // A streamed response: the head now, then whatever the stream's thread produces (PostStreamData),
@@ -748,7 +997,19 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_after_write_ = false;
   bool server_stopping_ = false;
   std::size_t lingered_bytes_ = 0;
-  // Streaming (phase kStreaming).
+  // A request with a streamed body (phase kReceiving).
+  std::optional<http::request_parser<http::buffer_body>> body_parser_;
+  std::shared_ptr<BodyPipe> pipe_;
+  std::vector<char> read_buffer_;  // what the piece being read is read into
+  HttpResponse received_response_;
+  unsigned receive_version_ = 11;
+  bool receive_keep_alive_ = false;
+  bool expect_continue_ = false;
+  bool continue_writing_ = false;
+  bool body_reading_ = false;
+  bool receive_failed_ = false;
+  bool response_waiting_ = false;
+  // Streaming (phase kStreaming), and the handler's thread of a streamed request body.
   std::stop_source stream_stop_;    // asks the stream's thread to end
   std::deque<std::string> outbox_;  // bytes to write, framed
   std::size_t stream_backlog_ = 0;  // bytes in outbox_
@@ -924,28 +1185,54 @@ bool Server::TryOpenStream() {
 
 bool Server::StartStream(std::shared_ptr<Session> session, std::shared_ptr<ResponseStream> stream,
                          std::stop_source stop) {
+  return StartThread(std::move(stop),
+                     [session = std::move(session), stream = std::move(stream)](std::stop_token token) {
+                       try {
+                         while (!token.stop_requested()) {
+                           std::optional<std::string> data = stream->Next(token);
+                           if (!data) break;
+                           session->PostStreamData(std::move(*data));
+                         }
+                       } catch (const std::exception& e) {
+                         fmt::print(stderr, "hikeshi http: a response stream threw: {}\n", e.what());
+                       } catch (...) {
+                         fmt::print(stderr, "hikeshi http: a response stream threw a non-standard exception\n");
+                       }
+                       session->PostStreamEnd();
+                     });
+}
+
+bool Server::StreamsBody(const HttpRequest& head) const {
+  if (!options_.stream_body) return false;
+  try {
+    return options_.stream_body(head);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "hikeshi http: stream_body threw: {}\n", e.what());
+    return false;
+  }
+}
+
+bool Server::StartBodyHandler(std::shared_ptr<Session> session, HttpRequest request, std::stop_source stop) {
+  return StartThread(std::move(stop),
+                     [this, session = std::move(session), request = std::move(request)](std::stop_token) mutable {
+                       // Handle() never throws; the pipe ends its waits when the token is requested.
+                       HttpResponse response = Handle(request);
+                       request.body_stream.reset();
+                       session->PostReceivedResponse(std::move(response));
+                     });
+}
+
+bool Server::StartThread(std::stop_source stop, std::function<void(std::stop_token)> run) {
   std::lock_guard lock(streams_mutex_);
   auto& entry = streams_.emplace_back();
   entry.stop = stop;
   try {
-    entry.thread =
-        std::thread([this, &entry, session = std::move(session), stream = std::move(stream), token = stop.get_token()] {
-          try {
-            while (!token.stop_requested()) {
-              std::optional<std::string> data = stream->Next(token);
-              if (!data) break;
-              session->PostStreamData(std::move(*data));
-            }
-          } catch (const std::exception& e) {
-            fmt::print(stderr, "hikeshi http: a response stream threw: {}\n", e.what());
-          } catch (...) {
-            fmt::print(stderr, "hikeshi http: a response stream threw a non-standard exception\n");
-          }
-          session->PostStreamEnd();
-          std::lock_guard done_lock(streams_mutex_);
-          entry.done = true;
-          --open_streams_;
-        });
+    entry.thread = std::thread([this, &entry, run = std::move(run), token = stop.get_token()] {
+      run(token);
+      std::lock_guard done_lock(streams_mutex_);
+      entry.done = true;
+      --open_streams_;
+    });
   } catch (const std::system_error& e) {
     fmt::print(stderr, "hikeshi http: cannot start a stream thread: {}\n", e.what());
     streams_.pop_back();

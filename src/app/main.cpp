@@ -283,6 +283,7 @@ Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   options.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
   options.threads = o.threads;
   options.max_streams = o.max_streams;
+  options.stream_body = &api::Api::StreamsBody;  // feeds of any size, in constant memory
   // Access log: method, path (never the query or body, which may hold search terms or secrets),
   // status and duration.
   auto handler = [&api](const api::HttpRequest& request) {

@@ -10,6 +10,7 @@
 #include <map>
 #include <tuple>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -342,6 +343,57 @@ TEST_F(FeedTest, ApiShowsRunsRejectsPivotsAndCorrelations) {
 // A partner's TLP:RED intelligence stays RED in Hikeshi: a MISP event tagged tlp:red becomes RED
 // reports, which a constituent of the constituency they concern cannot list, open or pivot to,
 // while the handler can. `--tlp` labels a whole feed; a bad label is refused before anything is read.
+// POST /api/v1/events reads its body as it arrives: a feed far over --max-body-bytes goes through
+// whole, after the caller was authenticated; every other request keeps the limit.
+TEST_F(FeedTest, AFeedFarLargerThanTheBodyLimitStreamsThroughTheApi) {
+  auto server = Server::Start(data_, {"--max-body-bytes", "65536"});
+  ASSERT_NE(server, nullptr);
+  const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", "admin"});
+  const std::string admin = token.out.substr(0, token.out.find('\n'));
+  const std::string feed = EveFeed(12'000, 40, {"{broken"});
+  ASSERT_GT(feed.size(), 60u * 65536u);
+
+  // Not logged in: refused before the body is read, and nothing is stored.
+  const auto anonymous =
+      server->Call("POST", "/api/v1/events?format=suricata-eve", "", feed, {{"Content-Type", "application/x-ndjson"}});
+  EXPECT_EQ(anonymous.status, 401) << anonymous.body;
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM feed_runs"), 0);
+
+  const auto posted = server->Call("POST", "/api/v1/events?format=suricata-eve&source=sensor-big", admin, feed,
+                                   {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  const auto run = Body(posted);
+  EXPECT_EQ(run["events_new"], 12'000);
+  EXPECT_EQ(run["rejects"], 1);
+  EXPECT_EQ(run["reports_created"], 40);
+  EXPECT_EQ(run["status"], "finished");
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 12'000);
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 12'000);
+
+  // The same feed chunked, as a client that does not know its length sends it: all duplicates.
+  std::string chunked;
+  for (std::size_t at = 0; at < feed.size(); at += 100'000) {
+    const std::string piece = feed.substr(at, 100'000);
+    chunked += fmt::format("{:x}\r\n{}\r\n", piece.size(), piece);
+  }
+  auto connection = testing::HttpConnection::Connect(server->port());
+  ASSERT_TRUE(connection.has_value()) << connection.error().message();
+  ASSERT_TRUE(connection
+                  ->SendRaw("POST /api/v1/events?format=suricata-eve HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                            admin + "\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + "0\r\n\r\n")
+                  .has_value());
+  const auto again = connection->ReadResponse();
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  ASSERT_EQ(again->status, 200) << again->body;
+  EXPECT_EQ(Body(*again)["duplicates"], 12'000);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 12'000);
+
+  // Any other body is still held to --max-body-bytes.
+  const auto incident = server->Call("POST", "/api/v1/incidents", admin,
+                                     R"({"title":"x","description":")" + std::string(70'000, 'd') + R"("})");
+  EXPECT_EQ(incident.status, 413) << incident.body;
+}
+
 TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
   for (const auto& [user, role, scope] : {std::tuple{"carl", "constituent", "--constituency=alpha"},
                                           std::tuple{"alice", "handler", "--all-constituencies"},

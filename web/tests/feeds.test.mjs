@@ -1,7 +1,8 @@
 // The feeds page in a real browser, against a real `hikeshi serve`: a handler sends a gzip-
 // compressed Shadowserver report through the page; the run's counts come back at once, the run is
 // listed, its reject shows the line, the reason and the raw row, and the reports it made are in
-// the queue. A viewer sees the runs but cannot send a feed.
+// the queue. A viewer sees the runs but cannot send a feed. A file far over the server's request
+// size limit goes through the same form, read by the server as it arrives.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ describe('Feeds in the web UI', () => {
   let browser;
   let dir;
   let file;
+  let big;
 
   before(async () => {
     hikeshi = await Hikeshi.start();
@@ -34,6 +36,27 @@ describe('Feeds in the web UI', () => {
     ].join('\n');
     file = join(dir, '2026-11-26-scan_rdp-japan-geo.csv.gz');
     writeFileSync(file, gzipSync(Buffer.from(csv + '\n')));
+    // 8,000 Suricata alerts from 20 scanners in univ-a (about 3 MB, uncompressed): three times the
+    // server's default request size limit.
+    const lines = [];
+    for (let i = 0; i < 8000; i++) {
+      lines.push(
+        JSON.stringify({
+          timestamp: `2026-11-27T02:${String(i % 60).padStart(2, '0')}:00.000000+0000`,
+          flow_id: 5000000 + i,
+          event_type: 'alert',
+          src_ip: `198.51.100.${100 + (i % 20)}`,
+          src_port: 40000 + (i % 1000),
+          dest_ip: '203.0.113.9',
+          dest_port: 22,
+          proto: 'TCP',
+          alert: { action: 'allowed', gid: 1, signature_id: 2001219, rev: 20, signature: 'ET SCAN Potential SSH Scan', category: 'Attempted Information Leak', severity: 2 },
+          payload_printable: 'x'.repeat(150),
+        }),
+      );
+    }
+    big = join(dir, 'sensor-7.eve.json');
+    writeFileSync(big, lines.join('\n') + '\n');
     browser = await launchBrowser();
   });
 
@@ -91,6 +114,24 @@ describe('Feeds in the web UI', () => {
     await page.getByRole('link', { name: 'Feeds' }).click();
     await page.locator('table.queue tbody tr[data-run="1"]').waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Ingest a feed file' }).count(), 0);
+    assert.deepEqual(unexpectedErrors(), []);
+    await context.close();
+  });
+  test('a feed file three times the request size limit goes through the form whole', async () => {
+    const { page, context, unexpectedErrors } = await openPage(browser);
+    await login(page, hikeshi.url, 'alice', USER_PASSWORD);
+    await page.getByRole('link', { name: 'Feeds' }).click();
+    await page.getByRole('heading', { name: 'Feeds', level: 1 }).waitFor();
+    await page.getByLabel('File', { exact: true }).setInputFiles(big);
+    await page.getByLabel('Format').selectOption('suricata-eve');
+    await page.getByRole('button', { name: 'Ingest' }).click();
+    await page
+      .getByRole('status')
+      .getByText('Run 2: 8000 records: 8000 stored, 0 duplicate, 0 rejected; reports 20 created, 0 updated.')
+      .waitFor({ timeout: 60_000 });
+    const row = page.locator('table.queue tbody tr[data-run="2"]');
+    await row.waitFor();
+    assert.match(await row.innerText(), /suricata-eve\s+sensor-7\.eve\.json\s+Finished\s+8000\s+8000\s+0\s+0\s+20\s+0/);
     assert.deepEqual(unexpectedErrors(), []);
     await context.close();
   });

@@ -14,11 +14,13 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -434,18 +436,21 @@ TEST_F(HttpServerTest, HeaderInjectionFromTheHandlerBecomes500) {
   EXPECT_EQ(calls_.Errors()[0].code(), ErrorCode::kInternal);
 }
 
+// Sends "METHOD /upload" with `Expect: 100-continue` and a 5-byte body, which goes only once the
+// interim response has come, and returns the final response.
+Result<HttpClientResponse> SendAfterContinue(HttpConnection& connection, std::string_view method) {
+  HIKESHI_CHECK(connection.SendRaw(std::string(method) + " /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                                                         "Expect: 100-continue\r\n\r\n"));
+  HIKESHI_TRY(const auto interim, connection.ReadResponse());
+  if (interim.status != 100) return Fail(Error::Internal(fmt::format("got {} instead of 100", interim.status)));
+  HIKESHI_CHECK(connection.SendRaw("hello"));
+  return connection.ReadResponse();
+}
+
 TEST_F(HttpServerTest, Expect100ContinueGetsTheInterimResponse) {
   StartServer();
   auto connection = Connect();
-  ASSERT_TRUE(connection
-                  .SendRaw("PUT /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
-                           "Expect: 100-continue\r\n\r\n")
-                  .has_value());
-  auto interim = connection.ReadResponse();
-  ASSERT_TRUE(interim.has_value()) << interim.error().message();
-  EXPECT_EQ(interim->status, 100);
-  ASSERT_TRUE(connection.SendRaw("hello").has_value());
-  auto response = connection.ReadResponse();
+  auto response = SendAfterContinue(connection, "PUT");
   ASSERT_TRUE(response.has_value()) << response.error().message();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "hello");
@@ -1082,6 +1087,227 @@ TEST_F(HttpServerTest, HeadOfAStreamedResourceGetsNoStream) {
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->Header("Content-Type"), "text/event-stream");
   EXPECT_FALSE(streams.Stream(0)->Stopped());  // never started
+}
+
+// --- Request bodies streamed to their handler -----------------------------------------------------
+
+// A handler for streamed bodies on /upload: reads the body (4 KiB at a time) once `Release()` lets
+// it, and answers with how many bytes came and their FNV-1a hash, or with the error its Read()
+// returned. GET /refuse answers 401 without reading anything.
+class UploadHandler {
+ public:
+  explicit UploadHandler(bool held = false) : held_(held) {}
+
+  static HttpServerOptions Options(HttpServerOptions options = TestOptions()) {
+    options.stream_body = [](const HttpRequest& head) { return head.path == "/upload" || head.path == "/refuse"; };
+    return options;
+  }
+
+  HttpHandler Handler() {
+    return [this](const HttpRequest& request) {
+      if (request.body_stream == nullptr) {
+        return HttpResponse{.status = 200, .headers = {}, .body = "whole:" + std::to_string(request.body.size())};
+      }
+      if (request.path == "/refuse") return HttpResponse{.status = 401, .headers = {}, .body = "log in first"};
+      {
+        std::unique_lock lock(mutex_);
+        released_.wait(lock, [&] { return !held_; });
+      }
+      std::uint64_t hash = 1469598103934665603ULL;
+      std::uint64_t bytes = 0;
+      std::string buffer(4096, '\0');
+      for (;;) {
+        auto n = request.body_stream->Read(buffer.data(), buffer.size());
+        if (!n) {
+          std::lock_guard lock(mutex_);
+          failure_ = n.error();
+          return HttpResponse{.status = 400, .headers = {}, .body = std::string(ErrorCodeName(n.error().code()))};
+        }
+        if (*n == 0) break;
+        for (std::size_t i = 0; i < *n; ++i) hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 1099511628211ULL;
+        bytes += *n;
+        read_.store(bytes);
+      }
+      return HttpResponse{.status = 200, .headers = {}, .body = fmt::format("{} {:x}", bytes, hash)};
+    };
+  }
+
+  void Release() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_all();
+  }
+  std::uint64_t BytesRead() const { return read_.load(); }
+  std::optional<Error> Failure() const {
+    std::lock_guard lock(mutex_);
+    return failure_;
+  }
+
+  static std::string Expected(std::string_view body) {
+    std::uint64_t hash = 1469598103934665603ULL;
+    for (const char c : body) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+    return fmt::format("{} {:x}", body.size(), hash);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_;
+  std::atomic<std::uint64_t> read_{0};
+  std::optional<Error> failure_;
+};
+
+// Not a repeating pattern, so a lost or repeated piece changes the hash.
+std::string UploadBody(std::size_t size) {
+  std::string body(size, '\0');
+  std::uint32_t x = 2463534242u;
+  for (char& c : body) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>('a' + x % 26);
+  }
+  return body;
+}
+
+TEST_F(HttpServerTest, AStreamedBodyFarOverMaxBodyBytesReachesItsHandlerWhole) {
+  UploadHandler uploads;
+  StartServer(UploadHandler::Options(), uploads.Handler());  // max_body_bytes = 1024
+  const std::string body = UploadBody(8 << 20);
+  auto connection = Connect();
+  auto response = connection.RoundTrip({.method = "POST", .target = "/upload", .body = body});
+  ASSERT_TRUE(response.has_value()) << response.error().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, UploadHandler::Expected(body));
+
+  // The same connection goes on: the body was read to its end.
+  std::string chunked;
+  const std::string small = body.substr(0, 3 << 20);
+  for (std::size_t at = 0; at < small.size(); at += 10'000) {
+    const std::string piece = small.substr(at, 10'000);
+    chunked += fmt::format("{:x}\r\n{}\r\n", piece.size(), piece);
+  }
+  ASSERT_TRUE(
+      connection
+          .SendRaw("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + "0\r\n\r\n")
+          .has_value());
+  auto second = connection.ReadResponse();
+  ASSERT_TRUE(second.has_value()) << second.error().message();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->body, UploadHandler::Expected(small));
+
+  // Every other route keeps the limit.
+  auto other = connection.RoundTrip({.method = "POST", .target = "/other", .body = std::string(2'000, 'x')});
+  ASSERT_TRUE(other.has_value()) << other.error().message();
+  EXPECT_EQ(other->status, 413);
+}
+
+TEST_F(HttpServerTest, AnUploadWaitsForItsHandlerInsteadOfFillingMemory) {
+  UploadHandler uploads(/*held=*/true);
+  StartServer(UploadHandler::Options(), uploads.Handler());
+  const std::string body = UploadBody(48 << 20);
+  std::atomic<bool> sent{false};
+  Result<HttpClientResponse> response = Fail(Error::Internal("no response"));
+  std::thread client([&] {
+    auto connection = Connect();
+    connection.set_timeout(milliseconds(60'000));
+    response = connection.RoundTrip({.method = "POST", .target = "/upload", .body = body});
+    sent = true;
+  });
+  // While the handler reads nothing, the server reads no more than its two pieces: the rest stays
+  // with the client (socket buffers hold a few MB at most), so the upload cannot finish.
+  std::this_thread::sleep_for(milliseconds(1'500));
+  EXPECT_FALSE(sent.load()) << "the server took a 48 MiB body its handler had not read";
+  EXPECT_EQ(uploads.BytesRead(), 0u);
+  uploads.Release();
+  client.join();
+  ASSERT_TRUE(response.has_value()) << response.error().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, UploadHandler::Expected(body));
+}
+
+TEST_F(HttpServerTest, AHandlerThatRefusesBeforeReadingIsAnsweredBeforeTheBodyIsSent) {
+  UploadHandler uploads;
+  StartServer(UploadHandler::Options(), uploads.Handler());
+  auto connection = Connect();
+  // A client that waits for 100 Continue: the refusal comes instead, and the 10 GB stay unsent.
+  ASSERT_TRUE(connection
+                  .SendRaw("POST /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 10737418240\r\n"
+                           "Expect: 100-continue\r\n\r\n")
+                  .has_value());
+  auto response = connection.ReadResponse();
+  ASSERT_TRUE(response.has_value()) << response.error().message();
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->Header("connection"), "close");
+
+  // One that reads gets the interim response, then its body is read.
+  auto reader = Connect();
+  auto done = SendAfterContinue(reader, "POST");
+  ASSERT_TRUE(done.has_value()) << done.error().message();
+  EXPECT_EQ(done->status, 200);
+  EXPECT_EQ(done->body, UploadHandler::Expected("hello"));
+}
+
+TEST_F(HttpServerTest, AStalledOrAbandonedUploadEndsItsHandlersRead) {
+  HttpServerOptions options = UploadHandler::Options();
+  options.request_timeout = milliseconds(300);
+  // 5,000 of 100,000 bytes, then nothing (past request_timeout), or the client gives up half-way.
+  for (const auto& [hang_up, expected] :
+       {std::pair{false, ErrorCode::kDeadlineExceeded}, std::pair{true, ErrorCode::kUnavailable}}) {
+    SCOPED_TRACE(hang_up ? "hang-up" : "stall");
+    UploadHandler uploads;
+    StartServer(options, uploads.Handler());
+    auto connection = Connect();
+    ASSERT_TRUE(
+        connection
+            .SendRaw("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" + std::string(5'000, 'x'))
+            .has_value());
+    if (hang_up) connection.ShutdownWrite();
+    ASSERT_TRUE(WaitUntil([&] { return uploads.Failure().has_value(); }, kClientTimeout));
+    EXPECT_EQ(uploads.Failure()->code(), expected);
+    EXPECT_EQ(uploads.BytesRead(), 5'000u);
+    server_.reset();
+  }
+}
+
+TEST_F(HttpServerTest, AStreamedBodyOverItsOwnLimitIsRefused) {
+  HttpServerOptions options = UploadHandler::Options();
+  options.max_streamed_body_bytes = 100'000;
+  UploadHandler uploads;
+  StartServer(options, uploads.Handler());
+  // Declared: refused before the handler runs.
+  auto declared = SendRaw("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100001\r\n\r\n");
+  ASSERT_TRUE(declared.has_value()) << declared.error().message();
+  EXPECT_EQ(declared->status, 413);
+  EXPECT_EQ(calls_.HandlerCalls(), 0u);
+  // Chunked: the handler's Read() fails once the body passes the limit.
+  std::string chunked;
+  for (int i = 0; i < 30; ++i) chunked += fmt::format("{:x}\r\n{}\r\n", 5'000, std::string(5'000, 'y'));
+  auto response =
+      SendRaw("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + "0\r\n\r\n");
+  ASSERT_TRUE(response.has_value()) << response.error().message();
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->body, "too-large");
+  ASSERT_TRUE(uploads.Failure().has_value());
+  EXPECT_EQ(uploads.Failure()->field(), "/body");
+  EXPECT_LE(uploads.BytesRead(), 100'000u);
+}
+
+TEST_F(HttpServerTest, StopEndsAnUploadThatNeverCompletes) {
+  HttpServerOptions options = UploadHandler::Options();
+  options.shutdown_grace = milliseconds(200);
+  options.request_timeout = milliseconds(30'000);
+  UploadHandler uploads;
+  StartServer(options, uploads.Handler());
+  auto connection = Connect();
+  ASSERT_TRUE(connection.SendRaw("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\nabc").has_value());
+  ASSERT_TRUE(WaitUntil([&] { return uploads.BytesRead() == 3; }, kClientTimeout));
+  server_->Server().Stop();
+  EXPECT_TRUE(server_->WaitForRun(milliseconds(5'000)));
+  ASSERT_TRUE(uploads.Failure().has_value());
+  EXPECT_EQ(uploads.Failure()->code(), ErrorCode::kUnavailable);
 }
 
 }  // namespace

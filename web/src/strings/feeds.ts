@@ -4,7 +4,7 @@ export const en = {
   'feeds.title': 'Feeds',
   'feeds.send': 'Ingest a feed file',
   'feeds.sendHelp':
-    'Shadowserver CSV, Suricata EVE, X-ARF, IODEF, MISP, or JSON lines / CSV read through a mapping. A .gz file is read as it is. Every record lands or is kept as a reject with its reason. The file must fit the server’s request size limit (1 MiB unless hikeshi serve --max-body-bytes says otherwise): gzip a larger one, or ingest it on the server with hikeshi ingest feed.',
+    'Shadowserver CSV, Suricata EVE, X-ARF, IODEF, MISP, or JSON lines / CSV read through a mapping. A .gz file is read as it is. Every record lands or is kept as a reject with its reason. Any size: the server reads the file as it arrives, so a large one takes as long as ingesting it does.',
   'feeds.file': 'File',
   'feeds.format': 'Format',
   'feeds.mapping': 'Mapping (ndjson and csv)',
@@ -44,7 +44,7 @@ export const ja: Record<keyof typeof en, string> = {
   'feeds.title': 'フィード',
   'feeds.send': 'フィードファイルの取り込み',
   'feeds.sendHelp':
-    'Shadowserver CSV、Suricata EVE、X-ARF、IODEF、MISP、またはマッピングで読む JSON Lines / CSV。.gz ファイルはそのまま読めます。すべてのレコードは取り込まれるか、理由付きの却下として保存されます。ファイルはサーバーのリクエストサイズ上限 (hikeshi serve --max-body-bytes で変えない限り 1 MiB) に収まる必要があります。大きなファイルは gzip で圧縮するか、サーバー上で hikeshi ingest feed で取り込んでください。',
+    'Shadowserver CSV、Suricata EVE、X-ARF、IODEF、MISP、またはマッピングで読む JSON Lines / CSV。.gz ファイルはそのまま読めます。すべてのレコードは取り込まれるか、理由付きの却下として保存されます。サイズの上限はありません。サーバーは届いた順に読むため、大きなファイルは取り込みにかかる時間だけかかります。',
   'feeds.file': 'ファイル',
   'feeds.format': '形式',
   'feeds.mapping': 'マッピング (ndjson と csv)',

@@ -76,6 +76,10 @@ class Api {
 
   // Answers one request. Expected failures become problem+json responses; never throws for them.
   HttpResponse Handle(const HttpRequest& request) const;
+  // Whether a request's body is to reach Handle() as it arrives (HttpServerOptions::stream_body):
+  // a feed (POST /api/v1/events), whatever its size. Every other body is read whole, within the
+  // server's max_body_bytes.
+  static bool StreamsBody(const HttpRequest& head);
   // "METHOD /path/{param}" for every route, so tests can hold the OpenAPI document to them.
   std::vector<std::string> Routes() const;
 

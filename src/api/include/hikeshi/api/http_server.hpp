@@ -23,14 +23,33 @@
 
 namespace hikeshi::api {
 
+// The body of a request that the server hands to its handler as it arrives instead of whole
+// (HttpServerOptions::stream_body): a feed of any size, in constant memory. The handler reads it on
+// a thread of its own; the connection reads from the client only as the handler asks for more, so a
+// slow consumer slows the client down instead of filling memory. A client that sent
+// `Expect: 100-continue` is told to go on at the first Read(), so a handler that refuses the
+// request before reading (not logged in, a bad parameter) is answered before any of the body is sent.
+class RequestBodyStream {
+ public:
+  virtual ~RequestBodyStream() = default;
+  // Blocks until more of the body has arrived, then copies up to `size` bytes of it into `buffer`;
+  // returns 0 at the end of the body.
+  // Errors: kDeadlineExceeded when the client sent nothing for request_timeout; kTooLarge (field
+  // "/body") past max_streamed_body_bytes; kInvalidArgument for malformed chunked framing;
+  // kUnavailable when the client went away or the server is stopping.
+  virtual Result<std::size_t> Read(char* buffer, std::size_t size) = 0;
+};
+
 struct HttpRequest {
   std::string method;                                        // "GET", "POST", ...
   std::string target;                                        // as received: "/api/v1/incidents?status=open"
   std::string path;                                          // percent-decoded path, no query: "/api/v1/incidents"
   std::vector<std::pair<std::string, std::string>> query;    // percent-decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case, in order
-  std::string body;
-  std::string remote_address;  // "127.0.0.1" or "::1"
+  std::string body;                                          // empty when body_stream is set
+  std::string remote_address;                                // "127.0.0.1" or "::1"
+  // Set, instead of `body`, for a request the server streams (HttpServerOptions::stream_body).
+  std::shared_ptr<RequestBodyStream> body_stream = nullptr;
 
   // The first header with this lower-case name, or "" when absent.
   std::string_view Header(std::string_view lower_name) const;
@@ -81,6 +100,14 @@ struct HttpServerOptions {
   // Streamed responses open at once (each holds a thread); past this, a stream is refused with
   // kUnavailable (HTTP 503, Retry-After).
   int max_streams = 256;
+  // Decides, on the request head (method, path, query, headers; no body yet), whether the handler
+  // reads the body as it arrives (HttpRequest::body_stream) instead of whole: for uploads that may
+  // be far larger than max_body_bytes, such as feeds. Such a request's handler runs on a thread of
+  // its own and takes one of the max_streams slots while it runs. Unset: every body is read whole.
+  std::function<bool(const HttpRequest& head)> stream_body;
+  // The largest streamed body accepted (a declared Content-Length over it is refused at once with
+  // 413); 0 means no limit, since a streamed body is never held in memory.
+  std::uint64_t max_streamed_body_bytes = 0;
 };
 
 class HttpServer {
