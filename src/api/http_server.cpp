@@ -99,9 +99,10 @@ constexpr std::size_t kReadChunk = 4096;
 // A stream's client that leaves this much unread is cut off (it can reconnect and resume).
 constexpr std::size_t kMaxStreamBacklog = 1 << 20;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-// A streamed request body is read in pieces of at most this (whatever one read brings), one piece
-// ahead of its handler.
+// A streamed request body is read in pieces of at most kBodyChunk (whatever one read brings), and
+// at most kBodyReadAhead ahead of its handler.
 constexpr std::size_t kBodyChunk = 64 << 10;
+constexpr std::size_t kBodyReadAhead = 1 << 20;
 constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
 std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
@@ -313,31 +314,37 @@ std::string AddressText(const asio::ip::address& address) {
 }
 
 // Hands a streamed request body from its connection (which reads it, on the connection's strand)
-// to the handler (which reads it on a thread of its own). The connection reads only when asked,
-// and the pipe asks for the next piece as soon as the handler starts on one: at most one piece
-// waits, so memory stays at two pieces whatever the body's size, and a slow handler slows the
-// client down (TCP flow control) instead of growing a queue.
+// to the handler (which reads it on a thread of its own). The connection goes on reading while less
+// than kBodyReadAhead waits for the handler, and stops when that much does; the handler asks it to
+// go on as soon as it takes a piece. So memory stays at kBodyReadAhead whatever the body's size, a
+// slow handler slows the client down (TCP flow control) instead of growing a queue, and a handler
+// that keeps up rarely waits for the network.
 class BodyPipe final : public RequestBodyStream {
  public:
-  // `want_more` asks the connection for the next piece (it must not block); `stop` ends every wait
-  // (the connection closed, the server is stopping).
+  // `want_more` asks the connection to read (it must not block); `stop` ends every wait (the
+  // connection closed, the server is stopping).
   BodyPipe(std::function<void()> want_more, std::stop_token stop)
       : want_more_(std::move(want_more)), stop_(std::move(stop)) {}
 
   Result<std::size_t> Read(char* buffer, std::size_t size) override {
     std::unique_lock lock(mutex_);
     while (offset_ == current_.size()) {
-      if (next_) {
-        current_ = std::move(*next_);
-        next_.reset();
+      if (!queue_.empty()) {
+        if (spares_.size() < kBodyReadAhead / kBodyChunk + 2) {
+          current_.clear();
+          spares_.push_back(std::move(current_));
+        }
+        current_ = std::move(queue_.front());
+        queue_.pop_front();
+        queued_ -= current_.size();
         offset_ = 0;
-        Ask(lock);  // the piece after this one arrives while this one is consumed
+        Ask(lock);  // there is room again
         continue;
       }
       if (failure_) return Fail(*failure_);
       if (ended_) return std::size_t{0};
       Ask(lock);
-      if (!changed_.wait(lock, stop_, [&] { return next_.has_value() || failure_.has_value() || ended_; })) {
+      if (!changed_.wait(lock, stop_, [&] { return !queue_.empty() || failure_.has_value() || ended_; })) {
         return Fail(Error::Unavailable("the connection closed before the request body was read"));
       }
     }
@@ -348,31 +355,47 @@ class BodyPipe final : public RequestBodyStream {
   }
 
   // From the connection: the next piece (possibly empty), and whether the body ends with it.
-  void Push(std::string piece, bool last) {
+  // Returns whether to read on; if not, the handler asks again once it has taken a piece.
+  bool Push(std::string piece, bool last) {
+    bool more = false;
     {
       std::lock_guard lock(mutex_);
-      asked_ = false;
-      if (!piece.empty()) next_ = std::move(piece);
+      queued_ += piece.size();
+      if (!piece.empty()) queue_.push_back(std::move(piece));
       ended_ = last;
+      more = !last && queued_ < kBodyReadAhead;
+      reading_ = more;
     }
     changed_.notify_all();
+    return more;
+  }
+
+  // From the connection: a string to copy the next piece into, with the room of one the handler
+  // is done with when there is one (so that a long upload does not allocate and free each piece).
+  std::string TakeSpare() {
+    std::lock_guard lock(mutex_);
+    if (spares_.empty()) return {};
+    std::string spare = std::move(spares_.back());
+    spares_.pop_back();
+    return spare;
   }
 
   // From the connection: the body cannot be read to its end.
   void Abort(Error error) {
     {
       std::lock_guard lock(mutex_);
-      asked_ = false;
+      reading_ = false;
       if (!failure_) failure_ = std::move(error);
     }
     changed_.notify_all();
   }
 
  private:
-  // Asks for the next piece unless one is asked for, waiting, or cannot come.
+  // Has the connection read on, unless it is reading, the body has ended or failed, or the queue
+  // is full.
   void Ask(std::unique_lock<std::mutex>& lock) {
-    if (asked_ || next_ || ended_ || failure_) return;
-    asked_ = true;
+    if (reading_ || ended_ || failure_ || queued_ >= kBodyReadAhead) return;
+    reading_ = true;
     lock.unlock();
     want_more_();
     lock.lock();
@@ -384,9 +407,11 @@ class BodyPipe final : public RequestBodyStream {
   std::condition_variable_any changed_;
   std::string current_;  // the handler's thread only
   std::size_t offset_ = 0;
-  std::optional<std::string> next_;
+  std::deque<std::string> queue_;
+  std::size_t queued_ = 0;            // bytes in queue_
+  std::vector<std::string> spares_;  // emptied pieces, keeping their room
   std::optional<Error> failure_;
-  bool asked_ = false;
+  bool reading_ = false;  // the connection reads on (or was asked to)
   bool ended_ = false;
 };
 
@@ -758,7 +783,10 @@ class Session : public std::enable_shared_from_this<Session> {
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()), Bind(&Session::OnReceiveContinue));
       return;
     }
-    if (body_parser_->is_done()) return pipe_->Push({}, /*last=*/true);
+    if (body_parser_->is_done()) {
+      pipe_->Push({}, /*last=*/true);
+      return;
+    }
     body_reading_ = true;
     if (read_buffer_.empty()) read_buffer_.resize(kBodyChunk);
     auto& body = body_parser_->get().body();
@@ -792,7 +820,9 @@ class Session : public std::enable_shared_from_this<Session> {
       const std::size_t got = read_buffer_.size() - body_parser_->get().body().size;
       const bool last = body_parser_->is_done();
       if (got == 0 && !last && !response_waiting_) return ReceiveBody();  // chunk framing only
-      pipe_->Push(std::string(read_buffer_.data(), got), last);
+      std::string piece = pipe_->TakeSpare();
+      piece.assign(read_buffer_.data(), got);
+      if (pipe_->Push(std::move(piece), last) && !response_waiting_) return ReceiveBody();
     }
     if (response_waiting_) FinishReceiving();
   }
