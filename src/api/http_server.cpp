@@ -408,7 +408,7 @@ class BodyPipe final : public RequestBodyStream {
   std::string current_;  // the handler's thread only
   std::size_t offset_ = 0;
   std::deque<std::string> queue_;
-  std::size_t queued_ = 0;            // bytes in queue_
+  std::size_t queued_ = 0;           // bytes in queue_
   std::vector<std::string> spares_;  // emptied pieces, keeping their room
   std::optional<Error> failure_;
   bool reading_ = false;  // the connection reads on (or was asked to)
