@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -392,6 +393,66 @@ TEST_F(FeedTest, AFeedFarLargerThanTheBodyLimitStreamsThroughTheApi) {
   const auto incident = server->Call("POST", "/api/v1/incidents", admin,
                                      R"({"title":"x","description":")" + std::string(70'000, 'd') + R"("})");
   EXPECT_EQ(incident.status, 413) << incident.body;
+}
+
+// The upload is ingested while it arrives: with half of it sent, its first batches are committed
+// and the run shows them (GET /api/v1/feeds/runs, "running"), which is how a client follows a long
+// upload; a client that then goes away leaves the run failed with what was committed, and sending
+// the feed again completes it without duplicates.
+TEST_F(FeedTest, AnUploadIsIngestedWhileItArrivesAndAnAbandonedOneCanBeSentAgain) {
+  auto server = Server::Start(data_);
+  ASSERT_NE(server, nullptr);
+  const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", "admin"});
+  const std::string admin = token.out.substr(0, token.out.find('\n'));
+  const std::string feed = EveFeed(30'000, 50);
+  const std::size_t half = feed.find('\n', feed.size() / 2) + 1;  // 15,000 alerts and their flows
+
+  auto connection = testing::HttpConnection::Connect(server->port());
+  ASSERT_TRUE(connection.has_value()) << connection.error().message();
+  ASSERT_TRUE(connection
+                  ->SendRaw("POST /api/v1/events?format=suricata-eve&source=sensor-slow HTTP/1.1\r\nHost: t\r\n"
+                            "Authorization: Bearer " +
+                            admin + "\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                            fmt::format("{:x}\r\n{}\r\n", half, feed.substr(0, half)))
+                  .has_value());
+  // The server's batches hold 10,000 events: the first is committed before the body ends.
+  json running;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    running = Body(server->Call("GET", "/api/v1/feeds/runs?limit=1", admin));
+    if (running["items"].size() == 1 && running["items"][0]["events_new"].get<int>() >= 10'000) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_EQ(running["items"].size(), 1u) << running.dump();
+  EXPECT_EQ(running["items"][0]["status"], "running");
+  EXPECT_GE(running["items"][0]["events_new"].get<int>(), 10'000) << running.dump();
+  EXPECT_LT(running["items"][0]["events_new"].get<int>(), 30'000);
+
+  // The client goes away half-way.
+  connection->ShutdownWrite();
+  connection = testing::HttpConnection::Connect(server->port());  // closes the first
+  ASSERT_TRUE(connection.has_value());
+  json failed;
+  const auto second_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < second_deadline) {
+    failed = Body(server->Call("GET", "/api/v1/feeds/runs?limit=1", admin));
+    if (failed["items"].size() == 1 && failed["items"][0]["status"] != "running") break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_EQ(failed["items"].size(), 1u) << failed.dump();
+  EXPECT_EQ(failed["items"][0]["status"], "failed");
+  const int kept = failed["items"][0]["events_new"].get<int>();
+  EXPECT_GE(kept, 10'000);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), kept);
+
+  const auto again = server->Call("POST", "/api/v1/events?format=suricata-eve&source=sensor-slow", admin, feed,
+                                  {{"Content-Type", "application/x-ndjson"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Body(again)["events_new"], 30'000 - kept);
+  EXPECT_EQ(Body(again)["duplicates"], kept);
+  EXPECT_EQ(Count(data_, "SELECT count(*) FROM events"), 30'000);
+  EXPECT_EQ(Count(data_, "SELECT sum(event_count) FROM reports"), 30'000);
+  ExpectJournalIntact();
 }
 
 TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
