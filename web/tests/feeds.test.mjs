@@ -2,7 +2,8 @@
 // compressed Shadowserver report through the page; the run's counts come back at once, the run is
 // listed, its reject shows the line, the reason and the raw row, and the reports it made are in
 // the queue. A viewer sees the runs but cannot send a feed. A file far over the server's request
-// size limit goes through the same form, read by the server as it arrives.
+// size limit goes through the same form, read by the server as it arrives, and its run shows
+// progress while it is sent.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,10 +37,10 @@ describe('Feeds in the web UI', () => {
     ].join('\n');
     file = join(dir, '2026-11-26-scan_rdp-japan-geo.csv.gz');
     writeFileSync(file, gzipSync(Buffer.from(csv + '\n')));
-    // 8,000 Suricata alerts from 20 scanners in univ-a (about 3 MB, uncompressed): three times the
-    // server's default request size limit.
+    // 30,000 Suricata alerts from 20 scanners in univ-a (about 13 MB, uncompressed): twelve times the
+    // server's default request size limit, and three of its 10,000-event batches.
     const lines = [];
-    for (let i = 0; i < 8000; i++) {
+    for (let i = 0; i < 30000; i++) {
       lines.push(
         JSON.stringify({
           timestamp: `2026-11-27T02:${String(i % 60).padStart(2, '0')}:00.000000+0000`,
@@ -117,21 +118,30 @@ describe('Feeds in the web UI', () => {
     assert.deepEqual(unexpectedErrors(), []);
     await context.close();
   });
-  test('a feed file three times the request size limit goes through the form whole', async () => {
+  test('a feed file twelve times the request size limit goes through the form whole, its run showing progress', async () => {
     const { page, context, unexpectedErrors } = await openPage(browser);
     await login(page, hikeshi.url, 'alice', USER_PASSWORD);
     await page.getByRole('link', { name: 'Feeds' }).click();
     await page.getByRole('heading', { name: 'Feeds', level: 1 }).waitFor();
     await page.getByLabel('File', { exact: true }).setInputFiles(big);
     await page.getByLabel('Format').selectOption('suricata-eve');
+    // A slow uplink (2 MB/s), so the upload lasts several seconds however fast the server is.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2_000_000 });
     await page.getByRole('button', { name: 'Ingest' }).click();
+    // While the file is still being ingested, its run is listed as running, with what it has
+    // committed so far.
+    const row = page.locator('table.queue tbody tr[data-run="2"]');
+    await row.filter({ hasText: 'Running' }).waitFor({ timeout: 60_000 });
+    const during = await row.innerText();
+    assert.match(during, /suricata-eve\s+sensor-7\.eve\.json\s+Running\s+(\d+)\s+(\d+)/);
+    assert.ok(Number(during.match(/Running\s+(\d+)/)[1]) < 30000, during);
     await page
       .getByRole('status')
-      .getByText('Run 2: 8000 records: 8000 stored, 0 duplicate, 0 rejected; reports 20 created, 0 updated.')
-      .waitFor({ timeout: 60_000 });
-    const row = page.locator('table.queue tbody tr[data-run="2"]');
-    await row.waitFor();
-    assert.match(await row.innerText(), /suricata-eve\s+sensor-7\.eve\.json\s+Finished\s+8000\s+8000\s+0\s+0\s+20\s+0/);
+      .getByText('Run 2: 30000 records: 30000 stored, 0 duplicate, 0 rejected; reports 20 created, 0 updated.')
+      .waitFor({ timeout: 120_000 });
+    assert.match(await row.innerText(), /suricata-eve\s+sensor-7\.eve\.json\s+Finished\s+30000\s+30000\s+0\s+0\s+20\s+0/);
     assert.deepEqual(unexpectedErrors(), []);
     await context.close();
   });

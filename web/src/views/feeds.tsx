@@ -7,8 +7,10 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 
 const kRejectPage = 100;
+// How often the run list is refreshed while a file is being sent.
+const kProgressMs = 1000;
 
-function SendFeed(props: { onDone: (run: FeedRun) => void }) {
+function SendFeed(props: { onDone: (run: FeedRun) => void; onBusy: (busy: boolean) => void }) {
   const { t } = useI18n();
   const [file, setFile] = useState<File | null>(null);
   const [format, setFormat] = useState(FEED_FORMATS[0]);
@@ -16,6 +18,7 @@ function SendFeed(props: { onDone: (run: FeedRun) => void }) {
   const [tlp, setTlp] = useState('TLP:AMBER');
   const { run, error, busy } = useAction();
   const mapped = format === 'ndjson' || format === 'csv';
+  useEffect(() => props.onBusy(busy), [busy]);
   return (
     <section aria-labelledby="send-title" class="panel">
       <h2 id="send-title">{t('feeds.send')}</h2>
@@ -77,6 +80,7 @@ export function FeedsPage(props: { user: User }) {
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<FeedRun | null>(null);
+  const [sending, setSending] = useState(false);
 
   const load = () =>
     call<Page<FeedRun>>('GET', `/feeds/runs${query({ limit: 50 })}`).then((page) => {
@@ -86,6 +90,13 @@ export function FeedsPage(props: { user: User }) {
   useEffect(() => {
     load();
   }, []);
+  // The server ingests a file while it arrives and commits it batch by batch: while one is being
+  // sent, the list is refreshed so that its run (Running, with its counts so far) shows progress.
+  useEffect(() => {
+    if (!sending) return;
+    const timer = setInterval(load, kProgressMs);
+    return () => clearInterval(timer);
+  }, [sending]);
 
   // Feeds are sent, and their runs seen, by users who see every constituency: a feed's reports go to
   // whichever constituency each event names.
@@ -104,6 +115,7 @@ export function FeedsPage(props: { user: User }) {
             setDone(run);
             load();
           }}
+          onBusy={setSending}
         />
       )}
       <h2>{t('feeds.runs')}</h2>
