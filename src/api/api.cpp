@@ -41,6 +41,7 @@ class StreamedBody final : public core::ByteSource {
  public:
   explicit StreamedBody(RequestBodyStream* body) : body_(body) {}
   Result<std::size_t> Read(char* buffer, std::size_t size) override { return body_->Read(buffer, size); }
+  bool WaitReady(std::chrono::milliseconds timeout) override { return body_->WaitReady(timeout); }
 
  private:
   RequestBodyStream* body_;

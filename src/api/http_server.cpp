@@ -354,6 +354,16 @@ class BodyPipe final : public RequestBodyStream {
     return n;
   }
 
+  bool WaitReady(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mutex_);
+    const auto ready = [&] { return offset_ < current_.size() || !queue_.empty() || failure_.has_value() || ended_; };
+    if (ready()) return true;
+    Ask(lock);
+    // A stop also counts as ready: Read() then reports it at once.
+    changed_.wait_for(lock, stop_, timeout, ready);
+    return ready() || stop_.stop_requested();
+  }
+
   // From the connection: the next piece (possibly empty), and whether the body ends with it.
   // Returns whether to read on; if not, the handler asks again once it has taken a piece.
   bool Push(std::string piece, bool last) {

@@ -455,6 +455,47 @@ TEST_F(FeedTest, AnUploadIsIngestedWhileItArrivesAndAnAbandonedOneCanBeSentAgain
   ExpectJournalIntact();
 }
 
+// A sensor streaming its alerts as they happen (`tail -F eve.json | curl -T - .../api/v1/events`):
+// the upload never ends, yet its events are committed within about a second and its reports made
+// within about ten, so handlers see them while it goes on.
+TEST_F(FeedTest, ASensorsOpenEndedUploadIsCommittedAndFoldedAsItGoes) {
+  auto server = Server::Start(data_);
+  ASSERT_NE(server, nullptr);
+  const auto token = RunCli({"token", "create", "--data", data_.string(), "--user", "admin"});
+  const std::string admin = token.out.substr(0, token.out.find('\n'));
+  auto connection = testing::HttpConnection::Connect(server->port());
+  ASSERT_TRUE(connection.has_value()) << connection.error().message();
+  const std::string first = EveFeed(100, 5);
+  ASSERT_TRUE(connection
+                  ->SendRaw("POST /api/v1/events?format=suricata-eve&source=sensor-live HTTP/1.1\r\nHost: t\r\n"
+                            "Authorization: Bearer " +
+                            admin + "\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                            fmt::format("{:x}\r\n{}\r\n", first.size(), first))
+                  .has_value());
+  json runs;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    runs = Body(server->Call("GET", "/api/v1/feeds/runs?limit=1", admin));
+    if (runs["items"].size() == 1 && runs["items"][0]["reports_created"] == 5) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_EQ(runs["items"].size(), 1u) << runs.dump();
+  EXPECT_EQ(runs["items"][0]["status"], "running");
+  EXPECT_EQ(runs["items"][0]["events_new"], 100);
+  EXPECT_EQ(runs["items"][0]["reports_created"], 5) << runs.dump();
+  // The reports are there to pivot to while the upload is still open.
+  const auto pivot = Body(server->Call("GET", "/api/v1/observables/192.0.2.11", admin));
+  ASSERT_EQ(pivot["reports"].size(), 1u) << pivot.dump();
+  EXPECT_EQ(pivot["reports"][0]["event_count"], 20);
+
+  ASSERT_TRUE(connection->SendRaw("0\r\n\r\n").has_value());
+  const auto done = connection->ReadResponse();
+  ASSERT_TRUE(done.has_value()) << done.error().message();
+  ASSERT_EQ(done->status, 200) << done->body;
+  EXPECT_EQ(Body(*done)["status"], "finished");
+  EXPECT_EQ(Body(*done)["events_new"], 100);
+}
+
 TEST_F(FeedTest, APartnersRedIntelligenceStaysAwayFromConstituents) {
   for (const auto& [user, role, scope] : {std::tuple{"carl", "constituent", "--constituency=alpha"},
                                           std::tuple{"alice", "handler", "--all-constituencies"},

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,9 +24,18 @@ Result<std::size_t> ReadFd(int fd, char* buffer, std::size_t size) {
   }
 }
 
+// True when a read would not wait, or poll(2) itself fails (the read then reports the error).
+bool PollReady(int fd, std::chrono::milliseconds timeout) {
+  pollfd watched{.fd = fd, .events = POLLIN, .revents = 0};
+  const int ready = ::poll(&watched, 1, static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 0, 1 << 30)));
+  return ready != 0;
+}
+
 }  // namespace
 
 Result<std::size_t> FdSource::Read(char* buffer, std::size_t size) { return ReadFd(fd_, buffer, size); }
+
+bool FdSource::WaitReady(std::chrono::milliseconds timeout) { return PollReady(fd_, timeout); }
 
 Result<FileSource> FileSource::Open(const std::filesystem::path& path) {
   int fd = -1;
@@ -63,6 +73,8 @@ FileSource::~FileSource() {
 }
 
 Result<std::size_t> FileSource::Read(char* buffer, std::size_t size) { return ReadFd(fd_, buffer, size); }
+
+bool FileSource::WaitReady(std::chrono::milliseconds timeout) { return PollReady(fd_, timeout); }
 
 Result<std::size_t> StringSource::Read(char* buffer, std::size_t size) {
   const std::size_t count = std::min(size, data_.size());

@@ -1,6 +1,7 @@
 #include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -149,6 +150,10 @@ class BatchWriter {
   std::thread thread_;  // last: started once everything above exists
 };
 
+// Timing for live feeds (PipelineOptions::live_commit_after): how long records have waited, not
+// the time the store records.
+using LiveClock = std::chrono::steady_clock;
+
 // Extraction results by text, for the free text that repeats from event to event (a signature
 // name). Bounded: emptied when full, which costs only extractions.
 class ExtractionCache {
@@ -205,6 +210,7 @@ class BatchSink final : public feed::EventSink {
 
  private:
   Result<void> Add(feed::FeedEvent& event, bool reused) {
+    if (batch_.size() == 0) batch_started_ = LiveClock::now();
     core::MachineEvent& e = batch_.Add();
     e.record = event.record;
     if (reused) {
@@ -245,8 +251,33 @@ class BatchSink final : public feed::EventSink {
 
  public:
   Result<void> OnReject(feed::FeedReject reject) override {
+    if (batch_.size() == 0) batch_started_ = LiveClock::now();
     batch_.rejects.push_back({reject.record, std::move(reject.reason), std::move(reject.raw)});
     return MaybeFlush();
+  }
+
+  // For a live feed (LiveSource), while the input has nothing to read: how long until the batch
+  // is to be committed or what waits folded (options' live_commit_after, live_fold_after); none
+  // when nothing waits.
+  std::optional<std::chrono::milliseconds> NextDue() const {
+    std::optional<LiveClock::time_point> due;
+    if (batch_.size() > 0) due = batch_started_ + options_.live_commit_after;
+    if (batch_.size() > 0 || !pending_.Empty()) {
+      const auto fold = last_fold_ + options_.live_fold_after;
+      due = due ? std::min(*due, fold) : fold;
+    }
+    if (!due) return std::nullopt;
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::ceil<std::chrono::milliseconds>(*due - LiveClock::now()));
+  }
+
+  // Commits the batch, folding too, when NextDue() says it is time.
+  Result<void> CommitDue() {
+    const auto now = LiveClock::now();
+    const bool fold = (batch_.size() > 0 || !pending_.Empty()) && now >= last_fold_ + options_.live_fold_after;
+    const bool commit = batch_.size() > 0 && now >= batch_started_ + options_.live_commit_after;
+    if (!fold && !commit) return {};
+    return Submit(fold);
   }
 
   // Stores what is left (unless `store_rest` is false: the parse failed), has what waits for a fold
@@ -287,6 +318,7 @@ class BatchSink final : public feed::EventSink {
     if (fold || ++batches_since_fold_ >= options_.fold_every_batches ||
         pending_.Bytes() >= options_.max_pending_bytes) {
       batches_since_fold_ = 0;
+      last_fold_ = LiveClock::now();
       batch_.fold.emplace(std::move(pending_));
       pending_ = core::FeedPending(options_.ingest.max_report_observables);
     }
@@ -348,7 +380,33 @@ class BatchSink final : public feed::EventSink {
   std::vector<core::MachineEvent> grouped_;
   core::FeedPending pending_;  // what the batches handed to the writer since the last fold bring
   std::size_t batches_since_fold_ = 0;
+  LiveClock::time_point batch_started_{};  // when the batch's first record came
+  LiveClock::time_point last_fold_ = LiveClock::now();
   BatchWriter writer_;  // last: its thread calls Store, which uses the members above
+};
+
+// The feed's input as the parser reads it. Before a read that would wait (a live feed: nothing has
+// arrived yet), it waits for input only as long as the sink's batch and fold may still wait, and
+// has them committed when their time comes; then it reads. A feed that arrives faster than it is
+// parsed never waits, and goes on in full batches.
+class LiveSource final : public core::ByteSource {
+ public:
+  LiveSource(core::ByteSource& input, BatchSink& sink) : input_(input), sink_(sink) {}
+
+  Result<std::size_t> Read(char* buffer, std::size_t size) override {
+    while (!input_.WaitReady(std::chrono::milliseconds(0))) {
+      const auto due = sink_.NextDue();
+      if (!due) break;  // nothing waits: read (and wait) as usual
+      if (input_.WaitReady(*due)) break;
+      HIKESHI_CHECK(sink_.CommitDue());
+    }
+    return input_.Read(buffer, size);
+  }
+  bool WaitReady(std::chrono::milliseconds timeout) override { return input_.WaitReady(timeout); }
+
+ private:
+  core::ByteSource& input_;
+  BatchSink& sink_;
 };
 
 }  // namespace
@@ -411,8 +469,10 @@ Result<core::FeedRun> FeedPipeline::Ingest(const core::Principal& actor, const c
   Result<void> parsed;
   try {
     BatchSink sink(ingest, actor, run, clock_, router_->Current(), extractor_, options_);
-    // A gzip feed is inflated as it is read; an archive is refused with how to extract it.
-    feed::DecompressingSource plain(input);
+    // A gzip feed is inflated as it is read; an archive is refused with how to extract it. A live
+    // feed is committed as it trickles in.
+    LiveSource live(input, sink);
+    feed::DecompressingSource plain(live);
     parsed = parser->Parse(plain, sink);
     // The writer's error, if it had one, is what stopped the parse; otherwise the parse's own.
     const Result<void> stored = sink.Finish(/*store_rest=*/parsed.has_value());

@@ -5,18 +5,23 @@
 
 #include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/common/time.hpp"
+#include "hikeshi/intake/feed/sources.hpp"
 #include "hikeshi/store/sqlite/sqlite_store.hpp"
 
 namespace hikeshi::intake::pipeline {
@@ -260,6 +265,81 @@ TEST_P(FeedPipelineTest, ReportsAreFoldedEarlyOnceWhatWaitsReachesTheMemoryBound
     EXPECT_EQ(Values(reports[i]), Values(generous[i]));
   }
   EXPECT_EQ(reports[0].event_count, 4);
+}
+
+// A live feed: alerts written into a pipe that stays open, as `tail -F eve.json | hikeshi ingest
+// feed -` does. With batches far larger than what arrives, the events are committed once they
+// have waited live_commit_after, and folded into their reports once the last fold is
+// live_fold_after old, while the input is still open; the rest comes when the pipe closes.
+TEST(FeedPipelineLiveTest, ALiveFeedIsCommittedAndFoldedWhileItsInputStaysOpen) {
+  common::InitCrypto();
+  std::string pattern = (fs::temp_directory_path() / "hikeshi-feed-live-XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const fs::path root = pattern;
+  auto store = store::sqlite::OpenSqliteStore(root / "hikeshi.db");
+  ASSERT_TRUE(store) << store.error().message();
+  core::SystemClock clock;
+  PipelineOptions options;
+  options.batch_size = 10'000;
+  options.live_commit_after = std::chrono::milliseconds(100);
+  options.live_fold_after = std::chrono::milliseconds(400);
+  FeedPipeline pipeline(**store, clock, nullptr, options);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  feed::FdSource input(fds[0]);
+  std::optional<Result<core::FeedRun>> run;
+  std::atomic<bool> ended{false};
+  std::thread ingest([&] {
+    run = pipeline.Ingest(core::Principal::LocalOperator(),
+                          {.format = "suricata-eve", .source = "live", .mapping_name = "", .tlp = std::nullopt}, input);
+    ended = true;
+  });
+  const auto write = [&](const std::string& text) {
+    ASSERT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  };
+  const auto counts = [&] {
+    std::pair<std::int64_t, std::int64_t> events_and_reports{-1, -1};
+    const auto read = (*store)->Read([&](core::StoreReader& r) -> Result<void> {
+      HIKESHI_TRY(const auto runs, r.ListRecentFeedRuns(0, 1));
+      if (!runs.empty()) events_and_reports = {runs[0].events_new, runs[0].reports_created};
+      return {};
+    });
+    EXPECT_TRUE(read) << read.error().message();
+    return events_and_reports;
+  };
+  const auto wait_for = [&](std::pair<std::int64_t, std::int64_t> expected) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (counts() != expected && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return counts();
+  };
+
+  write(Alert(1, 7, 1, 10) + Alert(2, 5, 2, 11) + Alert(3, 7, 3, 12));
+  EXPECT_EQ(wait_for({3, 2}), std::make_pair(std::int64_t{3}, std::int64_t{2}));
+  write(Alert(4, 9, 4, 13) + Alert(5, 5, 5, 14));
+  EXPECT_EQ(wait_for({5, 3}), std::make_pair(std::int64_t{5}, std::int64_t{3}));
+  EXPECT_FALSE(ended.load()) << "the run ended while its input was open";
+
+  write(Alert(6, 7, 1, 5));
+  ::close(fds[1]);
+  ingest.join();
+  ::close(fds[0]);
+  ASSERT_TRUE(run.has_value());
+  ASSERT_TRUE(run->has_value()) << run->error().message();
+  EXPECT_EQ((*run)->events_new, 6);
+  EXPECT_EQ((*run)->status, "finished");
+  std::int64_t total = 0;
+  ASSERT_TRUE((*store)->Read([&](core::StoreReader& r) -> Result<void> {
+    core::ReportQuery query;
+    query.limit = 100;
+    HIKESHI_TRY(auto page, r.ListReports(core::Scope::All(), query));
+    for (const auto& report : page.items) total += report.event_count;
+    return {};
+  }));
+  EXPECT_EQ(total, 6);
+  store->reset();
+  fs::remove_all(root);
 }
 
 // One batch for the whole feed (events grouped by report inside it), three events a batch (the

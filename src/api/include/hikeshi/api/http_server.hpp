@@ -38,6 +38,12 @@ class RequestBodyStream {
   // "/body") past max_streamed_body_bytes; kInvalidArgument for malformed chunked framing;
   // kUnavailable when the client went away or the server is stopping.
   virtual Result<std::size_t> Read(char* buffer, std::size_t size) = 0;
+  // Waits up to `timeout` for more of the body and says whether Read() would now return without
+  // waiting (bytes, the end or an error are there).
+  virtual bool WaitReady(std::chrono::milliseconds timeout) {
+    static_cast<void>(timeout);
+    return true;
+  }
 };
 
 struct HttpRequest {

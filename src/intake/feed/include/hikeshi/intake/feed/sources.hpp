@@ -23,6 +23,8 @@ class FdSource final : public ByteSource {
 
   // Errors: kUnavailable when read(2) fails (the message carries errno's text).
   Result<std::size_t> Read(char* buffer, std::size_t size) override;
+  // poll(2): a pipe or socket may wait; a regular file never does.
+  bool WaitReady(std::chrono::milliseconds timeout) override;
 
  private:
   int fd_;
@@ -43,6 +45,8 @@ class FileSource final : public ByteSource {
 
   // Errors: kUnavailable when read(2) fails.
   Result<std::size_t> Read(char* buffer, std::size_t size) override;
+  // As FdSource's (the path may name a FIFO).
+  bool WaitReady(std::chrono::milliseconds timeout) override;
 
  private:
   explicit FileSource(int fd) : fd_(fd) {}

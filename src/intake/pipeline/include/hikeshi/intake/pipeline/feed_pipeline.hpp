@@ -6,6 +6,7 @@
 // Each Ingest() parses on the calling thread and stores on a writer thread of its own, so that the
 // two overlap; at most about three batches are in memory at a time.
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -37,6 +38,15 @@ struct PipelineOptions {
   // names many sources. A feed naming more sources than can wait folds often, and each fold
   // rewrites and journals every report it touched, so this is generous.
   std::size_t max_pending_bytes = 64 << 20;
+  // A live feed (a sensor's `tail -F eve.json | hikeshi ingest feed -`, an upload that stays open)
+  // arrives slower than it is parsed, so batches would take long to fill. Whenever the input has
+  // nothing to read, a batch is committed once its first record is this old, and what waits is
+  // folded into its reports once the last fold is `live_fold_after` old: events are durable within
+  // about a second and reports current within about ten, while a feed that arrives faster than it
+  // is parsed keeps its full batches. (Folding rewrites and journals each report it touches, so it
+  // is the slower of the two.)
+  std::chrono::milliseconds live_commit_after{1'000};
+  std::chrono::milliseconds live_fold_after{10'000};
   routing::UnmatchedPolicy unmatched = routing::UnmatchedPolicy::kCoordinationQueue;
   core::FeedIngestOptions ingest;
   // Where named ndjson/csv mappings live: <mappings_dir>/<name>.toml.
