@@ -429,7 +429,7 @@ class BodyPipe final : public RequestBodyStream {
 Error BodyReadError(const boost::system::error_code& ec, const HttpServerOptions& options) {
   if (ec == beast::error::timeout) {
     return Error::DeadlineExceeded(
-        fmt::format("no more of the request body arrived within {} ms", options.request_timeout.count()));
+        fmt::format("no more of the request body arrived within {} ms", options.streamed_body_idle_timeout.count()));
   }
   if (ec == http::error::body_limit) {
     return Error::TooLarge(fmt::format("request body exceeds {} bytes", options.max_streamed_body_bytes), "/body");
@@ -737,7 +737,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // A request whose handler reads the body as it arrives (HttpServerOptions::stream_body): the
   // handler runs on a thread of its own at once, and the body is read piece by piece as it asks
-  // (BodyPipe), each read under its own deadline (request_timeout without a byte is a timeout; a
+  // (BodyPipe), each read under its own deadline (streamed_body_idle_timeout without a byte is a timeout; a
   // long upload that keeps coming is not). The response goes out once the handler returns; the
   // connection is kept only if the whole body was read.
   void BeginReceiving(HttpRequest request) {
@@ -803,7 +803,7 @@ class Session : public std::enable_shared_from_this<Session> {
     body.data = read_buffer_.data();
     body.size = read_buffer_.size();
     body.more = true;
-    stream_.expires_after(Options().request_timeout);
+    stream_.expires_after(Options().streamed_body_idle_timeout);
     http::async_read_some(stream_, buffer_, *body_parser_, Bind(&Session::OnBodyPiece));
   }
 

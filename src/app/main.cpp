@@ -183,6 +183,7 @@ struct ServeOptions {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   int request_timeout_ms = 15'000;
+  int upload_idle_timeout_ms = 300'000;
   int threads = 4;
   bool secure_cookies = false;
   std::string port_file;
@@ -281,6 +282,7 @@ Result<int> Serve(const fs::path& data_dir, const ServeOptions& o) {
   options.max_body_bytes = o.max_body_bytes;
   options.max_header_bytes = o.max_header_bytes;
   options.request_timeout = std::chrono::milliseconds(o.request_timeout_ms);
+  options.streamed_body_idle_timeout = std::chrono::milliseconds(o.upload_idle_timeout_ms);
   options.threads = o.threads;
   options.max_streams = o.max_streams;
   options.stream_body = &api::Api::StreamsBody;  // feeds of any size, in constant memory
@@ -552,6 +554,11 @@ int Main(int argc, char** argv) {
                    "Time a client has to send a complete request")
       ->capture_default_str()
       ->check(CLI::Range(100, 600'000));
+  serve
+      ->add_option("--upload-idle-timeout-ms", serve_options.upload_idle_timeout_ms,
+                   "How long a feed upload (POST /api/v1/events) may pause before it is cut off")
+      ->capture_default_str()
+      ->check(CLI::Range(100, 86'400'000));
   serve->add_option("--threads", serve_options.threads, "Worker threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

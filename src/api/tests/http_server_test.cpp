@@ -1252,8 +1252,8 @@ TEST_F(HttpServerTest, AHandlerThatRefusesBeforeReadingIsAnsweredBeforeTheBodyIs
 
 TEST_F(HttpServerTest, AStalledOrAbandonedUploadEndsItsHandlersRead) {
   HttpServerOptions options = UploadHandler::Options();
-  options.request_timeout = milliseconds(300);
-  // 5,000 of 100,000 bytes, then nothing (past request_timeout), or the client gives up half-way.
+  options.streamed_body_idle_timeout = milliseconds(300);
+  // 5,000 of 100,000 bytes, then nothing (past the idle timeout), or the client gives up half-way.
   for (const auto& [hang_up, expected] :
        {std::pair{false, ErrorCode::kDeadlineExceeded}, std::pair{true, ErrorCode::kUnavailable}}) {
     SCOPED_TRACE(hang_up ? "hang-up" : "stall");

@@ -34,7 +34,7 @@ class RequestBodyStream {
   virtual ~RequestBodyStream() = default;
   // Blocks until more of the body has arrived, then copies up to `size` bytes of it into `buffer`;
   // returns 0 at the end of the body.
-  // Errors: kDeadlineExceeded when the client sent nothing for request_timeout; kTooLarge (field
+  // Errors: kDeadlineExceeded when the client sent nothing for streamed_body_idle_timeout; kTooLarge (field
   // "/body") past max_streamed_body_bytes; kInvalidArgument for malformed chunked framing;
   // kUnavailable when the client went away or the server is stopping.
   virtual Result<std::size_t> Read(char* buffer, std::size_t size) = 0;
@@ -114,6 +114,10 @@ struct HttpServerOptions {
   // The largest streamed body accepted (a declared Content-Length over it is refused at once with
   // 413); 0 means no limit, since a streamed body is never held in memory.
   std::uint64_t max_streamed_body_bytes = 0;
+  // How long a streamed body may pause before the upload is cut off (a sensor streaming its alerts
+  // as they happen may be quiet for minutes). Only an authenticated caller gets this far: the
+  // handler reads nothing before it has checked the request.
+  std::chrono::milliseconds streamed_body_idle_timeout{300'000};
 };
 
 class HttpServer {
