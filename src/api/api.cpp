@@ -860,7 +860,9 @@ void Api::Impl::AddRoutes() {
 Api::Api(ApiServices services, ApiOptions options) : impl_(std::make_unique<Impl>(services, options)) {}
 Api::~Api() = default;
 HttpResponse Api::Handle(const HttpRequest& request) const { return impl_->Handle(request); }
-bool Api::StreamsBody(const HttpRequest& head) { return head.method == "POST" && head.path == "/api/v1/events"; }
+// Any method, so that `curl -T feed.json` (a PUT) learns to use POST (405) before it sends the body,
+// instead of a 413 about the body's size.
+bool Api::StreamsBody(const HttpRequest& head) { return head.path == "/api/v1/events"; }
 std::vector<std::string> Api::Routes() const { return impl_->Routes(); }
 
 }  // namespace hikeshi::api

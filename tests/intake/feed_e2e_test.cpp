@@ -354,6 +354,12 @@ TEST_F(FeedTest, AFeedFarLargerThanTheBodyLimitStreamsThroughTheApi) {
   const std::string feed = EveFeed(12'000, 40, {"{broken"});
   ASSERT_GT(feed.size(), 60u * 65536u);
 
+  // `curl -T` without `-X POST` sends a PUT: told to use POST, not that the body is too large.
+  const auto put = server->Call("PUT", "/api/v1/events?format=suricata-eve", admin, feed,
+                                {{"Content-Type", "application/x-ndjson"}});
+  EXPECT_EQ(put.status, 405) << put.body;
+  EXPECT_NE(put.body.find("use POST"), std::string::npos) << put.body;
+
   // Not logged in: refused before the body is read, and nothing is stored.
   const auto anonymous =
       server->Call("POST", "/api/v1/events?format=suricata-eve", "", feed, {{"Content-Type", "application/x-ndjson"}});
