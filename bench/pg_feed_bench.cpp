@@ -4,9 +4,13 @@
 //      INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING per batch, plus the event counts),
 //   2. WriteTx::InsertEvent once per event (the per-row prepared INSERT the port also offers),
 //   3. the floor: COPY of the same rows straight into `events`, one transaction per batch.
+//   4. the whole feed pipeline (FeedPipeline::Ingest: parse, extraction, routing, aggregation, the
+//      folds into reports with their journal entries, correlation) over the same number of
+//      Suricata EVE lines from SOURCES scanners, into PostgreSQL and, for comparison in the same
+//      run, into a fresh SQLite store.
 // Each runs in a fresh database with Hikeshi's schema.
 //
-//   pg_feed_bench [EVENTS] [BATCH]
+//   pg_feed_bench [EVENTS] [BATCH] [SOURCES]       (default 200000 5000 100)
 //
 // The server: $HIKESHI_BENCH_PG (a superuser URL ending in /postgres), else one started for the run
 // with tests/support/pg_server.sh (initdb in a temp directory, 127.0.0.1, stopped at the end).
@@ -27,9 +31,14 @@
 
 #include "hikeshi/common/crypto.hpp"
 #include "hikeshi/common/time.hpp"
+#include "hikeshi/core/byte_source.hpp"
+#include "hikeshi/core/clock.hpp"
 #include "hikeshi/core/model.hpp"
 #include "hikeshi/core/store.hpp"
+#include "hikeshi/extract/extractor.hpp"
+#include "hikeshi/intake/pipeline/feed_pipeline.hpp"
 #include "hikeshi/store/postgres/postgres_store.hpp"
+#include "hikeshi/store/sqlite/sqlite_store.hpp"
 
 namespace {
 
@@ -220,19 +229,71 @@ double BareCopy(const std::string& url, const std::vector<Row>& rows, int batch)
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// EVENTS Suricata alerts (one line each) from `sources` scanners over 250 targets, one UTC day.
+std::string EveFeed(int events, int sources) {
+  std::string feed;
+  for (int i = 0; i < events; ++i) {
+    const int src = i * 7919 % sources;
+    feed += fmt::format(
+        R"({{"timestamp":"2026-11-27T{:02}:{:02}:{:02}.000000+0000","flow_id":{},"event_type":"alert",)"
+        R"("src_ip":"10.{}.{}.{}","src_port":{},"dest_ip":"192.0.2.{}","dest_port":22,"proto":"TCP","alert":)"
+        R"({{"gid":1,"signature_id":2001219,"rev":3,"signature":"ET SCAN Potential SSH Scan","category":)"
+        R"("Attempted Information Leak","severity":2}}}})"
+        "\n",
+        i / 3600 % 24, i / 60 % 60, i % 60, 1'000'000'000LL + i, src >> 16 & 255, src >> 8 & 255, src & 255,
+        1024 + i % 60000, 1 + i % 250);
+  }
+  return feed;
+}
+
+// Seconds for FeedPipeline::Ingest of `feed` into `store`, and the run it made.
+std::pair<double, hikeshi::core::FeedRun> ThroughPipeline(hikeshi::core::Store& store, const std::string& feed,
+                                                          int batch) {
+  hikeshi::core::SystemClock clock;
+  auto extractor = hikeshi::extract::Extractor::Create();
+  if (!extractor) Die(extractor.error().message());
+  hikeshi::intake::pipeline::PipelineOptions options;
+  options.batch_size = static_cast<std::size_t>(batch);
+  hikeshi::intake::pipeline::FeedPipeline pipeline(store, clock, extractor->get(), options);
+  hikeshi::core::MemorySource input(feed);
+  const auto start = Clock::now();
+  const auto run =
+      pipeline.Ingest(hikeshi::core::Principal::LocalOperator(),
+                      {.format = "suricata-eve", .source = "bench", .mapping_name = "", .tlp = std::nullopt}, input);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (!run) Die(run.error().message());
+  return {seconds, *run};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   hikeshi::common::InitCrypto();
   const int events = argc > 1 ? std::atoi(argv[1]) : 200'000;
   const int batch = argc > 2 ? std::atoi(argv[2]) : 5'000;
-  if (events < 1 || batch < 1) Die("usage: pg_feed_bench [EVENTS] [BATCH]");
+  const int sources = argc > 3 ? std::atoi(argv[3]) : 100;
+  if (events < 1 || batch < 1 || sources < 1 || sources > (1 << 24)) {
+    Die("usage: pg_feed_bench [EVENTS] [BATCH] [SOURCES]");
+  }
   const std::vector<Row> rows = MakeRows(events);
   Server server;
   const std::string tag = std::to_string(getpid());
   const double copy_floor = BareCopy(server.Database("bench_floor_" + tag), rows, batch);
   const double batched = ThroughStore(server.Database("bench_batched_" + tag), rows, batch, false);
   const double per_event = ThroughStore(server.Database("bench_per_event_" + tag), rows, batch, true);
+  const std::string feed = EveFeed(events, sources);
+  auto pg_store = OpenStore(server.Database("bench_pipeline_" + tag));
+  const auto [pg_pipeline, pg_run] = ThroughPipeline(*pg_store, feed, batch);
+  pg_store.reset();
+  const fs::path sqlite_dir = fs::temp_directory_path() / fmt::format("hikeshi-pg-bench-sqlite-{}", getpid());
+  fs::create_directories(sqlite_dir);
+  hikeshi::store::sqlite::ConfigureSqliteLibrary();
+  auto sqlite_store = hikeshi::store::sqlite::OpenSqliteStore(sqlite_dir / "hikeshi.db");
+  if (!sqlite_store) Die(sqlite_store.error().message());
+  const auto [sqlite_pipeline, sqlite_run] = ThroughPipeline(**sqlite_store, feed, batch);
+  sqlite_store->reset();
+  fs::remove_all(sqlite_dir);
+  if (pg_run.events_new != events || sqlite_run.events_new != events) Die("the pipeline did not store every event");
   server.DropAll();
   const auto rate = [&](double seconds) { return static_cast<double>(events) / seconds; };
   fmt::print("{} events of {} bytes, {} per transaction\n", events, rows.front().raw.size(), batch);
@@ -241,5 +302,10 @@ int main(int argc, char** argv) {
              batched / copy_floor);
   fmt::print("  WriteTx::InsertEvent each    {:>10.0f} events/s  {:.2f}x the floor's time\n", rate(per_event),
              per_event / copy_floor);
+  fmt::print("the whole pipeline, {} sources ({} reports):\n", sources, pg_run.reports_created);
+  fmt::print("  FeedPipeline into PostgreSQL {:>10.0f} events/s  {:.2f}x the floor's time\n", rate(pg_pipeline),
+             pg_pipeline / copy_floor);
+  fmt::print("  FeedPipeline into SQLite     {:>10.0f} events/s  (PostgreSQL takes {:.2f}x SQLite's time)\n",
+             rate(sqlite_pipeline), pg_pipeline / sqlite_pipeline);
   return 0;
 }
