@@ -801,6 +801,41 @@ TYPED_TEST(StoreContractTest, SharedObservablesStayWithEachOwner) {
   }));
 }
 
+// Values with the characters a list literal gives meaning to (PostgreSQL sends a report's
+// observables as two text arrays in one statement) come back as they went in, in order, and a
+// pivot finds them; the same value twice in one list keeps both positions.
+TYPED_TEST(StoreContractTest, ObservablesWithQuotesBracesAndBackslashesComeBackIntact) {
+  const std::vector<Observable> odd = {
+      {ObservableType::kUrl, R"(https://x.example/a?q="1",{2}\3 NULL)"},
+      {ObservableType::kEmail, R"("odd,one"@example.org)"},
+      {ObservableType::kDomain, "ドメイン.example"},
+      {ObservableType::kUrl, "https://x.example/{}"},
+      {ObservableType::kDomain, "ドメイン.example"},
+  };
+  Report report = NewReport("odd values");
+  report.observables = odd;
+  ASSERT_OK_AND_ASSIGN(report, this->AddReport(report));
+  Incident incident = NewIncident("odd values");
+  incident.observables = {odd[0], odd[1]};
+  ASSERT_OK_AND_ASSIGN(incident, this->AddIncident(incident));
+  ASSERT_OK(this->TheStore().Read([&](core::StoreReader& r) -> Result<void> {
+    HIKESHI_TRY(const auto found_report, r.FindReport(Scope::All(), report.human_id));
+    EXPECT_TRUE(found_report.has_value());
+    if (found_report) {
+      EXPECT_EQ(found_report->observables, odd);
+    }
+    HIKESHI_TRY(const auto found_incident, r.FindIncident(Scope::All(), incident.human_id));
+    EXPECT_TRUE(found_incident.has_value());
+    if (found_incident) {
+      EXPECT_THAT(found_incident->observables, ElementsAre(odd[0], odd[1]));
+    }
+    HIKESHI_TRY(const auto sightings, r.FindSightings(Scope::All(), odd[1], 10));
+    EXPECT_EQ(sightings.reports.size(), 1u);
+    EXPECT_EQ(sightings.incidents.size(), 1u);
+    return {};
+  }));
+}
+
 // A page of incidents carries each incident's own observables, in its order (PostgreSQL loads a
 // page's observables in one query and must hand each row back to its incident).
 TYPED_TEST(StoreContractTest, APageOfIncidentsKeepsEachIncidentsObservablesInOrder) {

@@ -169,10 +169,6 @@ constexpr std::string_view kIncidentObservablesSql =
 constexpr std::string_view kReportObservablesSql =
     "SELECT o.type, o.value FROM report_observables l JOIN observables o ON o.id = l.observable_id "
     "WHERE l.report_id = $1 ORDER BY l.position";
-constexpr std::string_view kLinkIncidentObservableSql =
-    "INSERT INTO incident_observables (incident_id, position, observable_id) VALUES ($1, $2, $3)";
-constexpr std::string_view kLinkReportObservableSql =
-    "INSERT INTO report_observables (report_id, position, observable_id) VALUES ($1, $2, $3)";
 
 Result<std::vector<core::Observable>> LoadObservables(Connection& db, std::string_view sql, std::int64_t owner_id,
                                                       std::string_view table) {
@@ -203,32 +199,78 @@ Result<std::int64_t> UpsertObservable(Connection& db, const core::Observable& ob
   return rows.Int(0, 0);
 }
 
-// Records each observable from `first_position` on and links it at its position.
-Result<void> LinkObservables(Connection& db, std::string_view link_sql, std::int64_t owner_id,
-                             const std::vector<core::Observable>& observables, Timestamp seen,
+// A PostgreSQL array literal of `values` (each quoted, with `"` and `\` escaped), for a text[]
+// parameter.
+std::string TextArrayLiteral(const std::vector<std::string_view>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (const char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+// Records each observable from `first_position` on and links it at its position in `link_table`
+// (incident_observables or report_observables, keyed by `owner_column`). One statement for the
+// whole list: a report of a feed holds dozens of observables, and a round trip for each upsert
+// and each link made a fold of thousands of reports slow (docs/PERFORMANCE.md, pg_feed_bench).
+// The upserts go in (type, value) order, so two transactions recording the same observables take
+// their row locks in the same order.
+Result<void> LinkObservables(Connection& db, std::string_view link_table, std::string_view owner_column,
+                             std::int64_t owner_id, const std::vector<core::Observable>& observables, Timestamp seen,
                              std::size_t first_position = 0) {
+  if (first_position >= observables.size()) return {};
+  std::vector<std::string_view> types;
+  std::vector<std::string_view> values;
   for (std::size_t position = first_position; position < observables.size(); ++position) {
-    HIKESHI_TRY(const std::int64_t observable_id, UpsertObservable(db, observables[position], seen));
-    Params params;
-    params.Add(owner_id);
-    params.Add(static_cast<std::int64_t>(position));
-    params.Add(observable_id);
-    HIKESHI_CHECK(db.Exec(link_sql, params));
+    types.push_back(core::ObservableTypeName(observables[position].type));
+    values.push_back(observables[position].value);
+  }
+  const std::string type_array = TextArrayLiteral(types);  // Params borrows them
+  const std::string value_array = TextArrayLiteral(values);
+  Params params;
+  params.Add(owner_id);
+  params.Add(static_cast<std::int64_t>(first_position));
+  params.Add(type_array);
+  params.Add(value_array);
+  params.Add(ToMicros(seen));
+  HIKESHI_TRY(const Rows rows,
+              db.Exec(fmt::format(
+                          "WITH input AS (SELECT t.type, t.value, t.ord FROM unnest($3::text::text[], $4::text::text[]) "
+                          "WITH ORDINALITY AS t(type, value, ord)), "
+                          "recorded AS (INSERT INTO observables (type, value, first_seen, last_seen) "
+                          "SELECT DISTINCT type, value, $5::bigint, $5::bigint FROM input ORDER BY type, value "
+                          "ON CONFLICT (type, value) DO UPDATE SET "
+                          "first_seen = LEAST(observables.first_seen, excluded.first_seen), "
+                          "last_seen = GREATEST(observables.last_seen, excluded.last_seen) RETURNING id, type, value) "
+                          "INSERT INTO {} ({}, position, observable_id) "
+                          "SELECT $1, $2 + input.ord - 1, recorded.id FROM input "
+                          "JOIN recorded ON recorded.type = input.type AND recorded.value = input.value",
+                          link_table, owner_column),
+                      params));
+  if (rows.Affected() != static_cast<std::int64_t>(types.size())) {
+    return Fail(Error::Internal(fmt::format("linked {} of {} observables", rows.Affected(), types.size())));
   }
   return {};
 }
 
 // Rewrites the links only when the list changed, so that an unrelated update (a status change)
 // does not count as seeing the observables again.
-Result<void> RelinkObservables(Connection& db, std::string_view load_sql, std::string_view unlink_sql,
-                               std::string_view link_sql, std::int64_t owner_id, std::string_view table,
+Result<void> RelinkObservables(Connection& db, std::string_view load_sql, std::string_view link_table,
+                               std::string_view owner_column, std::int64_t owner_id, std::string_view table,
                                const std::vector<core::Observable>& observables, Timestamp seen) {
   HIKESHI_TRY(const auto current, LoadObservables(db, load_sql, owner_id, table));
   if (current == observables) return {};
   Params params;
   params.Add(owner_id);
-  HIKESHI_CHECK(db.Exec(unlink_sql, params));
-  return LinkObservables(db, link_sql, owner_id, observables, seen);
+  HIKESHI_CHECK(db.Exec(fmt::format("DELETE FROM {} WHERE {} = $1", link_table, owner_column), params));
+  return LinkObservables(db, link_table, owner_column, owner_id, observables, seen);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -964,14 +1006,34 @@ Result<std::int64_t> CountEvents(Connection& db, std::string_view fingerprint) {
   return rows.Empty() ? std::int64_t{0} : rows.Int(0, 0);
 }
 
-Result<void> AddEventCount(Connection& db, std::string_view fingerprint, std::int64_t delta) {
+Result<void> AddEventCounts(Connection& db, const std::unordered_map<std::string, std::int64_t>& deltas) {
+  if (deltas.empty()) return {};
+  // One statement for the transaction's counts: with thousands of sources a batch touches
+  // thousands of fingerprints, and a round trip for each was most of a feed's time on PostgreSQL
+  // (docs/PERFORMANCE.md, pg_feed_bench). In fingerprint order, so that concurrent feeds lock the
+  // rows in the same order.
+  std::vector<std::pair<std::string_view, std::int64_t>> sorted(deltas.begin(), deltas.end());
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::string_view> fingerprints;
+  std::string counts = "{";
+  for (const auto& [fingerprint, delta] : sorted) {
+    fingerprints.push_back(fingerprint);
+    if (counts.size() > 1) counts += ',';
+    counts += std::to_string(delta);
+  }
+  counts += '}';
+  const std::string fingerprint_array = TextArrayLiteral(fingerprints);  // Params borrows them
   Params params;
-  params.Add(fingerprint);
-  params.Add(delta);
-  HIKESHI_CHECK(
-      db.Exec("INSERT INTO event_counts (fingerprint, count) VALUES ($1, $2) "
-              "ON CONFLICT (fingerprint) DO UPDATE SET count = event_counts.count + excluded.count",
-              params));
+  params.Add(fingerprint_array);
+  params.Add(counts);
+  HIKESHI_TRY(const Rows rows,
+              db.Exec("INSERT INTO event_counts (fingerprint, count) "
+                      "SELECT * FROM unnest($1::text::text[], $2::text::bigint[]) "
+                      "ON CONFLICT (fingerprint) DO UPDATE SET count = event_counts.count + excluded.count",
+                      params));
+  if (rows.Affected() != static_cast<std::int64_t>(sorted.size())) {
+    return Fail(Error::Internal(fmt::format("counted {} of {} fingerprints", rows.Affected(), sorted.size())));
+  }
   return {};
 }
 
@@ -1003,7 +1065,8 @@ Result<std::int64_t> InsertIncident(Connection& db, const core::Incident& incide
   if (rows.Empty()) return Fail(Error::Internal("incident insert returned no id"));
   const std::int64_t id = rows.Int(0, 0);
   HIKESHI_CHECK(IndexText(db, "incident_text", "incident_id", id, incident.title, incident.description));
-  HIKESHI_CHECK(LinkObservables(db, kLinkIncidentObservableSql, id, incident.observables, incident.created_at));
+  HIKESHI_CHECK(
+      LinkObservables(db, "incident_observables", "incident_id", id, incident.observables, incident.created_at));
   return id;
 }
 
@@ -1021,9 +1084,8 @@ Result<void> UpdateIncident(Connection& db, const core::Incident& incident) {
                            fmt::format("incident {}", incident.human_id)));
   HIKESHI_CHECK(ExpectOneChange(rows, fmt::format("incident {}", incident.human_id)));
   HIKESHI_CHECK(IndexText(db, "incident_text", "incident_id", incident.id, incident.title, incident.description));
-  return RelinkObservables(db, kIncidentObservablesSql, "DELETE FROM incident_observables WHERE incident_id = $1",
-                           kLinkIncidentObservableSql, incident.id, "incidents", incident.observables,
-                           incident.updated_at);
+  return RelinkObservables(db, kIncidentObservablesSql, "incident_observables", "incident_id", incident.id,
+                           "incidents", incident.observables, incident.updated_at);
 }
 
 Result<std::int64_t> InsertReport(Connection& db, const core::Report& report) {
@@ -1041,7 +1103,7 @@ Result<std::int64_t> InsertReport(Connection& db, const core::Report& report) {
   if (rows.Empty()) return Fail(Error::Internal("report insert returned no id"));
   const std::int64_t id = rows.Int(0, 0);
   HIKESHI_CHECK(IndexText(db, "report_text", "report_id", id, report.subject, report.body));
-  HIKESHI_CHECK(LinkObservables(db, kLinkReportObservableSql, id, report.observables, report.received_at));
+  HIKESHI_CHECK(LinkObservables(db, "report_observables", "report_id", id, report.observables, report.received_at));
   HIKESHI_CHECK(WriteFlags(db, id, report.flags));
   return id;
 }
@@ -1067,9 +1129,8 @@ Result<void> UpdateReport(Connection& db, const core::Report& before, const core
     HIKESHI_CHECK(IndexText(db, "report_text", "report_id", report.id, report.subject, report.body));
   }
   if (!same_row || before.observables != report.observables) {
-    HIKESHI_CHECK(RelinkObservables(db, kReportObservablesSql, "DELETE FROM report_observables WHERE report_id = $1",
-                                    kLinkReportObservableSql, report.id, "reports", report.observables,
-                                    report.updated_at));
+    HIKESHI_CHECK(RelinkObservables(db, kReportObservablesSql, "report_observables", "report_id", report.id,
+                                    "reports", report.observables, report.updated_at));
   }
   if (same_row && before.flags == report.flags) return {};
   HIKESHI_TRY(const auto flags, LoadFlags(db, report.id));
@@ -1104,7 +1165,7 @@ Result<void> UpdateAggregate(Connection& db, const core::Report& before, const c
           "report {} is not as the fold read it (changed since, or gone); nothing was written", after.human_id)));
     }
   }
-  return LinkObservables(db, kLinkReportObservableSql, after.id, after.observables, after.updated_at,
+  return LinkObservables(db, "report_observables", "report_id", after.id, after.observables, after.updated_at,
                          before.observables.size());
 }
 

@@ -69,7 +69,8 @@ Result<std::vector<core::FeedReject>> ListFeedRejects(Connection& db, std::int64
                                                       int limit);
 Result<std::int64_t> CountEvents(Connection& db, std::string_view fingerprint);
 // Adds `delta` to the stored event count of `fingerprint` (see PostgresWriteTx::InsertEvent).
-Result<void> AddEventCount(Connection& db, std::string_view fingerprint, std::int64_t delta);
+// Adds each fingerprint's count of newly stored events, in one statement.
+Result<void> AddEventCounts(Connection& db, const std::unordered_map<std::string, std::int64_t>& deltas);
 
 // --- Writes, inside the caller's transaction. Inserts return the new row id. Unique clashes
 // yield kConflict naming the object; updates of a row that does not exist yield kNotFound.

@@ -154,7 +154,7 @@ class PostgresWriteTx final : public ReaderOn<core::WriteTx> {
     return detail::PurgeExpiredSessions(connection_, now);
   }
   // Counts stored events per fingerprint in memory; FlushEventCounts() adds them to event_counts
-  // before COMMIT (and before any CountEvents in this transaction), one upsert per fingerprint.
+  // before COMMIT (and before any CountEvents in this transaction), in one statement.
   Result<bool> InsertEvent(const core::StoredEvent& event) override {
     HIKESHI_TRY(const bool stored, detail::InsertEvent(connection_, event));
     if (stored) ++pending_counts_[event.fingerprint];
@@ -169,9 +169,7 @@ class PostgresWriteTx final : public ReaderOn<core::WriteTx> {
     return detail::CountEvents(connection_, fingerprint);
   }
   Result<void> FlushEventCounts() {
-    for (const auto& [fingerprint, delta] : pending_counts_) {
-      HIKESHI_CHECK(detail::AddEventCount(connection_, fingerprint, delta));
-    }
+    HIKESHI_CHECK(detail::AddEventCounts(connection_, pending_counts_));
     pending_counts_.clear();
     return {};
   }
